@@ -1,0 +1,76 @@
+"""Kindly: social-prescribing referrals. create_app() is the only place the app is wired."""
+from __future__ import annotations
+
+from flask import Flask
+from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
+
+from referrals.config import PROJECT_ROOT, load_config
+
+
+def create_app(config=None) -> Flask:
+    """Wire config, extensions, blueprints, error handlers and CLI; nothing else."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(load_config(config))
+
+    _init_extensions(app)
+    _init_templates(app)
+    _register_blueprints(app)
+
+    from referrals import errorpages
+
+    errorpages.register(app)
+
+    from referrals import cli
+
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from referrals import database
+    from referrals.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        database.configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "referrals" / "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    from referrals.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+
+def _init_templates(app: Flask) -> None:
+    from referrals import presentation
+
+    # Our templates first, then the NHS.UK component macros from nhsuk-frontend-jinja.
+    app.jinja_loader = ChoiceLoader(
+        [FileSystemLoader(app.template_folder), PackageLoader("nhsuk_frontend_jinja")]
+    )
+    app.jinja_env.undefined = ChainableUndefined
+    presentation.register(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from referrals.admin.views import bp as admin_bp
+    from referrals.auth.views import bp as auth_bp
+    from referrals.health import bp as health_bp
+    from referrals.intake.views import bp as intake_bp
+
+    for bp in (auth_bp, intake_bp, admin_bp, health_bp):
+        app.register_blueprint(bp)

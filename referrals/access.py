@@ -1,0 +1,107 @@
+"""THE permission rules.
+
+`scope()` narrows a query to what a user may see; `can()` answers for one object;
+`allow()` and `public()` declare who may use a route. The same per-role rules
+drive all three, so a list and its detail page can never disagree.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import Select, false, or_
+
+from referrals import workflow
+from referrals.errors import NotPermitted
+from referrals.extensions import login_manager
+from referrals.models import Referral, ReferralStatus, Role, User
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    CREATE = "create"
+    CANCEL = "cancel"
+
+
+# Who may make a referral, and who may withdraw one.
+REFERRING_ROLES = frozenset({Role.REFERRER})
+PRACTICE_ROLES = frozenset({Role.REFERRER, Role.MANAGER})
+HUB_ROLES = frozenset({Role.CONNECTOR, Role.COORDINATOR})
+CLINICAL_ROLES = PRACTICE_ROLES | HUB_ROLES
+
+
+def scope(query: Select, user: User) -> Select:
+    """Restrict a query over Referral to the referrals `user` may see."""
+    if user.role in PRACTICE_ROLES:
+        return query.where(Referral.practice_id == user.practice_id)
+    if user.role is Role.CONNECTOR:
+        # Their team's unassigned queue and their own caseload.
+        return query.where(
+            Referral.team_id == user.team_id,
+            or_(Referral.connector_id.is_(None), Referral.connector_id == user.id),
+        )
+    if user.role is Role.COORDINATOR:
+        return query.where(Referral.team_id == user.team_id)
+    return query.where(false())
+
+
+def can_see(user: User, referral: Referral) -> bool:
+    if user.role in PRACTICE_ROLES:
+        return referral.practice_id == user.practice_id
+    if user.role is Role.CONNECTOR:
+        return referral.team_id == user.team_id and referral.connector_id in (None, user.id)
+    if user.role is Role.COORDINATOR:
+        return referral.team_id == user.team_id
+    return False
+
+
+def can(user: User, action: Action, obj=None) -> bool:
+    """May `user` do `action` (to `obj`, when given)?"""
+    if not user or not user.is_authenticated or not user.active:
+        return False
+    if action is Action.CREATE:
+        return user.role in REFERRING_ROLES and user.practice_id is not None
+    if not isinstance(obj, Referral) or not can_see(user, obj):
+        return False
+    if action is Action.VIEW:
+        return True
+    if action is Action.CANCEL:
+        return user.role in REFERRING_ROLES and workflow.can_move(obj, ReferralStatus.CANCELLED)
+    return False
+
+
+def require(user: User, action: Action, obj=None) -> None:
+    if not can(user, action, obj):
+        raise NotPermitted(f"You cannot {action.value} this.")
+
+
+def allow(*roles: Role):
+    """Declare that a route needs a signed-in user with one of `roles`."""
+    allowed = frozenset(roles)
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.access = allowed
+        return wrapper
+
+    return decorate
+
+
+def signed_in(view):
+    """Declare that a route needs any signed-in user."""
+    return allow(*Role)(view)
+
+
+def public(view):
+    """Declare that a route is open to anyone, signed in or not."""
+    view.access = "public"
+    return view

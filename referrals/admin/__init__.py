@@ -1,0 +1,1 @@
+"""Administration: users, practices, teams (and API clients, later)."""

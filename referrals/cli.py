@@ -1,0 +1,71 @@
+"""`flask --app wsgi <command>`: seed-demo, create-user."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from referrals.extensions import db
+from referrals.models import Practice, Role, Team
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user)
+
+
+@click.command("seed-demo")
+@click.option("--password", default="kindly-demo", show_default=True,
+              help="Password for every demo account.")
+@click.option("--force", is_flag=True, help="Add the demo even if the database holds data.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (successfully) if there are accounts.")
+def seed_demo(password: str, force: bool, if_empty: bool) -> None:
+    """Build the demo market town: practices, a connector hub, people and referrals."""
+    from referrals import demo
+
+    if demo.has_data() and not force:
+        if if_empty:
+            click.echo("The database already has accounts; not seeding the demo.")
+            return
+        raise click.ClickException(
+            "This database already holds data. Refusing to add demo people to it; "
+            "use --force if it really is a scratch database."
+        )
+    accounts = demo.build(password=password, progress=click.echo)
+    db.session.commit()
+    click.echo("\nDemo accounts (password: %s)" % password)
+    width = max(len(a.email) for a in accounts)
+    for account in accounts:
+        where = account.practice.name if account.practice else (account.team.name if account.team else "")
+        click.echo(f"  {account.email:<{width}}  {account.role.label:<17} {where}")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--practice", "practice_ods", help="ODS code of the practice (referrer, manager).")
+@click.option("--team", "team_name", help="Connector team name (connector, coordinator).")
+@click.option("--capacity", type=int, help="Caseload capacity (connectors).")
+@click.password_option(help="Prompted for, twice, when not given.")
+def create_user(email, name, role, practice_ods, team_name, capacity, password) -> None:
+    """Create a staff account."""
+    from referrals.auth.service import AccountInvalid
+    from referrals.auth.service import create_user as create
+
+    practice = team = None
+    if practice_ods:
+        practice = db.session.scalars(select(Practice).where(Practice.ods_code == practice_ods.upper())).first()
+        if practice is None:
+            raise click.BadParameter(f"no practice with ODS code {practice_ods}", param_hint="--practice")
+    if team_name:
+        team = db.session.scalars(select(Team).where(Team.name == team_name)).first()
+        if team is None:
+            raise click.BadParameter(f"no team called {team_name!r}", param_hint="--team")
+    try:
+        user = create(email=email, name=name, role=Role(role), password=password,
+                      practice=practice, team=team, capacity=capacity)
+    except AccountInvalid as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role.label.lower()} {user.email}.")

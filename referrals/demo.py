@@ -1,0 +1,220 @@
+"""The demo market town, built through the same services real users go through."""
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable
+
+from sqlalchemy import select
+
+from referrals import reasons, workflow
+from referrals.auth.service import create_user
+from referrals.extensions import db
+from referrals.intake.service import (
+    ConsentRecord,
+    IntakeRequest,
+    PersonDetails,
+    ReasonEntry,
+    create_referral,
+)
+from referrals.models import (
+    CommunicationNeed,
+    ConsentMethod,
+    ContactMethod,
+    Patient,
+    Practice,
+    ReferralStatus,
+    Role,
+    Sex,
+    Team,
+    Urgency,
+    User,
+    utcnow,
+)
+from referrals.nhs_number import check_digit
+
+S = ReferralStatus
+
+PRACTICES = [
+    ("KND001", "Market Street Surgery", "12 Market Street, Kindlebury", "KB1 1AB", "01632 960101"),
+    ("KND002", "Riverside Medical Centre", "Mill Lane, Kindlebury", "KB2 3CD", "01632 960202"),
+    ("KND003", "Hillview Health Centre", "4 Hillview Road, Upper Kindlebury", "KB3 5EF", "01632 960303"),
+]
+PCN = "Kindlebury and Vale PCN"
+
+# (email, name, role, practice index or None, capacity)
+STAFF = [
+    ("gp@kindly.example", "Dr Priya Shah", Role.REFERRER, 0, None),
+    ("gp2@kindly.example", "Dr Tom Okafor", Role.REFERRER, 1, None),
+    ("gp3@kindly.example", "Nurse Helen Price", Role.REFERRER, 2, None),
+    ("manager@kindly.example", "Sandra Lowe", Role.MANAGER, 0, None),
+    ("manager2@kindly.example", "Gareth Evans", Role.MANAGER, 1, None),
+    ("manager3@kindly.example", "Aisha Rahman", Role.MANAGER, 2, None),
+    ("connector@kindly.example", "Jo Bennett", Role.CONNECTOR, None, 40),
+    ("connector2@kindly.example", "Sam Patel", Role.CONNECTOR, None, 35),
+    ("connector3@kindly.example", "Megan Hughes", Role.CONNECTOR, None, 25),
+    ("coordinator@kindly.example", "Ruth Adeyemi", Role.COORDINATOR, None, None),
+    ("admin@kindly.example", "Alex Morgan", Role.ADMIN, None, None),
+]
+
+GIVEN = {
+    Sex.FEMALE: ["Margaret", "Joan", "Aisha", "Sarah", "Evelyn", "Grace", "Patricia", "Zainab",
+                 "Lucy", "Irene", "Hannah", "Doreen", "Chloe", "Nia", "Maureen", "Fatima"],
+    Sex.MALE: ["George", "Arthur", "Dennis", "Mohammed", "Liam", "Kenneth", "Tariq", "Frank",
+               "Peter", "Raymond", "Owen", "Callum", "Stanley", "Imran"],
+}
+FAMILY = ["Walker", "Hughes", "Begum", "Thompson", "Clarke", "Ali", "Wright", "Robinson",
+          "Evans", "Khan", "Turner", "Edwards", "Green", "Hall", "Wood", "Jackson", "Harris",
+          "Lewis", "Morris", "Cooper", "Ward", "Baker"]
+STREET_POSTCODES = ["KB1 2AA", "KB1 4BT", "KB1 6DQ", "KB2 1EX", "KB2 4HP", "KB2 7LU",
+                    "KB3 2NS", "KB3 5PW", "KB3 8RY"]
+WHAT_MATTERS = [
+    "Getting out of the house more since my husband died.",
+    "Meeting people who like gardening.",
+    "Feeling useful again; used to be a bus driver.",
+    "Help with money worries so I can sleep.",
+    "Some time for myself while caring for Mum.",
+    "Walking with others to get fitter after my heart operation.",
+    "Finding a singing group like the one I used to go to.",
+    "Getting back to work part-time.",
+    "Someone to talk to once a week.",
+]
+RISKS = ["Lives alone", "Uses a walking frame", "Dog in the house: ask before visiting",
+         "Hard of hearing: speak clearly", "Recent fall"]
+
+# The status each demo referral should reach, and how many of each: every status
+# appears, most closed referrals end completed, about a tenth are still received.
+STATUS_MIX = (
+    [S.RECEIVED] * 5 + [S.ACCEPTED] * 5 + [S.IN_PROGRESS] * 10 + [S.COMPLETED] * 10
+    + [S.DECLINED] * 3 + [S.UNABLE_TO_CONTACT] * 3 + [S.REJECTED] * 2 + [S.CANCELLED] * 2
+)
+PATHS = {
+    S.RECEIVED: [],
+    S.ACCEPTED: [S.ACCEPTED],
+    S.IN_PROGRESS: [S.ACCEPTED, S.IN_PROGRESS],
+    S.COMPLETED: [S.ACCEPTED, S.IN_PROGRESS, S.COMPLETED],
+    S.DECLINED: [S.ACCEPTED, S.IN_PROGRESS, S.DECLINED],
+    S.UNABLE_TO_CONTACT: [S.ACCEPTED, S.UNABLE_TO_CONTACT],
+    S.REJECTED: [S.REJECTED],
+    S.CANCELLED: [S.CANCELLED],
+}
+CLOSING_REASONS = {
+    S.COMPLETED: "Goals met: attending two groups each week.",
+    S.DECLINED: "Said they would rather not take part at the moment.",
+    S.UNABLE_TO_CONTACT: "Three calls and a letter, no reply.",
+    S.REJECTED: "Needs are clinical; referred back to the GP for the community mental health team.",
+    S.CANCELLED: "Patient moved out of the area before contact.",
+}
+
+
+def has_data() -> bool:
+    return (
+        db.session.scalar(select(User.id).limit(1)) is not None
+        or db.session.scalar(select(Patient.id).limit(1)) is not None
+    )
+
+
+def demo_nhs_numbers(rng: random.Random):
+    """Valid NHS numbers from the never-issued 999 test range."""
+    seen = set()
+    while True:
+        first_nine = f"999{rng.randrange(0, 1_000_000):06d}"
+        digit = check_digit(first_nine)
+        if digit is not None and first_nine not in seen:
+            seen.add(first_nine)
+            yield first_nine + str(digit)
+
+
+def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
+          people: int = 40, seed: int = 2026) -> list[User]:
+    """Create the town and return the demo accounts. Flushes; the caller commits."""
+    rng = random.Random(seed)
+    now = utcnow()
+    team = Team(name="Kindlebury Community Connectors", first_contact_days=5)
+    db.session.add(team)
+    practices = []
+    for ods, name, address, postcode, phone in PRACTICES:
+        practice = Practice(ods_code=ods, name=name, address=address, postcode=postcode,
+                            phone=phone, pcn_name=PCN, team=team)
+        db.session.add(practice)
+        practices.append(practice)
+    db.session.flush()
+    progress(f"Created {len(practices)} practices and the connector team.")
+
+    accounts = [
+        create_user(email=email, name=name, role=role, password=password,
+                    practice=practices[p] if p is not None else None,
+                    team=team if role.belongs_to_team else None, capacity=capacity,
+                    phone="01632 960900" if role.belongs_to_team else "")
+        for email, name, role, p, capacity in STAFF
+    ]
+    referrers = [a for a in accounts if a.role is Role.REFERRER]
+    connectors = [a for a in accounts if a.role is Role.CONNECTOR]
+    progress(f"Created {len(accounts)} staff accounts.")
+
+    numbers = demo_nhs_numbers(rng)
+    statuses = (STATUS_MIX * (people // len(STATUS_MIX) + 1))[:people]
+    rng.shuffle(statuses)
+    for i, target in enumerate(statuses):
+        referrer = referrers[i % len(referrers)]
+        created = _past(now, rng, recent=target is S.RECEIVED)
+        referral = create_referral(
+            _intake(rng, next(numbers), referrer.practice, now.date()),
+            actor=referrer, now=created,
+        )
+        if PATHS[target] and PATHS[target][0] is S.ACCEPTED:
+            referral.connector = connectors[i % len(connectors)]
+        at = created
+        for step in PATHS[target]:
+            at = at + timedelta(days=rng.randint(1, 9), hours=rng.randint(0, 6))
+            at = min(at, now - timedelta(minutes=5))
+            actor = referrer if step is S.CANCELLED else (referral.connector or connectors[0])
+            workflow.transition(referral, step, actor=actor, now=at,
+                                reason=CLOSING_REASONS.get(step, ""))
+    db.session.flush()
+    progress(f"Created {people} people with referrals in every status.")
+    return accounts
+
+
+def _past(now: datetime, rng: random.Random, *, recent: bool) -> datetime:
+    days = rng.randint(0, 6) if recent else rng.randint(20, 120)
+    day = (now - timedelta(days=days)).date()
+    moment = datetime.combine(day, time(rng.randint(8, 17), rng.randrange(0, 60, 5)), timezone.utc)
+    return min(moment, now - timedelta(hours=1))
+
+
+def _intake(rng: random.Random, nhs_number: str, practice: Practice, today: date) -> IntakeRequest:
+    sex = Sex.FEMALE if rng.random() < 0.6 else Sex.MALE
+    born = date(today.year - rng.randint(19, 92), rng.randint(1, 12), rng.randint(1, 28))
+    chosen = rng.sample([r for r in reasons.REASONS if r is not reasons.OTHER], rng.randint(1, 3))
+    needs = []
+    if rng.random() < 0.15:
+        needs.append(CommunicationNeed.LARGE_PRINT.value)
+    if rng.random() < 0.08:
+        needs.append(CommunicationNeed.SPOKEN_INTERPRETER.value)
+    risks = rng.sample(RISKS, rng.randint(1, 2)) if rng.random() < 0.4 else []
+    given = rng.choice(GIVEN[sex])
+    family = rng.choice(FAMILY)
+    return IntakeRequest(
+        person=PersonDetails(
+            nhs_number=nhs_number,
+            given_name=given,
+            family_name=family,
+            birth_date=born,
+            sex=sex,
+            postcode=rng.choice(STREET_POSTCODES),
+            phone=f"07700 900{rng.randint(0, 999):03d}",
+            email=f"{given.lower()}.{family.lower()}@example.com" if rng.random() < 0.4 else "",
+            preferred_contact=rng.choice([ContactMethod.PHONE, ContactMethod.PHONE, ContactMethod.TEXT]),
+            communication_needs=needs,
+            interpreter_language="Polish" if CommunicationNeed.SPOKEN_INTERPRETER.value in needs else "",
+        ),
+        reasons=[ReasonEntry(r.code) for r in chosen],
+        practice=practice,
+        consent=ConsentRecord(given=True, method=rng.choice(list(ConsentMethod))),
+        what_matters=rng.choice(WHAT_MATTERS),
+        risks=risks,
+        no_known_risks=not risks,
+        urgency=Urgency.URGENT if rng.random() < 0.1 else Urgency.ROUTINE,
+        source="form",
+    )

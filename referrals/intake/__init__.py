@@ -1,0 +1,1 @@
+"""Referral intake: the practice form and the one intake service every path uses."""

@@ -1,0 +1,218 @@
+"""The referral form: parses what a GP types; the intake service judges it."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import Email, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from referrals import reasons
+from referrals.intake.service import (
+    ConsentRecord,
+    IntakeRequest,
+    PersonDetails,
+    ReasonEntry,
+)
+from referrals.models import (
+    CommunicationNeed,
+    ConsentGivenBy,
+    ConsentMethod,
+    ContactMethod,
+    Practice,
+    Sex,
+    Urgency,
+)
+
+_DATE_PATTERNS = (
+    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
+    re.compile(r"^(?P<d>\d{1,2})[/.\- ](?P<m>\d{1,2})[/.\- ](?P<y>\d{2,4})$"),
+)
+
+
+def parse_date(raw: str) -> date:
+    """Read a date typed as 31/03/1950, 31 3 1950 or 1950-03-31."""
+    text = re.sub(r"\s+", " ", (raw or "").strip())
+    if not text:
+        raise ValueError("Enter the person's date of birth")
+    for pattern in _DATE_PATTERNS:
+        if match := pattern.match(text):
+            if len(match["y"]) != 4:
+                raise ValueError("Enter the year in full, for example 1948")
+            try:
+                return date(int(match["y"]), int(match["m"]), int(match["d"]))
+            except ValueError:
+                raise ValueError("Date of birth must be a real date") from None
+    raise ValueError("Enter the date of birth as day, month and year, for example 31/03/1950")
+
+
+class DateTextField(StringField):
+    """A date typed as text, so any browser and keyboard can enter it."""
+
+    def process_formdata(self, valuelist):
+        self.raw_text = valuelist[0] if valuelist else ""
+        self.data = None
+        if valuelist:
+            try:
+                self.data = parse_date(valuelist[0])
+            except ValueError as exc:
+                self.data = None
+                self.process_errors.append(str(exc))
+
+    def _value(self):
+        if getattr(self, "raw_text", None) is not None:
+            return self.raw_text
+        return self.data.strftime("%d/%m/%Y") if self.data else ""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _choices(enum_cls):
+    return [(member.value, member.label) for member in enum_cls]
+
+
+class ReferralForm(FlaskForm):
+    nhs_number = StringField("NHS number")
+    given_name = StringField("Given name", validators=[Length(max=100)])
+    family_name = StringField("Family name", validators=[Length(max=100)])
+    birth_date = DateTextField("Date of birth")
+    sex = RadioField("Sex", choices=_choices(Sex), validate_choice=False)
+    postcode = StringField("Postcode", validators=[Length(max=10)])
+    phone = TelField("Phone number", validators=[Optional(), Length(max=30)])
+    email = EmailField(
+        "Email address",
+        validators=[Optional(), Email("Enter an email address like name@example.com"), Length(max=254)],
+    )
+    preferred_contact = RadioField(
+        "Preferred contact method", choices=_choices(ContactMethod), validate_choice=False
+    )
+    communication_needs = MultiCheckboxField(
+        "Communication needs", choices=_choices(CommunicationNeed), validate_choice=False
+    )
+    interpreter_language = StringField("Language", validators=[Length(max=60)])
+    reasons = MultiCheckboxField(
+        "Reasons for referral",
+        choices=[(r.code, r.label) for r in reasons.REASONS],
+        validate_choice=False,
+    )
+    reason_other = StringField("Other reason", validators=[Length(max=500)])
+    what_matters = TextAreaField("What matters to the person", validators=[Length(max=4000)])
+    risks = TextAreaField("Known risks", validators=[Length(max=4000)])
+    no_known_risks = BooleanField("No known risks")
+    urgency = RadioField(
+        "Urgency", choices=_choices(Urgency), default=Urgency.ROUTINE.value, validate_choice=False
+    )
+    consent = BooleanField(
+        "The person has agreed to this referral and to their details being shared"
+    )
+    consent_given_by = RadioField(
+        "Who gave consent",
+        choices=_choices(ConsentGivenBy),
+        default=ConsentGivenBy.PERSON.value,
+        validate_choice=False,
+    )
+    consent_method = RadioField(
+        "How consent was given",
+        choices=_choices(ConsentMethod),
+        default=ConsentMethod.VERBAL_IN_PERSON.value,
+        validate_choice=False,
+    )
+
+    def validate_sex(self, field):
+        _check_choice(field, Sex, required=False)
+
+    def validate_preferred_contact(self, field):
+        _check_choice(field, ContactMethod, required=False)
+
+    def validate_urgency(self, field):
+        _check_choice(field, Urgency, required=True)
+
+    def validate_consent_given_by(self, field):
+        _check_choice(field, ConsentGivenBy, required=True)
+
+    def validate_consent_method(self, field):
+        _check_choice(field, ConsentMethod, required=True)
+
+    def to_intake(self, practice: Practice) -> IntakeRequest:
+        """Build the intake request from whatever parsed; the service checks the rules."""
+        return IntakeRequest(
+            person=PersonDetails(
+                nhs_number=self.nhs_number.data or "",
+                given_name=self.given_name.data or "",
+                family_name=self.family_name.data or "",
+                birth_date=self.birth_date.data,
+                sex=_enum_or_none(Sex, self.sex.data),
+                postcode=self.postcode.data or "",
+                phone=(self.phone.data or "").strip(),
+                email=(self.email.data or "").strip() if not self.email.errors else "",
+                preferred_contact=_enum_or_none(ContactMethod, self.preferred_contact.data),
+                communication_needs=list(self.communication_needs.data or []),
+                interpreter_language=self.interpreter_language.data or "",
+            ),
+            reasons=[
+                ReasonEntry(code, (self.reason_other.data or "") if code == reasons.OTHER.code else "")
+                for code in (self.reasons.data or [])
+            ],
+            practice=practice,
+            consent=ConsentRecord(
+                given=bool(self.consent.data),
+                given_by=_enum_or_none(ConsentGivenBy, self.consent_given_by.data)
+                or ConsentGivenBy.PERSON,
+                method=_enum_or_none(ConsentMethod, self.consent_method.data)
+                or ConsentMethod.VERBAL_IN_PERSON,
+            ),
+            what_matters=self.what_matters.data or "",
+            risks=(self.risks.data or "").splitlines(),
+            no_known_risks=bool(self.no_known_risks.data),
+            urgency=_enum_or_none(Urgency, self.urgency.data) or Urgency.ROUTINE,
+            source="form",
+        )
+
+    def add_errors(self, errors: dict[str, str]) -> None:
+        """Attach rule errors from the service to their fields (first error wins)."""
+        for name, message in errors.items():
+            field = self._fields.get(name)
+            if field is None:
+                self.form_errors.append(message)
+            elif not field.errors:
+                field.errors = [*field.errors, message]
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.form_errors) or any(f.errors for f in self)
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(
+        "Why are you cancelling this referral?", validators=[Length(max=2000)]
+    )
+
+
+def _enum_or_none(enum_cls, value):
+    try:
+        return enum_cls(value) if value else None
+    except ValueError:
+        return None
+
+
+def _check_choice(field, enum_cls, *, required: bool) -> None:
+    if not field.data or field.data == "None":
+        field.data = None
+        if required:
+            raise ValidationError(f"Select {field.label.text.lower()}")
+        return
+    if field.data not in {m.value for m in enum_cls}:
+        raise ValidationError(f"Select one of the options for {field.label.text.lower()}")

@@ -1,0 +1,267 @@
+"""The intake service: the one way a referral enters Kindly.
+
+The practice form, the FHIR API and self-referral all build an IntakeRequest
+and call create_referral(). It never touches the request; it flushes and the
+caller commits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from referrals import audit, reasons, workflow
+from referrals.errors import DuplicateOpenReferral, IntakeInvalid, InvalidNhsNumber
+from referrals.extensions import db
+from referrals.models import (
+    OPEN_STATUSES,
+    CommunicationNeed,
+    ConsentGivenBy,
+    ConsentMethod,
+    ContactMethod,
+    Patient,
+    Practice,
+    Referral,
+    ReferralReason,
+    ReferralStatus,
+    Sex,
+    Urgency,
+    User,
+    utcnow,
+)
+from referrals.nhs_number import normalise
+from referrals.postcode import normalise_postcode
+
+MAX_AGE_YEARS = 120
+
+
+@dataclass
+class PersonDetails:
+    nhs_number: str
+    given_name: str
+    family_name: str
+    birth_date: date | None
+    sex: Sex | None
+    postcode: str
+    phone: str = ""
+    email: str = ""
+    preferred_contact: ContactMethod | None = None
+    communication_needs: list[str] = field(default_factory=list)
+    interpreter_language: str = ""
+
+
+@dataclass
+class ReasonEntry:
+    code: str
+    detail: str = ""
+
+
+@dataclass
+class ConsentRecord:
+    given: bool
+    given_by: ConsentGivenBy = ConsentGivenBy.PERSON
+    method: ConsentMethod = ConsentMethod.VERBAL_IN_PERSON
+    at: datetime | None = None
+
+
+@dataclass
+class IntakeRequest:
+    person: PersonDetails
+    reasons: list[ReasonEntry]
+    practice: Practice
+    consent: ConsentRecord | None
+    what_matters: str = ""
+    risks: list[str] = field(default_factory=list)
+    no_known_risks: bool = False
+    urgency: Urgency = Urgency.ROUTINE
+    source: str = "form"
+
+
+def birth_date_error(birth_date: date | None, today: date) -> str | None:
+    if birth_date is None:
+        return "Enter the person's date of birth"
+    if birth_date >= today:
+        return "Date of birth must be in the past"
+    try:
+        earliest = today.replace(year=today.year - MAX_AGE_YEARS)
+    except ValueError:  # 29 February
+        earliest = today.replace(year=today.year - MAX_AGE_YEARS, day=28)
+    if birth_date < earliest:
+        return f"Date of birth must be within the last {MAX_AGE_YEARS} years"
+    return None
+
+
+def check(intake: IntakeRequest, today: date) -> dict[str, str]:
+    """Every intake rule the request breaks, by form field name. Empty when valid."""
+    errors: dict[str, str] = {}
+    person = intake.person
+    try:
+        normalise(person.nhs_number)
+    except InvalidNhsNumber as exc:
+        errors["nhs_number"] = str(exc)
+    if not person.given_name.strip():
+        errors["given_name"] = "Enter the person's given name"
+    if not person.family_name.strip():
+        errors["family_name"] = "Enter the person's family name"
+    if message := birth_date_error(person.birth_date, today):
+        errors["birth_date"] = message
+    if person.sex is None:
+        errors["sex"] = "Select the person's sex"
+    if normalise_postcode(person.postcode) is None:
+        errors["postcode"] = "Enter a real UK postcode, like LS1 4AP"
+    if person.preferred_contact in (ContactMethod.PHONE, ContactMethod.TEXT) and not person.phone:
+        errors["phone"] = "Enter a phone number, or choose another way to contact them"
+    if person.preferred_contact is ContactMethod.EMAIL and not person.email:
+        errors["email"] = "Enter an email address, or choose another way to contact them"
+    known = {need.value for need in CommunicationNeed}
+    unknown = [c for c in person.communication_needs if c not in known]
+    if unknown:
+        errors["communication_needs"] = f"Unknown communication need: {', '.join(unknown)}"
+    elif (
+        CommunicationNeed.SPOKEN_INTERPRETER in person.communication_needs
+        and not person.interpreter_language.strip()
+    ):
+        errors["interpreter_language"] = "Enter the language the person needs an interpreter for"
+    if not intake.reasons:
+        errors["reasons"] = "Select at least one reason for referral"
+    elif unknown_reasons := [r.code for r in intake.reasons if r.code not in reasons.BY_CODE]:
+        errors["reasons"] = f"Unknown reason for referral: {', '.join(unknown_reasons)}"
+    elif any(r.code == reasons.OTHER.code and not r.detail.strip() for r in intake.reasons):
+        errors["reason_other"] = "Describe the other reason for referral"
+    risks = [r for r in intake.risks if r.strip()]
+    if risks and intake.no_known_risks:
+        errors["risks"] = "Either list the known risks or tick 'No known risks', not both"
+    elif not risks and not intake.no_known_risks:
+        errors["risks"] = "List any known risks, or tick 'No known risks'"
+    if intake.consent is None or not intake.consent.given:
+        errors["consent"] = "The person must agree to the referral before you can send it"
+    if intake.practice.team_id is None:
+        errors["practice"] = (
+            f"{intake.practice.name} is not linked to a connector team yet. "
+            "Ask the hub coordinator to set one up."
+        )
+    return errors
+
+
+def find_open_referral(patient: Patient) -> Referral | None:
+    return db.session.scalars(
+        select(Referral).where(
+            Referral.patient_id == patient.id, Referral.status.in_(OPEN_STATUSES)
+        )
+    ).first()
+
+
+def create_referral(
+    intake: IntakeRequest,
+    *,
+    actor: User | None,
+    actor_label: str = "",
+    now: datetime | None = None,
+) -> Referral:
+    """Validate and store a new referral as `received`, with its first event and audit.
+
+    Finds the person by NHS number (creating or updating them), refuses a second
+    open referral for the same person (DuplicateOpenReferral, carrying the open
+    one), and hands the referral to the practice's team. Raises IntakeInvalid
+    listing every broken rule. Flushes; the caller commits.
+    """
+    now = now or utcnow()
+    errors = check(intake, now.date())
+    if errors:
+        raise IntakeInvalid(errors)
+
+    nhs_number = normalise(intake.person.nhs_number)
+    patient = db.session.scalars(select(Patient).where(Patient.nhs_number == nhs_number)).first()
+    if patient is not None and (existing := find_open_referral(patient)) is not None:
+        raise DuplicateOpenReferral(existing)
+
+    try:
+        # A savepoint, so a concurrent duplicate caught by the unique index
+        # leaves the caller's transaction usable.
+        with db.session.begin_nested():
+            patient = _upsert_patient(patient, nhs_number, intake, now)
+            referral = _new_referral(patient, intake, actor, now)
+            db.session.flush()
+    except IntegrityError:
+        # Someone else stored this person or their open referral first.
+        patient = db.session.scalars(
+            select(Patient).where(Patient.nhs_number == nhs_number)
+        ).first()
+        existing = find_open_referral(patient) if patient is not None else None
+        if existing is None:
+            raise
+        raise DuplicateOpenReferral(existing) from None
+
+    referral.reference = f"KND-{now.year}-{referral.id:06d}"
+    workflow.record_creation(referral, actor=actor, actor_label=actor_label, now=now)
+    audit.record(
+        "create",
+        actor=actor,
+        actor_label=actor_label,
+        entity_type="referral",
+        entity_id=referral.id,
+        patient_id=patient.id,
+        detail={"source": intake.source, "reference": referral.reference},
+    )
+    db.session.flush()
+    return referral
+
+
+def _upsert_patient(
+    patient: Patient | None, nhs_number: str, intake: IntakeRequest, now: datetime
+) -> Patient:
+    person = intake.person
+    if patient is None:
+        patient = Patient(nhs_number=nhs_number, created_at=now)
+        db.session.add(patient)
+    patient.given_name = person.given_name.strip()
+    patient.family_name = person.family_name.strip()
+    patient.birth_date = person.birth_date
+    patient.sex = person.sex
+    patient.postcode = normalise_postcode(person.postcode)
+    patient.phone = person.phone.strip()
+    patient.email = person.email.strip()
+    patient.preferred_contact = person.preferred_contact
+    patient.communication_needs = list(dict.fromkeys(person.communication_needs))
+    patient.interpreter_language = (
+        person.interpreter_language.strip()
+        if CommunicationNeed.SPOKEN_INTERPRETER in person.communication_needs
+        else ""
+    )
+    patient.practice = intake.practice
+    patient.updated_at = now
+    return patient
+
+
+def _new_referral(
+    patient: Patient, intake: IntakeRequest, actor: User | None, now: datetime
+) -> Referral:
+    consent = intake.consent
+    referral = Referral(
+        patient=patient,
+        practice=intake.practice,
+        referrer=actor,
+        team_id=intake.practice.team_id,
+        what_matters=intake.what_matters.strip(),
+        risks=[] if intake.no_known_risks else [r.strip() for r in intake.risks if r.strip()],
+        no_known_risks=intake.no_known_risks,
+        urgency=intake.urgency,
+        consent_given_by=consent.given_by,
+        consent_method=consent.method,
+        consent_at=consent.at or now,
+        status=ReferralStatus.RECEIVED,
+        source=intake.source,
+        created_at=now,
+        updated_at=now,
+    )
+    seen = set()
+    for entry in intake.reasons:
+        if entry.code in seen:
+            continue
+        seen.add(entry.code)
+        detail = entry.detail.strip() if entry.code == reasons.OTHER.code else ""
+        referral.reasons.append(ReferralReason(code=entry.code, detail=detail))
+    db.session.add(referral)
+    return referral

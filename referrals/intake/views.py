@@ -1,0 +1,164 @@
+"""Practice views: make a referral, list the practice's referrals, see one, cancel one."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from referrals import access, audit, nhs_number, workflow
+from referrals.access import CLINICAL_ROLES, REFERRING_ROLES, Action, allow
+from referrals.errors import DomainError, DuplicateOpenReferral, IntakeInvalid, InvalidNhsNumber
+from referrals.extensions import db
+from referrals.intake import service
+from referrals.intake.forms import CancelForm, ReferralForm
+from referrals.intake.listing import Page, referral_page
+from referrals.models import Referral, ReferralEvent, ReferralStatus, utcnow
+
+bp = Blueprint("intake", __name__, url_prefix="/referrals")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(*REFERRING_ROLES)
+def new_referral():
+    """The referral form: one page a GP can fill in between patients."""
+    if not access.can(current_user, Action.CREATE):
+        abort(403)
+    form = ReferralForm()
+    duplicate = None
+    if form.is_submitted():
+        form.validate()  # CSRF and parsing; the service judges the rest
+        intake = form.to_intake(current_user.practice)
+        form.add_errors(service.check(intake, utcnow().date()))
+        if not form.has_errors:
+            try:
+                referral = service.create_referral(intake, actor=current_user)
+            except DuplicateOpenReferral as exc:
+                duplicate = exc.existing
+                form.add_errors({"nhs_number": str(exc)})
+            except IntakeInvalid as exc:
+                form.add_errors(exc.errors)
+            else:
+                db.session.commit()
+                flash(f"Referral {referral.reference} sent to the connector team.", "success")
+                return redirect(url_for("intake.show_referral", referral_id=referral.id))
+        db.session.rollback()
+    return render_template(
+        "intake/new_referral.html",
+        form=form,
+        duplicate=duplicate,
+        duplicate_visible=duplicate is not None and access.can_see(current_user, duplicate),
+    ), (422 if form.has_errors else 200)
+
+
+@bp.route("")
+@allow(*CLINICAL_ROLES)
+def list_referrals():
+    """The referrals this user may see, newest first, filterable by status."""
+    status = _status_arg(request.args.get("status"))
+    search = request.args.get("nhs_number", "").strip()
+    search_error = None
+    number = None
+    if search:
+        try:
+            number = nhs_number.normalise(search)
+        except InvalidNhsNumber as exc:
+            search_error = str(exc)
+    if search_error:
+        page = Page(rows=[], next_cursor=None, prev_cursor=None)
+    else:
+        page = referral_page(
+            current_user,
+            status=status,
+            nhs_number=number,
+            after=request.args.get("after"),
+            before=request.args.get("before"),
+            size=int(current_app.config["PAGE_SIZE"]),
+        )
+    audit.record(
+        "list",
+        actor=current_user,
+        entity_type="referral",
+        detail={"status": status.value if status else None, "nhs_number_search": bool(search),
+                "shown": [r.id for r in page.rows]},
+    )
+    db.session.commit()
+    return render_template(
+        "intake/list_referrals.html",
+        page=page,
+        status=status,
+        statuses=list(ReferralStatus),
+        search=search,
+        search_error=search_error,
+        can_refer=access.can(current_user, Action.CREATE),
+    )
+
+
+@bp.route("/<int:referral_id>")
+@allow(*CLINICAL_ROLES)
+def show_referral(referral_id: int):
+    """One referral: the person, the referral and its timeline."""
+    referral = _load_referral(referral_id)
+    audit.record_referral("read", referral, actor=current_user)
+    db.session.commit()
+    return render_template(
+        "intake/show_referral.html",
+        referral=referral,
+        cancel_form=CancelForm() if access.can(current_user, Action.CANCEL, referral) else None,
+    )
+
+
+@bp.route("/<int:referral_id>/cancel", methods=["POST"])
+@allow(*REFERRING_ROLES)
+def cancel_referral(referral_id: int):
+    """Withdraw a referral that the hub has not yet accepted."""
+    referral = _load_referral(referral_id)
+    form = CancelForm()
+    if not access.can(current_user, Action.CANCEL, referral):
+        flash(
+            f"This referral is {referral.status.label.lower()} and can no longer be cancelled "
+            "from the practice. Contact the connector team.",
+            "error",
+        )
+        return redirect(url_for("intake.show_referral", referral_id=referral.id))
+    if form.validate_on_submit():
+        try:
+            workflow.transition(
+                referral, ReferralStatus.CANCELLED, actor=current_user, reason=form.reason.data
+            )
+        except DomainError as exc:
+            form.reason.errors = [*form.reason.errors, str(exc)]
+        else:
+            audit.record_referral("cancel", referral, actor=current_user)
+            db.session.commit()
+            flash(f"Referral {referral.reference} cancelled.", "success")
+            return redirect(url_for("intake.show_referral", referral_id=referral.id))
+    db.session.rollback()
+    referral = _load_referral(referral_id)
+    return render_template(
+        "intake/show_referral.html", referral=referral, cancel_form=form
+    ), 422
+
+
+def _load_referral(referral_id: int) -> Referral:
+    """Load a referral the user may see; anything else is 404, as if absent."""
+    referral = db.session.scalars(
+        access.scope(select(Referral), current_user)
+        .where(Referral.id == referral_id)
+        .options(
+            selectinload(Referral.patient),
+            selectinload(Referral.reasons),
+            selectinload(Referral.events).selectinload(ReferralEvent.actor),
+        )
+    ).first()
+    if referral is None:
+        abort(404)
+    return referral
+
+
+def _status_arg(value: str | None) -> ReferralStatus | None:
+    try:
+        return ReferralStatus(value) if value else None
+    except ValueError:
+        return None
+

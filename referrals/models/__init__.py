@@ -1,0 +1,39 @@
+"""SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
+from referrals.models.audit import AuditEvent
+from referrals.models.base import Base, utcnow
+from referrals.models.organisation import Practice, Team
+from referrals.models.patient import CommunicationNeed, ContactMethod, Patient, Sex
+from referrals.models.referral import (
+    OPEN_STATUSES,
+    ConsentGivenBy,
+    ConsentMethod,
+    Referral,
+    ReferralEvent,
+    ReferralReason,
+    ReferralStatus,
+    Urgency,
+)
+from referrals.models.user import LoginAttempt, Role, User
+
+__all__ = [
+    "OPEN_STATUSES",
+    "AuditEvent",
+    "Base",
+    "CommunicationNeed",
+    "ConsentGivenBy",
+    "ConsentMethod",
+    "ContactMethod",
+    "LoginAttempt",
+    "Patient",
+    "Practice",
+    "Referral",
+    "ReferralEvent",
+    "ReferralReason",
+    "ReferralStatus",
+    "Role",
+    "Sex",
+    "Team",
+    "Urgency",
+    "User",
+    "utcnow",
+]

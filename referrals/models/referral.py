@@ -1,0 +1,181 @@
+"""The referral aggregate: the referral, its coded reasons and its event history."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, event, text
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from referrals.models.base import Base, UTCDateTime, utcnow
+from referrals.models.columns import enum_column_type
+from referrals.models.organisation import Practice, Team
+from referrals.models.patient import Patient
+from referrals.models.user import User
+
+
+class ReferralStatus(StrEnum):
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    UNABLE_TO_CONTACT = "unable_to_contact"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATUSES
+
+
+OPEN_STATUSES = frozenset(
+    {ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS}
+)
+_OPEN_SQL = ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES))
+
+
+class Urgency(StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class ConsentGivenBy(StrEnum):
+    PERSON = "person"
+    REPRESENTATIVE = "representative"
+
+    @property
+    def label(self) -> str:
+        return {
+            "person": "The person themselves",
+            "representative": "Someone acting for them (for example a lasting power of attorney)",
+        }[self.value]
+
+
+class ConsentMethod(StrEnum):
+    VERBAL_IN_PERSON = "verbal-in-person"
+    VERBAL_PHONE = "verbal-phone"
+    VIDEO = "video"
+    WRITTEN = "written"
+
+    @property
+    def label(self) -> str:
+        return {
+            "verbal-in-person": "Verbally, in person",
+            "verbal-phone": "Verbally, by phone",
+            "video": "By video call",
+            "written": "In writing or online",
+        }[self.value]
+
+
+class Referral(Base):
+    __tablename__ = "referral"
+    __table_args__ = (
+        # Practice list pages: newest first, optionally by status (keyset paging).
+        Index("ix_referral_practice_created", "practice_id", "created_at", "id"),
+        Index("ix_referral_practice_status_created", "practice_id", "status", "created_at", "id"),
+        Index("ix_referral_team_status_created", "team_id", "status", "created_at", "id"),
+        # One open referral per person, enforced by the database as well as the service.
+        Index(
+            "uq_referral_one_open_per_patient",
+            "patient_id",
+            unique=True,
+            sqlite_where=text(f"status IN ({_OPEN_SQL})"),
+            postgresql_where=text(f"status IN ({_OPEN_SQL})"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # KND-<year>-<six digits>; set from the id in the same flush that creates the row.
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"))
+    referrer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    connector_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+
+    what_matters: Mapped[str] = mapped_column(Text, default="")
+    risks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    no_known_risks: Mapped[bool] = mapped_column(default=False)
+    urgency: Mapped[Urgency] = mapped_column(enum_column_type(Urgency), default=Urgency.ROUTINE)
+
+    consent_given_by: Mapped[ConsentGivenBy] = mapped_column(enum_column_type(ConsentGivenBy))
+    consent_method: Mapped[ConsentMethod] = mapped_column(enum_column_type(ConsentMethod))
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    status: Mapped[ReferralStatus] = mapped_column(
+        enum_column_type(ReferralStatus), default=ReferralStatus.RECEIVED
+    )
+    # Where it came from: the practice form, a GP system over FHIR, or the person.
+    source: Mapped[str] = mapped_column(String(20), default="form")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    patient: Mapped[Patient] = relationship()
+    practice: Mapped[Practice] = relationship()
+    referrer: Mapped[User | None] = relationship(foreign_keys=[referrer_id])
+    connector: Mapped[User | None] = relationship(foreign_keys=[connector_id])
+    team: Mapped[Team | None] = relationship()
+    reasons: Mapped[list[ReferralReason]] = relationship(
+        back_populates="referral", cascade="all, delete-orphan", order_by="ReferralReason.id"
+    )
+    events: Mapped[list[ReferralEvent]] = relationship(
+        back_populates="referral", order_by="(ReferralEvent.at, ReferralEvent.id)"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Referral {self.reference} {self.status}>"
+
+
+class ReferralReason(Base):
+    """One coded reason for a referral; `detail` holds the words for "other"."""
+
+    __tablename__ = "referral_reason"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40), index=True)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+    referral: Mapped[Referral] = relationship(back_populates="reasons")
+
+
+class ReferralEvent(Base):
+    """An append-only record of one status change (or the referral's creation)."""
+
+    __tablename__ = "referral_event"
+    __table_args__ = (Index("ix_referral_event_referral_at", "referral_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Who acted when it was not a signed-in user (an API client, the scheduler).
+    actor_label: Mapped[str] = mapped_column(String(120), default="")
+    from_status: Mapped[ReferralStatus | None] = mapped_column(enum_column_type(ReferralStatus))
+    to_status: Mapped[ReferralStatus] = mapped_column(enum_column_type(ReferralStatus))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    referral: Mapped[Referral] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor.name if self.actor else self.actor_label or "Kindly"
+
+
+@event.listens_for(Session, "before_flush")
+def _events_are_append_only(session: Session, flush_context, instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, ReferralEvent) and (
+            obj in session.deleted or session.is_modified(obj, include_collections=False)
+        ):
+            raise ValueError("referral events are append-only")

@@ -1,0 +1,94 @@
+"""The referral state machine: the only place that knows which moves are legal.
+
+    received ──> accepted ──> in_progress ──> completed
+       │            │             │
+       │            ├────────────>├──> declined           (the person said no)
+       │            │             └──> unable_to_contact  (after N attempts)
+       ├──> rejected   (not suitable for the service; reason required)
+       └──> cancelled  (withdrawn by the referrer)
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from referrals.errors import IllegalTransition, ReasonRequired
+from referrals.extensions import db
+from referrals.models import Referral, ReferralEvent, ReferralStatus, User, utcnow
+
+S = ReferralStatus
+
+TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
+    S.RECEIVED: frozenset({S.ACCEPTED, S.REJECTED, S.CANCELLED}),
+    S.ACCEPTED: frozenset({S.IN_PROGRESS, S.DECLINED, S.UNABLE_TO_CONTACT}),
+    S.IN_PROGRESS: frozenset({S.COMPLETED, S.DECLINED, S.UNABLE_TO_CONTACT}),
+    S.COMPLETED: frozenset(),
+    S.DECLINED: frozenset(),
+    S.UNABLE_TO_CONTACT: frozenset(),
+    S.REJECTED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+REASON_REQUIRED = frozenset({S.REJECTED, S.CANCELLED})
+
+
+def allowed_moves(status: ReferralStatus) -> frozenset[ReferralStatus]:
+    return TRANSITIONS[status]
+
+
+def can_move(referral: Referral, to: ReferralStatus) -> bool:
+    return to in TRANSITIONS[referral.status]
+
+
+def transition(
+    referral: Referral,
+    to: ReferralStatus,
+    *,
+    actor: User | None,
+    reason: str = "",
+    actor_label: str = "",
+    now: datetime | None = None,
+) -> ReferralEvent:
+    """Move the referral to `to` and record the event in the same transaction.
+
+    Raises IllegalTransition for a move the diagram does not allow, and
+    ReasonRequired when rejecting or cancelling without a reason. Flushes; the
+    caller commits.
+    """
+    to = ReferralStatus(to)
+    if to not in TRANSITIONS[referral.status]:
+        raise IllegalTransition(referral.status, to)
+    reason = (reason or "").strip()
+    if to in REASON_REQUIRED and not reason:
+        raise ReasonRequired(to)
+    now = now or utcnow()
+    event = ReferralEvent(
+        referral=referral,
+        at=now,
+        actor=actor,
+        actor_label=actor_label,
+        from_status=referral.status,
+        to_status=to,
+        reason=reason,
+    )
+    referral.status = to
+    referral.updated_at = now
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def record_creation(
+    referral: Referral, *, actor: User | None, actor_label: str = "", now: datetime
+) -> ReferralEvent:
+    """The first event of every referral: it arrived as `received`."""
+    event = ReferralEvent(
+        referral=referral,
+        at=now,
+        actor=actor,
+        actor_label=actor_label,
+        from_status=None,
+        to_status=referral.status,
+        reason="Referral received",
+    )
+    db.session.add(event)
+    return event
