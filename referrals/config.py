@@ -95,14 +95,16 @@ CONFIGS = {
 def load_config(config: str | type[Config] | dict | None = None) -> Config:
     """Build the config object: class defaults, instance file, then environment.
 
-    `config` may be a name from CONFIGS, a Config class, or a dict of overrides
-    applied last (tests use this).
+    `config` may be a name from CONFIGS, a Config class, or a dict of settings
+    applied last (tests use this); a dict's ENV_NAME picks the class it overrides.
     """
-    overrides = config if isinstance(config, dict) else {}
+    overrides = dict(config) if isinstance(config, dict) else {}
     if isinstance(config, type):
         cls = config
     else:
-        name = config if isinstance(config, str) else os.environ.get("KINDLY_ENV", "development")
+        name = config if isinstance(config, str) else overrides.pop(
+            "ENV_NAME", os.environ.get("KINDLY_ENV", "development")
+        )
         try:
             cls = CONFIGS[name]
         except KeyError:

@@ -14,6 +14,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -81,7 +82,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _choices(enum_cls):
-    return [(member.value, member.label) for member in enum_cls]
+    return [SelectChoice(member.value, member.label) for member in enum_cls]
 
 
 class ReferralForm(FlaskForm):
@@ -105,7 +106,7 @@ class ReferralForm(FlaskForm):
     interpreter_language = StringField("Language", validators=[Length(max=60)])
     reasons = MultiCheckboxField(
         "Reasons for referral",
-        choices=[(r.code, r.label) for r in reasons.REASONS],
+        choices=[SelectChoice(r.code, r.label) for r in reasons.REASONS],
         validate_choice=False,
     )
     reason_other = StringField("Other reason", validators=[Length(max=500)])
