@@ -12,7 +12,7 @@ PORT   ?= 5000
 .PHONY: run test install install-dev assets migrate seed bench clean
 
 run: install assets migrate seed
-	KINDLY_SCHEDULER=in-process $(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev assets
 	$(BIN)/pytest $(PYTEST_ARGS)

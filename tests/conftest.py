@@ -48,6 +48,8 @@ def postgres_url():
         return
     bindir = _pg_bindir()
     if bindir is None:
+        if os.environ.get("KINDLY_REQUIRE_POSTGRES"):
+            pytest.fail("KINDLY_REQUIRE_POSTGRES is set but initdb/pg_ctl are not installed")
         pytest.skip("PostgreSQL's initdb/pg_ctl are not installed")
     root = Path(tempfile.mkdtemp(prefix="kindly-pg-"))
     if os.geteuid() == 0:
