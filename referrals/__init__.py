@@ -63,6 +63,9 @@ def _init_templates(app: Flask) -> None:
         [FileSystemLoader(app.template_folder), PackageLoader("nhsuk_frontend_jinja")]
     )
     app.jinja_env.undefined = ChainableUndefined
+    # Flask escapes only *.html templates; the NHS.UK macros are *.jinja, so without
+    # this everything passed to them as "text" (what a user typed) goes out unescaped.
+    app.jinja_env.autoescape = True
     presentation.register(app)
 
 

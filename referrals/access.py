@@ -36,6 +36,8 @@ def scope(query: Select, user: User) -> Select:
     """Restrict a query over Referral to the referrals `user` may see."""
     if user.role in PRACTICE_ROLES:
         return query.where(Referral.practice_id == user.practice_id)
+    if user.role in HUB_ROLES and user.team_id is None:
+        return query.where(false())  # a hub account not yet in a team sees nothing
     if user.role is Role.CONNECTOR:
         # Their team's unassigned queue and their own caseload.
         return query.where(
@@ -48,6 +50,8 @@ def scope(query: Select, user: User) -> Select:
 
 
 def can_see(user: User, referral: Referral) -> bool:
+    if user.role in HUB_ROLES and user.team_id is None:
+        return False
     if user.role in PRACTICE_ROLES:
         return referral.practice_id == user.practice_id
     if user.role is Role.CONNECTOR:

@@ -31,6 +31,12 @@ def seed_demo(password: str, force: bool, if_empty: bool) -> None:
             "This database already holds data. Refusing to add demo people to it; "
             "use --force if it really is a scratch database."
         )
+    if force and demo.is_present():
+        # Its names are fixed, so a second copy would fail half-way with a traceback.
+        raise click.ClickException(
+            "The demo town is already in this database; --force adds it beside other "
+            "data, not twice."
+        )
     accounts = demo.build(password=password, progress=click.echo)
     db.session.commit()
     click.echo("\nDemo accounts (password: %s)" % password)

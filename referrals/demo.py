@@ -41,6 +41,7 @@ PRACTICES = [
     ("KND003", "Hillview Health Centre", "4 Hillview Road, Upper Kindlebury", "KB3 5EF", "01632 960303"),
 ]
 PCN = "Kindlebury and Vale PCN"
+TEAM_NAME = "Kindlebury Community Connectors"
 
 # (email, name, role, practice index or None, capacity)
 STAFF = [
@@ -107,6 +108,19 @@ CLOSING_REASONS = {
 }
 
 
+def is_present() -> bool:
+    """Whether any of the demo's fixed names (team, practices, accounts) is already stored."""
+    return (
+        db.session.scalar(select(Team.id).where(Team.name == TEAM_NAME).limit(1)) is not None
+        or db.session.scalar(
+            select(Practice.id).where(Practice.ods_code.in_([p[0] for p in PRACTICES])).limit(1)
+        ) is not None
+        or db.session.scalar(
+            select(User.id).where(User.email.in_([s[0] for s in STAFF])).limit(1)
+        ) is not None
+    )
+
+
 def has_data() -> bool:
     return (
         db.session.scalar(select(User.id).limit(1)) is not None
@@ -130,7 +144,7 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
     """Create the town and return the demo accounts. Flushes; the caller commits."""
     rng = random.Random(seed)
     now = utcnow()
-    team = Team(name="Kindlebury Community Connectors", first_contact_days=5)
+    team = Team(name=TEAM_NAME, first_contact_days=5)
     db.session.add(team)
     practices = []
     for ods, name, address, postcode, phone in PRACTICES:

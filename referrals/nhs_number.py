@@ -52,6 +52,7 @@ def is_valid(raw: str) -> bool:
 def format_nhs_number(value: str) -> str:
     """Show 10 digits as 3-3-4: 999 123 4560."""
     digits = _SEPARATORS.sub("", value or "")
-    if len(digits) != 10:
+    # Anything else (a half-typed or mistyped value) is shown exactly as given.
+    if len(digits) != 10 or not (digits.isdigit() and digits.isascii()):
         return value
     return f"{digits[:3]} {digits[3:6]} {digits[6:]}"

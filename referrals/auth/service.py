@@ -25,7 +25,8 @@ class AccountLocked(DomainError):
     def __init__(self, minutes: int):
         super().__init__(
             "There have been too many attempts to sign in to this account. "
-            f"Wait {minutes} minutes and try again, or ask your administrator to help."
+            f"Wait {minutes} minute{'s' if minutes != 1 else ''} and try again, "
+            "or ask your administrator to help."
         )
 
 
@@ -72,7 +73,9 @@ def authenticate(email: str, password: str, *, ip: str = "", now: datetime | Non
     Raises AccountLocked after LOGIN_MAX_FAILURES failures within the window
     (without checking the password, so guessing stops), otherwise
     InvalidCredentials with one message whatever was wrong. Flushes the
-    attempt; the caller commits even on failure.
+    attempt; the caller commits even on failure. An attempt refused by the
+    lock is not stored: counted as a failure, it would keep the account
+    locked past the time the message promises.
     """
     now = now or utcnow()
     email = normalise_email(email)
@@ -82,8 +85,6 @@ def authenticate(email: str, password: str, *, ip: str = "", now: datetime | Non
         unlock_at = failures[config["LOGIN_MAX_FAILURES"] - 1] + timedelta(
             minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"]
         )
-        db.session.add(LoginAttempt(email=email, at=now, succeeded=False, ip=ip))
-        db.session.flush()
         raise AccountLocked(max(1, -(-int((unlock_at - now).total_seconds()) // 60)))
 
     user = db.session.scalars(select(User).where(User.email == email)).first()

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -19,6 +18,7 @@ from wtforms.validators import Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from referrals import reasons
+from referrals.forms import KindlyForm
 from referrals.intake.service import (
     ConsentRecord,
     IntakeRequest,
@@ -85,7 +85,7 @@ def _choices(enum_cls):
     return [SelectChoice(member.value, member.label) for member in enum_cls]
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(KindlyForm):
     nhs_number = StringField("NHS number")
     given_name = StringField("Given name", validators=[Length(max=100)])
     family_name = StringField("Family name", validators=[Length(max=100)])
@@ -196,7 +196,7 @@ class ReferralForm(FlaskForm):
         return bool(self.form_errors) or any(f.errors for f in self)
 
 
-class CancelForm(FlaskForm):
+class CancelForm(KindlyForm):
     reason = TextAreaField(
         "Why are you cancelling this referral?", validators=[Length(max=2000)]
     )

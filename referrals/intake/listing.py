@@ -28,9 +28,11 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
     try:
         stamp, _, ident = cursor.rpartition("~")
-        return datetime.fromisoformat(stamp), int(ident)
+        at, referral_id = datetime.fromisoformat(stamp), int(ident)
     except ValueError:
         return None
+    # Ids beyond 64 bits overflow both databases; no real cursor holds one.
+    return (at, referral_id) if 0 <= referral_id < 2**63 else None
 
 
 def referral_page(

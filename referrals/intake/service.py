@@ -111,9 +111,13 @@ def check(intake: IntakeRequest, today: date) -> dict[str, str]:
         errors["sex"] = "Select the person's sex"
     if normalise_postcode(person.postcode) is None:
         errors["postcode"] = "Enter a real UK postcode, like LS1 4AP"
-    if person.preferred_contact in (ContactMethod.PHONE, ContactMethod.TEXT) and not person.phone:
+    # Blank means missing: the details are stored stripped.
+    if (
+        person.preferred_contact in (ContactMethod.PHONE, ContactMethod.TEXT)
+        and not person.phone.strip()
+    ):
         errors["phone"] = "Enter a phone number, or choose another way to contact them"
-    if person.preferred_contact is ContactMethod.EMAIL and not person.email:
+    if person.preferred_contact == ContactMethod.EMAIL and not person.email.strip():
         errors["email"] = "Enter an email address, or choose another way to contact them"
     known = {need.value for need in CommunicationNeed}
     unknown = [c for c in person.communication_needs if c not in known]

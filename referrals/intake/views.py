@@ -17,6 +17,9 @@ from referrals.models import Referral, ReferralEvent, ReferralStatus, utcnow
 
 bp = Blueprint("intake", __name__, url_prefix="/referrals")
 
+# Ids are 32-bit in the database; a longer number in the address is simply not found.
+REFERRAL_ID = "<int(max=2147483647):referral_id>"
+
 
 @bp.route("/new", methods=["GET", "POST"])
 @allow(*REFERRING_ROLES)
@@ -35,7 +38,10 @@ def new_referral():
                 referral = service.create_referral(intake, actor=current_user)
             except DuplicateOpenReferral as exc:
                 duplicate = exc.existing
-                form.add_errors({"nhs_number": str(exc)})
+                # Another practice's referral: say it exists, but not what it is.
+                form.add_errors({"nhs_number": str(exc) if access.can_see(current_user, duplicate)
+                                 else "This person already has an open referral with the "
+                                 "connector team. Contact the team instead of referring again."})
             except IntakeInvalid as exc:
                 form.add_errors(exc.errors)
             else:
@@ -94,7 +100,7 @@ def list_referrals():
     )
 
 
-@bp.route("/<int:referral_id>")
+@bp.route(f"/{REFERRAL_ID}")
 @allow(*CLINICAL_ROLES)
 def show_referral(referral_id: int):
     """One referral: the person, the referral and its timeline."""
@@ -108,7 +114,7 @@ def show_referral(referral_id: int):
     )
 
 
-@bp.route("/<int:referral_id>/cancel", methods=["POST"])
+@bp.route(f"/{REFERRAL_ID}/cancel", methods=["POST"])
 @allow(*REFERRING_ROLES)
 def cancel_referral(referral_id: int):
     """Withdraw a referral that the hub has not yet accepted."""

@@ -1,0 +1,214 @@
+"""The flask commands, run through Flask's CLI runner inside the rolled-back `db` fixture.
+
+The commands call db.session.commit(); inside the fixture that commits a savepoint on the
+test's connection, so the outer transaction (and its rollback) survives. The first test
+checks exactly that, because every other test here relies on it.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
+
+from referrals.models import Patient, Practice, Referral, ReferralStatus, Role, Team, User
+
+DEMO_EMAILS = [
+    "gp@kindly.example",
+    "manager@kindly.example",
+    "connector@kindly.example",
+    "coordinator@kindly.example",
+    "admin@kindly.example",
+]
+PASSWORD = "a-long-enough-password"
+
+
+@pytest.fixture
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def seeded(runner):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def count(db, model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def roles(db) -> dict[Role, int]:
+    return dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
+
+
+# --- seed-demo ---------------------------------------------------------------------
+
+
+def test_a_cli_commit_inside_the_db_fixture_only_releases_a_savepoint(db, seeded):
+    assert count(db, User) == 11  # the command's work is visible inside the test
+    assert db.session.connection().in_transaction()
+    # ...but was not really committed: another connection does not see it.
+    with db.engine.connect() as other:
+        assert other.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_seed_demo_creates_and_prints_the_demo_accounts_everyone_uses(db, seeded):
+    emails = set(db.session.scalars(select(User.email)))
+    assert set(DEMO_EMAILS) <= emails
+    gp = db.session.scalars(select(User).where(User.email == "gp@kindly.example")).one()
+    assert gp.role is Role.REFERRER
+    assert gp.practice is not None
+    assert check_password_hash(gp.password_hash, "kindly-demo")
+    assert "Demo accounts (password: kindly-demo)" in seeded.output
+    for email in DEMO_EMAILS:
+        assert email in seeded.output
+
+
+def test_seed_demo_builds_a_small_market_town_with_referrals_in_every_status(db, seeded):
+    assert count(db, Practice) == 3
+    assert count(db, Team) == 1
+    assert roles(db) == {Role.REFERRER: 3, Role.MANAGER: 3, Role.CONNECTOR: 3,
+                         Role.COORDINATOR: 1, Role.ADMIN: 1}
+    assert count(db, Patient) == 40
+    assert count(db, Referral) == 40
+    team = db.session.scalars(select(Team)).one()
+    assert count(db, Practice, Practice.team_id == team.id) == 3
+    statuses = set(db.session.scalars(select(Referral.status).distinct()))
+    assert statuses == set(ReferralStatus)
+
+
+def test_seed_demo_uses_the_password_it_is_given(db, runner):
+    result = runner.invoke(args=["seed-demo", "--password", PASSWORD])
+    assert result.exit_code == 0, result.output
+    admin = db.session.scalars(select(User).where(User.email == "admin@kindly.example")).one()
+    assert check_password_hash(admin.password_hash, PASSWORD)
+    assert f"(password: {PASSWORD})" in result.output
+
+
+def test_seed_demo_refuses_to_run_twice_without_force(db, runner, seeded):
+    users_before = count(db, User)
+
+    result = runner.invoke(args=["seed-demo"])
+
+    assert result.exit_code != 0
+    assert "already holds data" in result.output
+    assert "--force" in result.output
+    assert count(db, User) == users_before
+
+
+def test_seed_demo_refuses_a_database_holding_real_people(db, make, runner):
+    make.referral()
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "already holds data" in result.output
+    assert count(db, Practice) == 1
+
+
+def test_seed_demo_if_empty_does_nothing_successfully_when_there_is_data(db, runner, seeded):
+    users_before, patients_before = count(db, User), count(db, Patient)
+
+    result = runner.invoke(args=["seed-demo", "--if-empty"])
+
+    assert result.exit_code == 0, result.output
+    assert "not seeding" in result.output
+    assert (count(db, User), count(db, Patient)) == (users_before, patients_before)
+
+
+def test_seed_demo_if_empty_seeds_an_empty_database(db, runner):
+    result = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert count(db, Patient) == 40
+
+
+def test_seed_demo_force_adds_the_demo_beside_other_data(db, make, runner):
+    make.user(Role.ADMIN, email="root@elsewhere.example")
+    result = runner.invoke(args=["seed-demo", "--force"])
+    assert result.exit_code == 0, result.output
+    assert count(db, User) == 12
+    assert count(db, Patient) == 40
+
+
+def test_seed_demo_force_refuses_to_add_the_demo_a_second_time(db, runner, seeded):
+    users_before = count(db, User)
+
+    result = runner.invoke(args=["seed-demo", "--force"])
+
+    assert result.exit_code == 1
+    assert "The demo town is already in this database" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert count(db, User) == users_before
+
+
+# --- create-user -------------------------------------------------------------------
+
+
+def test_create_user_stores_a_hash_not_the_password(db, make, runner):
+    practice = make.practice(ods_code="B82005")
+    result = runner.invoke(args=[
+        "create-user", "--email", "New.GP@Practice.example", "--name", "Dr New",
+        "--role", "referrer", "--practice", "b82005", "--password", PASSWORD,
+    ])
+
+    assert result.exit_code == 0, result.output
+    assert "Created referrer new.gp@practice.example." in result.output
+    user = db.session.scalars(select(User).where(User.email == "new.gp@practice.example")).one()
+    assert user.role is Role.REFERRER
+    assert user.practice is practice
+    assert user.password_hash != PASSWORD
+    assert PASSWORD not in user.password_hash
+    assert check_password_hash(user.password_hash, PASSWORD)
+    assert not check_password_hash(user.password_hash, "wrong-password-entirely")
+
+
+def test_create_user_puts_a_connector_in_their_team(db, make, runner):
+    team = make.team(name="Vale Connectors")
+    result = runner.invoke(args=[
+        "create-user", "--email", "link@hub.example", "--name", "Link Worker",
+        "--role", "connector", "--team", "Vale Connectors", "--capacity", "30",
+        "--password", PASSWORD,
+    ])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalars(select(User).where(User.email == "link@hub.example")).one()
+    assert (user.team, user.capacity) == (team, 30)
+
+
+def test_create_user_rejects_an_unknown_practice_ods_code(db, make, runner):
+    make.practice(ods_code="B82005")
+    result = runner.invoke(args=[
+        "create-user", "--email", "gp@nowhere.example", "--name", "Dr Nowhere",
+        "--role", "referrer", "--practice", "Z99999", "--password", PASSWORD,
+    ])
+    assert result.exit_code != 0
+    assert "no practice with ODS code Z99999" in result.output
+    assert count(db, User, User.email == "gp@nowhere.example") == 0
+
+
+def test_create_user_rejects_an_unknown_team(db, runner):
+    result = runner.invoke(args=[
+        "create-user", "--email", "link@hub.example", "--name", "Link Worker",
+        "--role", "connector", "--team", "No Such Team", "--password", PASSWORD,
+    ])
+    assert result.exit_code != 0
+    assert "no team called 'No Such Team'" in result.output
+    assert count(db, User) == 0
+
+
+def test_create_user_explains_an_account_that_breaks_the_rules(db, runner):
+    result = runner.invoke(args=[
+        "create-user", "--email", "gp@nowhere.example", "--name", "Dr Nowhere",
+        "--role", "referrer", "--password", PASSWORD,
+    ])
+    assert result.exit_code == 1
+    assert "A referrer must belong to a practice" in result.output
+    assert "Traceback" not in result.output
+    assert count(db, User) == 0
+
+
+def test_create_user_rejects_an_unknown_role(db, runner):
+    result = runner.invoke(args=[
+        "create-user", "--email", "x@y.example", "--name", "X", "--role", "superuser",
+        "--password", PASSWORD,
+    ])
+    assert result.exit_code == 2
+    assert count(db, User) == 0

@@ -1,0 +1,118 @@
+"""Every route declares who may use it, and the declarations hold."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from flask import url_for
+
+from referrals.models import Role
+
+
+def rules(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+
+
+def access_of(app, rule):
+    return getattr(app.view_functions[rule.endpoint], "access", None)
+
+
+def dummy_url(app, rule) -> str:
+    """The rule's URL with a made-up 1 for every argument."""
+    with app.test_request_context():
+        return url_for(rule.endpoint, **{name: 1 for name in rule.arguments})
+
+
+def protected(app, method):
+    found = [
+        rule
+        for rule in rules(app)
+        if access_of(app, rule) != "public" and method in rule.methods
+    ]
+    assert found, f"no protected {method} routes found: the walk is broken"
+    return found
+
+
+def test_every_route_declares_who_may_use_it(app):
+    undeclared = [rule.endpoint for rule in rules(app) if access_of(app, rule) is None]
+
+    assert not undeclared, f"routes without allow()/public/signed_in: {undeclared}"
+
+
+def test_every_declaration_is_public_or_a_non_empty_set_of_roles(app):
+    for rule in rules(app):
+        access = access_of(app, rule)
+        assert access == "public" or (
+            access and all(isinstance(role, Role) for role in access)
+        ), f"{rule.endpoint} declares {access!r}"
+
+
+def test_sign_in_and_health_check_are_public_and_referrals_are_not(app):
+    access = {rule.endpoint: access_of(app, rule) for rule in rules(app)}
+
+    assert access["auth.login"] == "public"
+    assert access["health.healthz"] == "public"
+    assert access["intake.list_referrals"] != "public"
+    assert access["intake.show_referral"] != "public"
+
+
+def test_every_protected_page_sends_an_anonymous_visitor_to_sign_in(app, client):
+    for rule in protected(app, "GET"):
+        url = dummy_url(app, rule)
+        response = client.get(url)
+
+        assert response.status_code == 302, f"GET {url} gave {response.status_code}"
+        assert urlsplit(response.location).path == "/login", f"GET {url} went elsewhere"
+
+
+def test_every_protected_action_sends_an_anonymous_visitor_to_sign_in(app, client):
+    for rule in protected(app, "POST"):
+        url = dummy_url(app, rule)
+        # A valid CSRF token, so it is the access rule that answers, not CSRF.
+        response = client.submit(url, {}, page="/login")
+
+        assert response.status_code == 302, f"POST {url} gave {response.status_code}"
+        assert urlsplit(response.location).path == "/login", f"POST {url} went elsewhere"
+
+
+@pytest.mark.parametrize("url", ["/referrals", "/referrals/new", "/referrals/1"])
+def test_admin_sees_no_clinical_content(client, login_as, url):
+    login_as(Role.ADMIN)
+
+    assert client.get(url).status_code == 403
+
+
+def test_admin_cannot_cancel_a_referral(client, login_as, make, db):
+    referral = make.referral()
+    db.session.commit()
+    login_as(Role.ADMIN)
+
+    response = client.submit(
+        f"/referrals/{referral.id}/cancel", {"reason": "test"}, page="/admin/users"
+    )
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", [Role.CONNECTOR, Role.COORDINATOR, Role.MANAGER])
+def test_only_referrers_may_open_the_referral_form(client, login_as, role):
+    login_as(role)
+
+    assert client.get("/referrals/new").status_code == 403
+
+
+def test_a_connector_cannot_post_a_referral(client, login_as):
+    login_as(Role.CONNECTOR)
+
+    response = client.submit("/referrals/new", {"nhs_number": "9434765919"}, page="/referrals")
+
+    assert response.status_code == 403
+
+
+def test_users_only_see_the_navigation_for_their_role(client, login_as):
+    login_as(Role.ADMIN)
+
+    page = client.get("/admin/users").get_data(as_text=True)
+
+    assert 'href="/admin/users"' in page
+    assert 'href="/referrals' not in page
