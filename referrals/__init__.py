@@ -21,9 +21,11 @@ def create_app(config=None) -> Flask:
     _init_templates(app)
     _register_blueprints(app)
 
+    from fhir_adapters.api import http_outcome
     from referrals import errorpages
 
-    errorpages.register(app)
+    # Under /fhir even an unknown path or method answers with an OperationOutcome.
+    errorpages.register(app, api_prefixes={"/fhir": http_outcome})
 
     from referrals import cli
 
@@ -70,10 +72,14 @@ def _init_templates(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from fhir_adapters.api import bp as fhir_bp
     from referrals.admin.views import bp as admin_bp
     from referrals.auth.views import bp as auth_bp
     from referrals.health import bp as health_bp
     from referrals.intake.views import bp as intake_bp
 
-    for bp in (auth_bp, intake_bp, admin_bp, health_bp):
+    from referrals.extensions import csrf
+
+    for bp in (auth_bp, intake_bp, admin_bp, health_bp, fhir_bp):
         app.register_blueprint(bp)
+    csrf.exempt(fhir_bp)  # bearer tokens, not cookies: no cross-site request to forge

@@ -105,6 +105,10 @@ def signed_in(view):
     return allow(*Role)(view)
 
 
+# Routes for API clients (bearer tokens) declare this; fhir_adapters checks the token.
+API_CLIENT = "api-client"
+
+
 def public(view):
     """Declare that a route is open to anyone, signed in or not."""
     view.access = "public"

@@ -12,6 +12,8 @@ from referrals.models import Practice, Role, Team
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(create_api_client)
+    app.cli.add_command(revoke_api_client)
 
 
 @click.command("seed-demo")
@@ -75,3 +77,43 @@ def create_user(email, name, role, practice_ods, team_name, capacity, password) 
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"Created {user.role.label.lower()} {user.email}.")
+
+
+@click.command("create-api-client")
+@click.argument("name")
+@click.option("--practice", "practice_codes", multiple=True, required=True,
+              help="ODS code of a practice the client acts for (repeat for more).")
+def create_api_client(name, practice_codes) -> None:
+    """Create a FHIR API client for one or more practices and print its token once."""
+    from referrals.admin.service import ApiClientInvalid
+    from referrals.admin.service import create_api_client as create
+
+    practices = []
+    for code in practice_codes:
+        practice = db.session.scalars(select(Practice).where(Practice.ods_code == code.upper())).first()
+        if practice is None:
+            raise click.BadParameter(f"no practice with ODS code {code}", param_hint="--practice")
+        practices.append(practice)
+    try:
+        client, token = create(name, practices, actor=None, actor_label="cli")
+    except ApiClientInvalid as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Created API client {client.name!r} for {', '.join(p.ods_code for p in practices)}.")
+    click.echo("Its bearer token (shown once; Kindly keeps only a hash):")
+    click.echo(token)
+
+
+@click.command("revoke-api-client")
+@click.argument("name")
+def revoke_api_client(name) -> None:
+    """Revoke an API client's token."""
+    from referrals.admin.service import revoke_api_client as revoke
+    from referrals.models import ApiClient
+
+    client = db.session.scalars(select(ApiClient).where(ApiClient.name == name)).first()
+    if client is None:
+        raise click.ClickException(f"No API client called {name!r}")
+    revoke(client, actor=None, actor_label="cli")
+    db.session.commit()
+    click.echo(f"Revoked {name!r}.")

@@ -1,7 +1,8 @@
 """Error pages for the web: a clear message, never a stack trace."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
 from flask_wtf.csrf import CSRFError
 
 from referrals.extensions import db
@@ -15,7 +16,10 @@ MESSAGES = {
 }
 
 
-def register(app: Flask) -> None:
+def register(app: Flask, api_prefixes: dict | None = None) -> None:
+    """Web error pages; paths under an API prefix get that API's own error body."""
+    api_prefixes = api_prefixes or {}
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return render_template(
@@ -26,13 +30,18 @@ def register(app: Flask) -> None:
         ), 400
 
     for code, (title, message) in MESSAGES.items():
-        app.register_error_handler(code, _handler(code, title, message))
+        app.register_error_handler(code, _handler(code, title, message, api_prefixes))
 
 
-def _handler(code: int, title: str, message: str):
-    def handle(_exc):
+def _handler(code: int, title: str, message: str, api_prefixes: dict):
+    def handle(exc):
         if code == 500:
             db.session.rollback()
+        for prefix, api_handler in api_prefixes.items():
+            if request.path == prefix or request.path.startswith(prefix + "/"):
+                if not isinstance(exc, HTTPException):
+                    exc = InternalServerError()
+                return api_handler(exc)
         return render_template("errors/error.html", title=title, message=message), code
 
     return handle

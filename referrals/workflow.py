@@ -72,6 +72,7 @@ def transition(
     )
     referral.status = to
     referral.updated_at = now
+    referral.version += 1
     db.session.add(event)
     db.session.flush()
     return event

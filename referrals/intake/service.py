@@ -17,6 +17,7 @@ from referrals.errors import DuplicateOpenReferral, IntakeInvalid, InvalidNhsNum
 from referrals.extensions import db
 from referrals.models import (
     OPEN_STATUSES,
+    ApiClient,
     CommunicationNeed,
     ConsentGivenBy,
     ConsentMethod,
@@ -35,6 +36,9 @@ from referrals.nhs_number import normalise
 from referrals.postcode import normalise_postcode
 
 MAX_AGE_YEARS = 120
+# UK Core NHS number verification statuses (England) and NHS Data Dictionary ethnic categories.
+NHS_NUMBER_STATUSES = frozenset(f"0{n}" for n in range(1, 9))
+ETHNIC_CATEGORIES = frozenset("ABCDEFGHJKLMNPRSZ")
 
 
 @dataclass
@@ -50,6 +54,9 @@ class PersonDetails:
     preferred_contact: ContactMethod | None = None
     communication_needs: list[str] = field(default_factory=list)
     interpreter_language: str = ""
+    # From GP systems: UK Core NHS number verification status and ethnic category codes.
+    nhs_number_status: str = ""
+    ethnic_category: str = ""
 
 
 @dataclass
@@ -77,6 +84,10 @@ class IntakeRequest:
     no_known_risks: bool = False
     urgency: Urgency = Urgency.ROUTINE
     source: str = "form"
+    # A GP system names its clinician (who has no account here) and itself.
+    referrer_name: str = ""
+    referrer_identifier: str = ""
+    api_client: ApiClient | None = None
 
 
 def birth_date_error(birth_date: date | None, today: date) -> str | None:
@@ -128,6 +139,12 @@ def check(intake: IntakeRequest, today: date) -> dict[str, str]:
         and not person.interpreter_language.strip()
     ):
         errors["interpreter_language"] = "Enter the language the person needs an interpreter for"
+    if person.nhs_number_status and person.nhs_number_status not in NHS_NUMBER_STATUSES:
+        errors["nhs_number_status"] = (
+            f"Unknown NHS number verification status {person.nhs_number_status!r}"
+        )
+    if person.ethnic_category and person.ethnic_category not in ETHNIC_CATEGORIES:
+        errors["ethnic_category"] = f"Unknown ethnic category {person.ethnic_category!r}"
     if not intake.reasons:
         errors["reasons"] = "Select at least one reason for referral"
     elif unknown_reasons := [r.code for r in intake.reasons if r.code not in reasons.BY_CODE]:
@@ -234,6 +251,10 @@ def _upsert_patient(
         if CommunicationNeed.SPOKEN_INTERPRETER in person.communication_needs
         else ""
     )
+    if person.nhs_number_status:
+        patient.nhs_number_status = person.nhs_number_status
+    if person.ethnic_category:
+        patient.ethnic_category = person.ethnic_category
     patient.practice = intake.practice
     patient.updated_at = now
     return patient
@@ -257,6 +278,9 @@ def _new_referral(
         consent_at=consent.at or now,
         status=ReferralStatus.RECEIVED,
         source=intake.source,
+        referrer_name=intake.referrer_name.strip()[:200],
+        referrer_identifier=intake.referrer_identifier.strip()[:120],
+        api_client=intake.api_client,
         created_at=now,
         updated_at=now,
     )

@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
+from referrals.models.api_client import ApiClient
 from referrals.models.audit import AuditEvent
 from referrals.models.base import Base, utcnow
 from referrals.models.organisation import Practice, Team
@@ -17,6 +18,7 @@ from referrals.models.user import LoginAttempt, Role, User
 
 __all__ = [
     "OPEN_STATUSES",
+    "ApiClient",
     "AuditEvent",
     "Base",
     "CommunicationNeed",

@@ -78,6 +78,10 @@ class Patient(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nhs_number: Mapped[str] = mapped_column(String(10), unique=True)
+    # UK Core NHS number verification status code ("01" = present and verified), if known.
+    nhs_number_status: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    # NHS Data Dictionary ethnic category code (A-Z, or empty when not recorded).
+    ethnic_category: Mapped[str] = mapped_column(String(2), default="", server_default="")
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100), index=True)
     birth_date: Mapped[date] = mapped_column(Date)

@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, event, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from referrals.models.api_client import ApiClient
 from referrals.models.base import Base, UTCDateTime, utcnow
 from referrals.models.columns import enum_column_type
 from referrals.models.organisation import Practice, Team
@@ -116,6 +117,12 @@ class Referral(Base):
     )
     # Where it came from: the practice form, a GP system over FHIR, or the person.
     source: Mapped[str] = mapped_column(String(20), default="form")
+    # A referral sent by a GP system names its clinician, who has no Kindly account.
+    referrer_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    referrer_identifier: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    api_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_client.id"))
+    # Bumped on every change; the FHIR meta.versionId and ETag of the ServiceRequest and Task.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -124,6 +131,7 @@ class Referral(Base):
     referrer: Mapped[User | None] = relationship(foreign_keys=[referrer_id])
     connector: Mapped[User | None] = relationship(foreign_keys=[connector_id])
     team: Mapped[Team | None] = relationship()
+    api_client: Mapped[ApiClient | None] = relationship()
     reasons: Mapped[list[ReferralReason]] = relationship(
         back_populates="referral", cascade="all, delete-orphan", order_by="ReferralReason.id"
     )

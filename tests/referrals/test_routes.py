@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import url_for
 
+from referrals.access import API_CLIENT
 from referrals.models import Role
 
 
@@ -24,10 +25,11 @@ def dummy_url(app, rule) -> str:
 
 
 def protected(app, method):
+    """Routes for signed-in people (API routes answer tokens, not sign-in)."""
     found = [
         rule
         for rule in rules(app)
-        if access_of(app, rule) != "public" and method in rule.methods
+        if access_of(app, rule) not in ("public", API_CLIENT) and method in rule.methods
     ]
     assert found, f"no protected {method} routes found: the walk is broken"
     return found
@@ -39,10 +41,10 @@ def test_every_route_declares_who_may_use_it(app):
     assert not undeclared, f"routes without allow()/public/signed_in: {undeclared}"
 
 
-def test_every_declaration_is_public_or_a_non_empty_set_of_roles(app):
+def test_every_declaration_is_public_api_client_or_a_non_empty_set_of_roles(app):
     for rule in rules(app):
         access = access_of(app, rule)
-        assert access == "public" or (
+        assert access in ("public", API_CLIENT) or (
             access and all(isinstance(role, Role) for role in access)
         ), f"{rule.endpoint} declares {access!r}"
 
@@ -116,3 +118,16 @@ def test_users_only_see_the_navigation_for_their_role(client, login_as):
 
     assert 'href="/admin/users"' in page
     assert 'href="/referrals' not in page
+
+
+def test_every_api_route_refuses_a_caller_without_a_token(app, client):
+    api_rules = [rule for rule in rules(app) if access_of(app, rule) == API_CLIENT]
+    assert api_rules, "no API routes found: the walk is broken"
+    for rule in api_rules:
+        url = dummy_url(app, rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(url, method=method, data="{}",
+                                   content_type="application/fhir+json")
+
+            assert response.status_code == 401, f"{method} {url} gave {response.status_code}"
+            assert response.json["resourceType"] == "OperationOutcome"

@@ -1,0 +1,72 @@
+"""The CapabilityStatement: exactly what /fhir supports, nothing more."""
+from __future__ import annotations
+
+from fhir_adapters import codes
+
+SEARCH = {
+    "ServiceRequest": [
+        ("_id", "token"), ("identifier", "token"), ("patient", "reference"),
+        ("subject", "reference"), ("status", "token"), ("intent", "token"),
+        ("requester", "reference"), ("performer", "reference"), ("authored", "date"),
+        ("_lastUpdated", "date"),
+    ],
+    "Task": [
+        ("_id", "token"), ("focus", "reference"), ("patient", "reference"),
+        ("subject", "reference"), ("status", "token"), ("business-status", "token"),
+        ("owner", "reference"), ("requester", "reference"), ("authored-on", "date"),
+        ("_lastUpdated", "date"),
+    ],
+    "Patient": [("_id", "token"), ("identifier", "token")],
+}
+
+
+def capability_statement(base: str, software_version: str, date: str) -> dict:
+    def resource(type_, interactions, **extra):
+        entry = {
+            "type": type_,
+            "interaction": [{"code": code} for code in interactions],
+            "versioning": "versioned" if type_ in ("ServiceRequest", "Task") else "no-version",
+            "readHistory": False,
+            "updateCreate": False,
+        }
+        if type_ in SEARCH:
+            entry["searchParam"] = [{"name": n, "type": t} for n, t in SEARCH[type_]]
+        entry.update(extra)
+        return entry
+
+    return {
+        "resourceType": "CapabilityStatement",
+        "id": "kindly",
+        "url": f"{base}/metadata",
+        "version": software_version,
+        "name": "KindlyFhirApi",
+        "title": "Kindly social prescribing referrals FHIR API",
+        "status": "active",
+        "date": date,
+        "publisher": "Kindly",
+        "description": "Send social prescribing referrals to a connector hub and follow them "
+                       "to their outcome (ServiceRequest + Task, closed-loop pattern).",
+        "kind": "instance",
+        "software": {"name": "Kindly", "version": software_version},
+        "implementation": {"description": "Kindly FHIR API", "url": base},
+        "fhirVersion": codes.FHIR_VERSION,
+        "format": ["json", codes.MEDIA_TYPE],
+        "rest": [{
+            "mode": "server",
+            "security": {
+                "cors": False,
+                "description": "Bearer tokens issued per API client (GP system or gateway), "
+                               "scoped to that client's practices. Out-of-scope resources "
+                               "answer 404.",
+            },
+            "resource": [
+                resource("ServiceRequest", ["read", "search-type", "create", "update"],
+                         conditionalUpdate=False,
+                         searchInclude=["ServiceRequest:patient"]),
+                resource("Task", ["read", "search-type"], searchInclude=["Task:focus"]),
+                resource("Patient", ["read", "search-type"]),
+                resource("Consent", ["read"]),
+            ],
+            "interaction": [{"code": "transaction"}],
+        }],
+    }

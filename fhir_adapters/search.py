@@ -1,0 +1,192 @@
+"""Search parameters -> SQL filters over referrals, for ServiceRequest and Task searches."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Select, false
+
+from fhir_adapters import codes
+from fhir_adapters.errors import FhirError
+from referrals.models import Patient, Referral
+
+DEFAULT_COUNT, MAX_COUNT = 20, 100
+# Parameters that shape the result rather than filter it.
+CONTROL = {"_count", "_include", "_after", "_format", "_total", "_summary", "_sort"}
+
+
+def count_param(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_COUNT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise FhirError(f"_count must be a whole number, not {raw!r}", expression=["_count"]) \
+            from None
+    if value < 0:
+        raise FhirError("_count cannot be negative", expression=["_count"])
+    return min(value, MAX_COUNT)
+
+
+def after_param(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise FhirError("_after must be the cursor from a next link", expression=["_after"])
+    return int(raw)
+
+
+def split_token(value: str) -> tuple[str | None, str]:
+    if "|" in value:
+        system, _, code = value.partition("|")
+        return system or None, code
+    return None, value
+
+
+def local_id(value: str, resource_type: str, prefix: str = "") -> int | None:
+    """'ServiceRequest/12', '12' or an absolute URL -> 12 (None if it cannot be ours)."""
+    tail = value.rstrip("/").split("/")
+    if len(tail) >= 2 and tail[-2] != resource_type:
+        return None
+    ident = tail[-1]
+    if prefix:
+        if not ident.startswith(prefix):
+            return None
+        ident = ident[len(prefix):]
+    return int(ident) if ident.isdigit() and len(ident) <= 18 else None
+
+
+_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
+
+
+def date_filter(column, raw: str, name: str):
+    """A FHIR date search (with eq/gt/ge/lt/le prefixes) as a SQL condition."""
+    prefix = raw[:2] if raw[:2] in _PREFIXES else "eq"
+    text = raw[2:] if raw[:2] in _PREFIXES else raw
+    if prefix not in ("eq", "gt", "ge", "lt", "le"):
+        raise FhirError(f"{name}: the {prefix} prefix is not supported", expression=[name],
+                        code="not-supported")
+    try:
+        if len(text) == 10:
+            start = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+            end = start + timedelta(days=1)
+        else:
+            start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if start.tzinfo is None:
+                start = start.replace(tzinfo=timezone.utc)
+            end = start + timedelta(seconds=1)
+    except ValueError:
+        raise FhirError(f"{name}: {text!r} is not a FHIR date or dateTime",
+                        expression=[name]) from None
+    return {
+        "eq": (column >= start) & (column < end),
+        "gt": column >= end,
+        "ge": column >= start,
+        "lt": column < start,
+        "le": column < end,
+    }[prefix]
+
+
+def statuses_for(values: list[str], position: int, known: frozenset[str], name: str):
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise FhirError(f"{name}: unknown code {unknown[0]!r}", expression=[name],
+                        code="code-invalid")
+    return [s for s, mapping in codes.STATUS_MAP.items() if mapping[position] in values]
+
+
+def _reference_filter(query: Select, values: list[str], name: str) -> Select:
+    """requester / owner / performer references to our users, practices and teams."""
+    conditions = []
+    for value in values:
+        if (uid := local_id(value, "PractitionerRole", "pr-")) is not None:
+            column = Referral.connector_id if name == "owner" else Referral.referrer_id
+            conditions.append(column == uid)
+        elif (pid := local_id(value, "Organization", "p-")) is not None and name == "requester":
+            conditions.append((Referral.practice_id == pid) & Referral.referrer_id.is_(None))
+        elif (tid := local_id(value, "Organization", "team-")) is not None and name != "requester":
+            condition = Referral.team_id == tid
+            if name == "owner":
+                condition = condition & Referral.connector_id.is_(None)
+            conditions.append(condition)
+    if not conditions:
+        return query.where(false())
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined = combined | condition
+    return query.where(combined)
+
+
+def _patient_filter(query: Select, values: list[str]) -> Select:
+    ids = [local_id(v, "Patient") for v in values]
+    return query.where(Referral.patient_id.in_([i for i in ids if i is not None]))
+
+
+def _nhs_filter(query: Select, values: list[str], name: str) -> Select:
+    numbers = []
+    for value in values:
+        system, code = split_token(value)
+        if system not in (None, codes.NHS_NUMBER):
+            raise FhirError(f"{name}: only {codes.NHS_NUMBER} identifiers are searchable",
+                            expression=[name], code="not-supported")
+        numbers.append(code.replace(" ", ""))
+    return query.join(Referral.patient).where(Patient.nhs_number.in_(numbers))
+
+
+def apply(query: Select, params: dict[str, list[str]], resource_type: str) -> tuple[Select, list]:
+    """Narrow `query` by the search `params`; returns it and warnings for ignored params."""
+    warnings = []
+    for name, raw_values in params.items():
+        if name in CONTROL:
+            continue
+        # Repeated parameters AND together; commas inside one OR together.
+        for raw in raw_values:
+            values = [v for v in raw.split(",") if v != ""]
+            if not values:
+                continue
+            query = _apply_one(query, name, values, raw, resource_type, warnings)
+    return query, warnings
+
+
+def _apply_one(query, name, values, raw, resource_type, warnings):
+    sr = resource_type == "ServiceRequest"
+    if name == "_id":
+        prefix = "" if sr else "t-"
+        ids = [local_id(v, resource_type, prefix) for v in values]
+        return query.where(Referral.id.in_([i for i in ids if i is not None]))
+    if name == "identifier":
+        refs = []
+        for value in values:
+            system, code = split_token(value)
+            if system in (None, codes.REFERRAL_ID):
+                refs.append(code)
+        return query.where(Referral.reference.in_(refs))
+    if name in ("patient", "subject") or (name == "for" and not sr):
+        return _patient_filter(query, values)
+    if name in ("patient:identifier", "subject:identifier"):
+        return _nhs_filter(query, values, name)
+    if name == "_lastUpdated":
+        return query.where(date_filter(Referral.updated_at, raw, name))
+    if sr and name == "authored":
+        return query.where(date_filter(Referral.created_at, raw, name))
+    if not sr and name == "authored-on":
+        return query.where(date_filter(Referral.created_at, raw, name))
+    if name == "status":
+        known = codes.SERVICE_REQUEST_STATUSES if sr else codes.TASK_STATUSES
+        return query.where(Referral.status.in_(statuses_for(values, 3 if sr else 0, known, name)))
+    if not sr and name == "business-status":
+        codes_only = [split_token(v)[1] for v in values]
+        statuses = statuses_for(codes_only, 1, codes.BUSINESS_STATUSES, name)
+        return query.where(Referral.status.in_(statuses))
+    if sr and name == "intent":
+        return query if "order" in values else query.where(false())
+    if name == "requester" or (sr and name == "performer") or (not sr and name == "owner"):
+        return _reference_filter(query, values, name)
+    if not sr and name == "focus":
+        ids = [local_id(v, "ServiceRequest") for v in values]
+        return query.where(Referral.id.in_([i for i in ids if i is not None]))
+    warnings.append({"severity": "warning", "code": "not-supported",
+                     "diagnostics": f"Search parameter {name!r} is not supported and was ignored",
+                     "expression": [name]})
+    return query
+
+

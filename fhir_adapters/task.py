@@ -1,0 +1,50 @@
+"""Task: the referral's workflow (one per referral, focus = the ServiceRequest)."""
+from __future__ import annotations
+
+from fhir_adapters import codes
+from fhir_adapters.common import coding, concept, instant, meta, reference
+from fhir_adapters.organization import team_id
+from fhir_adapters.practitioner import role_id
+from fhir_adapters.servicerequest import requester
+from referrals.models import Referral
+
+
+def task_id(referral: Referral) -> str:
+    return f"t-{referral.id}"
+
+
+# Gravity: statusReason.text is expected for these Task states.
+NEEDS_REASON = frozenset({"rejected", "cancelled", "failed", "on-hold"})
+
+
+def to_fhir(referral: Referral) -> dict:
+    task_status, business, business_display, _ = codes.STATUS_MAP[referral.status]
+    patient = referral.patient
+    resource = {
+        "resourceType": "Task",
+        "id": task_id(referral),
+        "meta": meta(referral.version, referral.updated_at),
+        "identifier": [{"system": codes.REFERRAL_ID, "value": referral.reference}],
+        "status": task_status,
+        "businessStatus": {"coding": [coding(codes.BUSINESS_STATUS, business,
+                                             business_display)]},
+        "intent": "order",
+        "priority": referral.urgency.value,
+        "code": concept(codes.TASK_CODE, "fulfill", "Fulfill the focal request"),
+        "focus": reference("ServiceRequest", referral.id, referral.reference),
+        "for": reference("Patient", patient.id, patient.full_name,
+                         identifier={"system": codes.NHS_NUMBER, "value": patient.nhs_number}),
+        "authoredOn": instant(referral.created_at),
+        "lastModified": instant(referral.updated_at),
+        "requester": requester(referral),
+    }
+    if task_status in NEEDS_REASON:
+        last = referral.events[-1] if referral.events else None
+        reason = last.reason if last is not None and last.to_status == referral.status else ""
+        resource["statusReason"] = {"text": reason or business_display}
+    if referral.connector is not None:
+        resource["owner"] = reference("PractitionerRole", role_id(referral.connector),
+                                      referral.connector.name)
+    elif referral.team is not None:
+        resource["owner"] = reference("Organization", team_id(referral.team), referral.team.name)
+    return resource
