@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 def without_nul(value):
@@ -20,3 +22,10 @@ class KindlyForm(FlaskForm):
         def bind_field(self, form, unbound_field, options):
             filters = [*unbound_field.kwargs.get("filters", ()), without_nul]
             return unbound_field.bind(form=form, **{**options, "filters": filters})
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes (rendered by the checkbox_group macro)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

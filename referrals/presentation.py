@@ -29,7 +29,7 @@ NAVIGATION = {
     Role.MANAGER: [("Referrals", "intake.list_referrals")],
     Role.CONNECTOR: [("Referrals", "intake.list_referrals")],
     Role.COORDINATOR: [("Referrals", "intake.list_referrals")],
-    Role.ADMIN: [("Users", "admin.users")],
+    Role.ADMIN: [("Users", "admin.users"), ("API clients", "admin.api_clients")],
 }
 
 

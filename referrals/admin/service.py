@@ -13,10 +13,15 @@ from referrals.extensions import db
 from referrals.models import ApiClient, Practice, User, utcnow
 
 TOKEN_PREFIX = "kindly_"
+NAME_MAX = 120  # the column's width
 
 
 class ApiClientInvalid(DomainError):
-    pass
+    """The client cannot be made as asked; `field` names the form field at fault."""
+
+    def __init__(self, message: str, *, field: str = "name"):
+        self.field = field
+        super().__init__(message)
 
 
 def hash_token(token: str) -> str:
@@ -29,8 +34,10 @@ def create_api_client(name: str, practices: list[Practice], *, actor: User | Non
     name = (name or "").strip()
     if not name:
         raise ApiClientInvalid("Give the API client a name")
+    if len(name) > NAME_MAX:
+        raise ApiClientInvalid(f"Keep the name to {NAME_MAX} characters or fewer")
     if not practices:
-        raise ApiClientInvalid("An API client needs at least one practice")
+        raise ApiClientInvalid("An API client needs at least one practice", field="practices")
     if db.session.scalar(select(ApiClient.id).where(ApiClient.name == name)) is not None:
         raise ApiClientInvalid(f"There is already an API client called {name!r}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -1,15 +1,20 @@
-"""Administrator pages. Admins manage accounts; they see no clinical content."""
+"""Administrator pages. Admins manage accounts and API clients; they see no clinical content."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from referrals.access import allow
+from referrals.admin import service
+from referrals.admin.forms import ApiClientForm, RevokeApiClientForm
 from referrals.extensions import db
-from referrals.models import Practice, Role, Team, User
+from referrals.models import ApiClient, Practice, Role, Team, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+CLIENT_ID = "<int(max=2147483647):client_id>"
 
 
 @bp.route("/users")
@@ -26,3 +31,75 @@ def users():
     ).all()
     teams = db.session.scalars(select(Team).order_by(Team.name)).all()
     return render_template("admin/users.html", users=accounts, practices=practices, teams=teams)
+
+
+@bp.route("/api-clients")
+@allow(Role.ADMIN)
+def api_clients():
+    """The FHIR API clients, and a form to add one."""
+    return _api_clients_page(ApiClientForm(_practices()))
+
+
+@bp.route("/api-clients", methods=["POST"])
+@allow(Role.ADMIN)
+def create_api_client():
+    """Create an API client and show its token, in this response only: it is stored hashed."""
+    form = ApiClientForm(_practices())
+    if form.validate_on_submit():
+        try:
+            client, token = service.create_api_client(
+                form.name.data, form.chosen_practices(), actor=current_user)
+        except service.ApiClientInvalid as exc:
+            form.add_error(exc.field, str(exc))
+        else:
+            db.session.commit()
+            response = make_response(render_template(
+                "admin/api_client_created.html", client=client, token=token))
+            # The one copy of the token: keep it out of every cache.
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    db.session.rollback()
+    return _api_clients_page(form), 422
+
+
+@bp.route(f"/api-clients/{CLIENT_ID}/revoke")
+@allow(Role.ADMIN)
+def confirm_revoke_api_client(client_id: int):
+    """Ask before revoking: systems using the token stop working at once."""
+    client = _load_client(client_id)
+    return render_template("admin/revoke_api_client.html", client=client,
+                           form=RevokeApiClientForm())
+
+
+@bp.route(f"/api-clients/{CLIENT_ID}/revoke", methods=["POST"])
+@allow(Role.ADMIN)
+def revoke_api_client(client_id: int):
+    """Revoke a client's token; the FHIR API refuses it (401) from now on."""
+    client = _load_client(client_id)
+    form = RevokeApiClientForm()
+    if not form.validate_on_submit():
+        return render_template("admin/revoke_api_client.html", client=client, form=form), 422
+    already = not client.active
+    service.revoke_api_client(client, actor=current_user)
+    db.session.commit()
+    flash(f"{client.name} was already revoked." if already else
+          f"Revoked {client.name}. The FHIR API refuses its token from now on.", "success")
+    return redirect(url_for("admin.api_clients"))
+
+
+def _api_clients_page(form: ApiClientForm):
+    clients = db.session.scalars(
+        select(ApiClient).options(selectinload(ApiClient.practices)).order_by(ApiClient.name)
+    ).all()
+    return render_template("admin/api_clients.html", clients=clients, form=form)
+
+
+def _practices() -> list[Practice]:
+    return list(db.session.scalars(select(Practice).order_by(Practice.name)))
+
+
+def _load_client(client_id: int) -> ApiClient:
+    client = db.session.get(ApiClient, client_id)
+    if client is None:
+        abort(404)
+    return client

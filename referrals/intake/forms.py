@@ -8,17 +8,15 @@ from wtforms import (
     BooleanField,
     EmailField,
     RadioField,
-    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from referrals import reasons
-from referrals.forms import KindlyForm
+from referrals.forms import KindlyForm, MultiCheckboxField
 from referrals.intake.service import (
     ConsentRecord,
     IntakeRequest,
@@ -74,11 +72,6 @@ class DateTextField(StringField):
         if getattr(self, "raw_text", None) is not None:
             return self.raw_text
         return self.data.strftime("%d/%m/%Y") if self.data else ""
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _choices(enum_cls):
