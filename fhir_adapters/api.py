@@ -40,7 +40,7 @@ from fhir_adapters.errors import (
 from referrals import audit, workflow
 from referrals.access import API_CLIENT, public
 from referrals.admin.service import client_for_token
-from referrals.errors import DomainError
+from referrals.errors import DomainError, DuplicateOpenReferral
 from referrals.extensions import db
 from referrals.intake import service as intake_service
 from referrals.intake.service import PersonDetails
@@ -110,8 +110,15 @@ def fhir_error(exc: FhirError):
 
 @bp.errorhandler(DomainError)
 def domain_error(exc: DomainError):
+    hidden = (isinstance(exc, DuplicateOpenReferral)
+              and exc.existing.practice_id not in g.get("practice_ids", ()))
     db.session.rollback()
     status, body = from_domain_error(exc, field_paths=inbound.FIELD_PATHS)
+    if hidden:
+        # Another practice's referral: say that it exists, not what it is (as the web form does).
+        body = outcome([issue("This person already has an open referral with the connector "
+                              "team. Contact the team instead of referring again.",
+                              code="duplicate")])
     return respond(body, status)
 
 
@@ -131,6 +138,8 @@ def body_json() -> dict:
         body = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise FhirError(f"The body is not valid JSON: {exc}", code="structure") from None
+    except RecursionError:
+        raise FhirError("The body is nested too deeply", code="structure") from None
     if not isinstance(body, dict):
         raise FhirError("The body must be a JSON object (a FHIR resource)", code="structure")
     return body
@@ -158,10 +167,11 @@ def load_referral(raw_id: str, prefix: str = "") -> Referral:
     """A referral the client may see, or 404 as if it did not exist."""
     ident = raw_id[len(prefix):] if prefix and raw_id.startswith(prefix) else None if prefix \
         else raw_id
-    if ident is None or not ident.isdigit() or len(ident) > 18:
+    referral_id = search.parse_id(ident) if ident is not None else None
+    if referral_id is None:
         raise NotFound(f"No resource with id {raw_id!r}")
     referral = db.session.scalars(
-        referral_options(scoped_referrals().where(Referral.id == int(ident)))).first()
+        referral_options(scoped_referrals().where(Referral.id == referral_id))).first()
     if referral is None:
         raise NotFound(f"No resource with id {raw_id!r}")
     return referral
@@ -215,14 +225,17 @@ def transaction():
         "ServiceRequest": (sr_map.to_fhir(referral), "201 Created"),
         "Patient": (patient_map.to_fhir(referral.patient), "201 Created" if patient_new else "200 OK"),
         "Consent": (consent_map.to_fhir(referral), "201 Created"),
-        "Organization": (org_map.practice_to_fhir(referral.practice), "200 OK"),
     }
+    practice_location = f"Organization/{org_map.practice_id(referral.practice)}"
     entries = []
     for entry in body.get("entry") or []:
         kind = (entry.get("resource") or {}).get("resourceType")
         if kind in made:
             resource, status = made[kind]
             entries.append(bundles.response_entry(base, resource, status))
+        elif kind == "Organization":  # matched to the practice by ODS code, not stored anew
+            entries.append({"fullUrl": f"{base}/{practice_location}",
+                            "response": {"status": "200 OK", "location": practice_location}})
         else:  # Practitioner / PractitionerRole: recorded on the referral as its requester
             entries.append({"response": {"status": "200 OK", "outcome": outcome([issue(
                 f"{kind} recorded on the referral as its requester", severity="information",
@@ -258,7 +271,10 @@ def _known_person(subject: dict) -> PersonDetails:
             raise BusinessRule("subject.identifier must be an NHS number "
                                f"({codes.NHS_NUMBER})", expression=["ServiceRequest.subject"])
         number = str(ident["value"]).replace(" ", "")
-        patient = db.session.scalars(select(Patient).where(Patient.nhs_number == number)).first()
+        # Only someone this client's practices have referred: a number alone must not
+        # reveal (or re-home) another practice's patient.
+        patient = db.session.scalars(
+            _scoped_patients().where(Patient.nhs_number == number)).first()
         if patient is None:
             from referrals.nhs_number import normalise
             normalise(number)  # a bad check digit is a 422 of its own
@@ -298,8 +314,9 @@ def read_service_request(sr_id: str):
     referral = load_referral(sr_id)
     audit_api("read", entity_type="referral", entity_id=referral.id,
               patient_id=referral.patient_id, via="fhir")
+    resource = sr_map.to_fhir(referral)  # before the commit expires what was loaded
     db.session.commit()
-    return versioned(sr_map.to_fhir(referral))
+    return versioned(resource)
 
 
 @bp.route("/ServiceRequest/<sr_id>", methods=["PUT"])
@@ -325,6 +342,10 @@ def update_service_request(sr_id: str):
     if status != "revoked":
         raise BusinessRule("The requester can only revoke (cancel) a referral; other changes "
                            "are made by the connector team", expression=["ServiceRequest.status"])
+    if changed := _changed_elements(body, sr_map.to_fhir(referral)):
+        raise BusinessRule("Only status (to revoked) and note may change; send the ServiceRequest "
+                           f"as read with just those changed. Changed: {', '.join(changed)}",
+                           expression=changed)
     workflow.transition(referral, ReferralStatus.CANCELLED, actor=None,
                         actor_label=g.api_client.label, reason=_revocation_reason(body, referral))
     audit_api("cancel", entity_type="referral", entity_id=referral.id,
@@ -332,6 +353,20 @@ def update_service_request(sr_id: str):
     db.session.commit()
     referral = load_referral(sr_id)
     return versioned(sr_map.to_fhir(referral))
+
+
+# A PUT may change these; everything else must come back exactly as we sent it.
+REVOCABLE = frozenset({"resourceType", "id", "meta", "text", "status", "note", "extension"})
+
+
+def _changed_elements(body: dict, current: dict) -> list[str]:
+    """Element paths the PUT body changes, besides status, note and the revocation reason."""
+    changed = [f"ServiceRequest.{name}" for name in sorted(set(body) | set(current))
+               if name not in REVOCABLE and body.get(name) != current.get(name)]
+    sent_ext = [e for e in body.get("extension") or [] if e.get("url") != REVOCATION_EXT]
+    if sent_ext != current.get("extension", []):
+        changed.append("ServiceRequest.extension")
+    return changed
 
 
 def _revocation_reason(body: dict, referral: Referral) -> str:
@@ -361,8 +396,9 @@ def read_task(task_id: str):
     referral = load_referral(task_id, prefix="t-")
     audit_api("read", entity_type="referral", entity_id=referral.id,
               patient_id=referral.patient_id, via="fhir-task")
+    resource = task_map.to_fhir(referral)
     db.session.commit()
-    return versioned(task_map.to_fhir(referral))
+    return versioned(resource)
 
 
 @bp.route("/Task")
@@ -403,13 +439,14 @@ def _search(resource_type: str, to_fhir, *, include):
             if key not in seen:
                 seen.add(key)
                 included.append(resource)
+    matches = [to_fhir(r) for r in rows]  # before the commit expires the loaded rows
     audit_api("search", entity_type="referral", resource=resource_type,
               referral_ids=[r.id for r in rows], patient_ids=sorted({r.patient_id for r in rows}))
     db.session.commit()
     return respond(bundles.searchset(
         base=base,
         self_url=f"{base}/{resource_type}" + (f"?{urlencode(self_params)}" if self_params else ""),
-        next_url=next_url, total=total, matches=[to_fhir(r) for r in rows],
+        next_url=next_url, total=total, matches=matches,
         includes=included, warnings=warnings))
 
 
@@ -426,16 +463,21 @@ def _scoped_patients():
 @api_client_required
 def read_patient(patient_id: str):
     """Read a person the client has referred."""
-    if not patient_id.isdigit() or len(patient_id) > 18:
+    pid = search.parse_id(patient_id)
+    if pid is None:
         raise NotFound(f"No Patient with id {patient_id!r}")
-    patient = db.session.scalars(_scoped_patients().where(Patient.id == int(patient_id)).options(
+    patient = db.session.scalars(_scoped_patients().where(Patient.id == pid).options(
         selectinload(Patient.practice))).first()
     if patient is None:
         raise NotFound(f"No Patient with id {patient_id!r}")
     audit.record("read", actor=None, actor_label=g.api_client.label, entity_type="patient",
                  entity_id=patient.id, patient_id=patient.id, detail={"via": "fhir"})
+    resource = patient_map.to_fhir(patient)
     db.session.commit()
-    return respond(patient_map.to_fhir(patient))
+    return respond(resource)
+
+
+PATIENT_SEARCH = frozenset({"identifier", "_id", "_count", "_format"})
 
 
 @bp.route("/Patient")
@@ -443,6 +485,9 @@ def read_patient(patient_id: str):
 def search_patients():
     """Find a person the client has referred, by NHS number (identifier=system|value)."""
     query = _scoped_patients()
+    warnings = [{"severity": "warning", "code": "not-supported", "expression": [name],
+                 "diagnostics": f"Search parameter {name!r} is not supported and was ignored"}
+                for name in request.args if name not in PATIENT_SEARCH]
     for raw in request.args.getlist("identifier"):
         numbers = []
         for value in raw.split(","):
@@ -453,19 +498,21 @@ def search_patients():
             numbers.append(code.replace(" ", ""))
         query = query.where(Patient.nhs_number.in_(numbers))
     for raw in request.args.getlist("_id"):
-        ids = [int(v) for v in raw.split(",") if v.isdigit() and len(v) <= 18]
+        ids = [i for v in raw.split(",") if (i := search.parse_id(v)) is not None]
         query = query.where(Patient.id.in_(ids))
     count = search.count_param(request.args.get("_count"))
     patients = list(db.session.scalars(query.order_by(Patient.id).limit(count).options(
         selectinload(Patient.practice))))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    matches = [patient_map.to_fhir(p) for p in patients]
     audit_api("search", entity_type="patient", patient_ids=[p.id for p in patients])
     db.session.commit()
     base = base_url()
     query_string = request.query_string.decode()
     return respond(bundles.searchset(
         base=base, self_url=f"{base}/Patient" + (f"?{query_string}" if query_string else ""),
-        next_url=None, total=total, matches=[patient_map.to_fhir(p) for p in patients]))
+        next_url=None, total=total, matches=matches,
+        warnings=warnings))
 
 
 @bp.route("/Consent/<consent_id>")
@@ -475,6 +522,7 @@ def read_consent(consent_id: str):
     referral = load_referral(consent_id, prefix="c-")
     audit_api("read", entity_type="consent", entity_id=referral.id,
               patient_id=referral.patient_id, via="fhir")
+    resource = consent_map.to_fhir(referral)
     db.session.commit()
-    return versioned(consent_map.to_fhir(referral))
+    return versioned(resource)
 

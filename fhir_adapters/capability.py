@@ -11,10 +11,10 @@ SEARCH = {
         ("_lastUpdated", "date"),
     ],
     "Task": [
-        ("_id", "token"), ("focus", "reference"), ("patient", "reference"),
-        ("subject", "reference"), ("status", "token"), ("business-status", "token"),
-        ("owner", "reference"), ("requester", "reference"), ("authored-on", "date"),
-        ("_lastUpdated", "date"),
+        ("_id", "token"), ("identifier", "token"), ("focus", "reference"),
+        ("patient", "reference"), ("subject", "reference"), ("status", "token"),
+        ("business-status", "token"), ("owner", "reference"), ("requester", "reference"),
+        ("authored-on", "date"), ("_lastUpdated", "date"),
     ],
     "Patient": [("_id", "token"), ("identifier", "token")],
 }

@@ -60,6 +60,11 @@ def validate(resource: dict, expected: str | None = None, *, path: str = ""):
         return model.model_validate(resource)
     except ValidationError as exc:
         raise from_validation_error(exc, prefix=path or resource_type) from None
+    except (KeyError, TypeError, ValueError, RecursionError) as exc:
+        # fhir.resources raises these (not ValidationError) for a contained or Bundle entry
+        # resource of an unknown or non-string resourceType, and for very deep nesting.
+        raise FhirError(f"{path or resource_type}: not a valid FHIR resource "
+                        f"({type(exc).__name__}: {str(exc)[:200]})", code="structure") from None
 
 
 @dataclass
@@ -163,7 +168,11 @@ def find_practice(sr: dict, refs: References, patient: dict | None,
     requester_ident = (sr.get("requester") or {}).get("identifier") or {}
     if requester_ident.get("system") == codes.ODS_CODE:
         candidates.append((requester_ident.get("value") or "").upper())
-    for gp in (patient or {}).get("generalPractitioner") or []:
+    candidates = [c for c in candidates if c]
+    # The patient's GP decides only when the requester names no practice: a referral
+    # from another practice's clinician is not quietly filed under the client's own.
+    gps = [] if candidates else (patient or {}).get("generalPractitioner") or []
+    for gp in gps:
         ident = gp.get("identifier") or {}
         if ident.get("system") == codes.ODS_CODE:
             candidates.append((ident.get("value") or "").upper())
@@ -244,6 +253,9 @@ def parse_transaction(bundle: dict, practices: list[Practice]) -> tuple[IntakeRe
             raise FhirError(f"{path}.request.method: only POST and PUT are supported in a "
                             "referral transaction", expression=[f"{path}.request.method"],
                             code="not-supported")
+        if not isinstance(resource.get("resourceType"), str):
+            raise FhirError(f"{path}.resource: resourceType is missing",
+                            expression=[f"{path}.resource.resourceType"], code="structure")
         full_url = entry.get("fullUrl") or ""
         if full_url:
             entries[full_url] = resource

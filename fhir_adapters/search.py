@@ -27,12 +27,27 @@ def count_param(raw: str | None) -> int:
     return min(value, MAX_COUNT)
 
 
+# Our ids are 32-bit integers (PostgreSQL `integer`). A bigger number cannot be one of
+# ours, and binding it would make PostgreSQL refuse the whole query.
+MAX_ID = 2**31 - 1
+
+
+def parse_id(text: str) -> int | None:
+    """One of our integer ids from its text, or None if it cannot be one."""
+    # isascii: str.isdigit() also accepts digits like "²" that int() refuses.
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
+
+
 def after_param(raw: str | None) -> int | None:
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    value = parse_id(raw)
+    if value is None:
         raise FhirError("_after must be the cursor from a next link", expression=["_after"])
-    return int(raw)
+    return value
 
 
 def split_token(value: str) -> tuple[str | None, str]:
@@ -52,7 +67,7 @@ def local_id(value: str, resource_type: str, prefix: str = "") -> int | None:
         if not ident.startswith(prefix):
             return None
         ident = ident[len(prefix):]
-    return int(ident) if ident.isdigit() and len(ident) <= 18 else None
+    return parse_id(ident)
 
 
 _PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
@@ -73,10 +88,13 @@ def date_filter(column, raw: str, name: str):
             start = datetime.fromisoformat(text.replace("Z", "+00:00"))
             if start.tzinfo is None:
                 start = start.replace(tzinfo=timezone.utc)
+            start = start.astimezone(timezone.utc)
             end = start + timedelta(seconds=1)
     except ValueError:
         raise FhirError(f"{name}: {text!r} is not a FHIR date or dateTime",
                         expression=[name]) from None
+    except OverflowError:  # 9999-12-31 plus a day, or 0001-01-01 east of UTC
+        raise FhirError(f"{name}: {text!r} is out of range", expression=[name]) from None
     return {
         "eq": (column >= start) & (column < end),
         "gt": column >= end,

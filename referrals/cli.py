@@ -40,12 +40,16 @@ def seed_demo(password: str, force: bool, if_empty: bool) -> None:
             "data, not twice."
         )
     accounts = demo.build(password=password, progress=click.echo)
+    api_client, token = demo.build_api_client()
     db.session.commit()
     click.echo("\nDemo accounts (password: %s)" % password)
     width = max(len(a.email) for a in accounts)
     for account in accounts:
         where = account.practice.name if account.practice else (account.team.name if account.team else "")
         click.echo(f"  {account.email:<{width}}  {account.role.label:<17} {where}")
+    practices = ", ".join(p.ods_code for p in api_client.practices)
+    click.echo(f"\nDemo FHIR API client {api_client.name!r} ({practices}); its token, shown once:")
+    click.echo(f"  {token}")
 
 
 @click.command("create-user")

@@ -232,3 +232,14 @@ def _intake(rng: random.Random, nhs_number: str, practice: Practice, today: date
         urgency=Urgency.URGENT if rng.random() < 0.1 else Urgency.ROUTINE,
         source="form",
     )
+
+
+DEMO_API_CLIENT = "Kindlebury GP system (demo)"
+
+
+def build_api_client() -> tuple:
+    """A FHIR API client for the first demo practice; returns (client, token)."""
+    from referrals.admin.service import create_api_client
+
+    practice = db.session.scalars(select(Practice).where(Practice.ods_code == PRACTICES[0][0])).one()
+    return create_api_client(DEMO_API_CLIENT, [practice], actor=None, actor_label="seed-demo")
