@@ -45,7 +45,11 @@ def capability_statement(base: str, software_version: str, date: str) -> dict:
         "date": date,
         "publisher": "Kindly",
         "description": "Send social prescribing referrals to a connector hub and follow them "
-                       "to their outcome (ServiceRequest + Task, closed-loop pattern).",
+                       "to their outcome (ServiceRequest + Task, closed-loop pattern). A new "
+                       "ServiceRequest needs a Consent in supportingInfo, at least one "
+                       "reasonCode, and its known risks as extensions "
+                       "https://kindly.example/fhir/StructureDefinition/known-risk (valueString) "
+                       "or .../no-known-risks (valueBoolean true).",
         "kind": "instance",
         "software": {"name": "Kindly", "version": software_version},
         "implementation": {"description": "Kindly FHIR API", "url": base},

@@ -39,6 +39,8 @@ FIELD_PATHS = {
     "risks": "ServiceRequest.extension",
     "consent": "ServiceRequest.supportingInfo",
     "practice": "ServiceRequest.requester",
+    "nhs_number_status": "Patient.identifier.extension",
+    "ethnic_category": "Patient.extension",
 }
 URGENT_PRIORITIES = {"urgent", "asap", "stat"}
 
