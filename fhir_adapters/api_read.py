@@ -1,0 +1,192 @@
+"""/fhir reads and searches: ServiceRequest, Task (polled by GP systems), Patient, Consent."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import g, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from fhir_adapters import bundle as bundles
+from fhir_adapters import codes, search
+from fhir_adapters import consent as consent_map
+from fhir_adapters import patient as patient_map
+from fhir_adapters import servicerequest as sr_map
+from fhir_adapters import task as task_map
+from fhir_adapters.errors import (
+    FhirError,
+    NotFound,
+)
+from fhir_adapters.http import (
+    api_client_required,
+    audit_api,
+    base_url,
+    bp,
+    load_referral,
+    referral_options,
+    respond,
+    scoped_patients,
+    scoped_referrals,
+    versioned,
+)
+from referrals import audit
+from referrals.extensions import db
+from referrals.models import Patient, Referral
+
+
+@bp.route("/ServiceRequest/<sr_id>", methods=["GET"])
+@api_client_required
+def read_service_request(sr_id: str):
+    """Read one referral as a ServiceRequest."""
+    referral = load_referral(sr_id)
+    audit_api("read", entity_type="referral", entity_id=referral.id,
+              patient_id=referral.patient_id, via="fhir")
+    resource = sr_map.to_fhir(referral)  # before the commit expires what was loaded
+    db.session.commit()
+    return versioned(resource)
+
+
+
+@bp.route("/ServiceRequest", methods=["GET"])
+@api_client_required
+def search_service_requests():
+    """Search referrals; `_include=ServiceRequest:patient` adds the patients."""
+    return _search("ServiceRequest", sr_map.to_fhir,
+                   include=("ServiceRequest:patient", lambda r: patient_map.to_fhir(r.patient)))
+
+
+# --- Task ------------------------------------------------------------------------
+
+
+@bp.route("/Task/<task_id>")
+@api_client_required
+def read_task(task_id: str):
+    """Read a referral's workflow Task (GP systems poll this to close the loop)."""
+    referral = load_referral(task_id, prefix="t-")
+    audit_api("read", entity_type="referral", entity_id=referral.id,
+              patient_id=referral.patient_id, via="fhir-task")
+    resource = task_map.to_fhir(referral)
+    db.session.commit()
+    return versioned(resource)
+
+
+@bp.route("/Task")
+@api_client_required
+def search_tasks():
+    """Search Tasks; `_include=Task:focus` adds their ServiceRequests."""
+    return _search("Task", task_map.to_fhir, include=("Task:focus", sr_map.to_fhir))
+
+
+def _search(resource_type: str, to_fhir, *, include):
+    params = request.args.to_dict(flat=False)
+    count = search.count_param(request.args.get("_count"))
+    after = search.after_param(request.args.get("_after"))
+    includes_wanted = request.args.getlist("_include")
+    for wanted in includes_wanted:
+        if wanted != include[0]:
+            raise FhirError(f"_include={wanted} is not supported; use {include[0]}",
+                            expression=["_include"], code="not-supported")
+    query, warnings = search.apply(scoped_referrals(), params, resource_type)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = query.order_by(Referral.id)
+    if after is not None:
+        page = page.where(Referral.id > after)
+    rows = list(db.session.scalars(referral_options(page.limit(count + 1)))) if count else []
+    more = len(rows) > count
+    rows = rows[:count]
+    base = base_url()
+    self_params = [(k, v) for k, vs in params.items() for v in vs]
+    next_url = None
+    if more and rows:
+        next_params = [(k, v) for k, v in self_params if k != "_after"] + [("_after", rows[-1].id)]
+        next_url = f"{base}/{resource_type}?{urlencode(next_params)}"
+    included, seen = [], set()
+    if includes_wanted:
+        for referral in rows:
+            resource = include[1](referral)
+            key = (resource["resourceType"], resource["id"])
+            if key not in seen:
+                seen.add(key)
+                included.append(resource)
+    matches = [to_fhir(r) for r in rows]  # before the commit expires the loaded rows
+    audit_api("search", entity_type="referral", resource=resource_type,
+              referral_ids=[r.id for r in rows], patient_ids=sorted({r.patient_id for r in rows}))
+    db.session.commit()
+    return respond(bundles.searchset(
+        base=base,
+        self_url=f"{base}/{resource_type}" + (f"?{urlencode(self_params)}" if self_params else ""),
+        next_url=next_url, total=total, matches=matches,
+        includes=included, warnings=warnings))
+
+
+# --- Patient and Consent ------------------------------------------------------------
+
+
+@bp.route("/Patient/<patient_id>")
+@api_client_required
+def read_patient(patient_id: str):
+    """Read a person the client has referred."""
+    pid = search.parse_id(patient_id)
+    if pid is None:
+        raise NotFound(f"No Patient with id {patient_id!r}")
+    patient = db.session.scalars(scoped_patients().where(Patient.id == pid).options(
+        selectinload(Patient.practice))).first()
+    if patient is None:
+        raise NotFound(f"No Patient with id {patient_id!r}")
+    audit.record("read", actor=None, actor_label=g.api_client.label, entity_type="patient",
+                 entity_id=patient.id, patient_id=patient.id, detail={"via": "fhir"})
+    resource = patient_map.to_fhir(patient)
+    db.session.commit()
+    return respond(resource)
+
+
+PATIENT_SEARCH = frozenset({"identifier", "_id", "_count", "_format"})
+
+
+@bp.route("/Patient")
+@api_client_required
+def search_patients():
+    """Find a person the client has referred, by NHS number (identifier=system|value)."""
+    query = scoped_patients()
+    warnings = [{"severity": "warning", "code": "not-supported", "expression": [name],
+                 "diagnostics": f"Search parameter {name!r} is not supported and was ignored"}
+                for name in request.args if name not in PATIENT_SEARCH]
+    for raw in request.args.getlist("identifier"):
+        numbers = []
+        for value in raw.split(","):
+            system, code = search.split_token(value)
+            if system not in (None, codes.NHS_NUMBER):
+                raise FhirError(f"identifier: only {codes.NHS_NUMBER} is searchable",
+                                expression=["identifier"], code="not-supported")
+            numbers.append(code.replace(" ", ""))
+        query = query.where(Patient.nhs_number.in_(numbers))
+    for raw in request.args.getlist("_id"):
+        ids = [i for v in raw.split(",") if (i := search.parse_id(v)) is not None]
+        query = query.where(Patient.id.in_(ids))
+    count = search.count_param(request.args.get("_count"))
+    patients = list(db.session.scalars(query.order_by(Patient.id).limit(count).options(
+        selectinload(Patient.practice))))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    matches = [patient_map.to_fhir(p) for p in patients]
+    audit_api("search", entity_type="patient", patient_ids=[p.id for p in patients])
+    db.session.commit()
+    base = base_url()
+    query_string = request.query_string.decode()
+    return respond(bundles.searchset(
+        base=base, self_url=f"{base}/Patient" + (f"?{query_string}" if query_string else ""),
+        next_url=None, total=total, matches=matches,
+        warnings=warnings))
+
+
+@bp.route("/Consent/<consent_id>")
+@api_client_required
+def read_consent(consent_id: str):
+    """The consent recorded with a referral."""
+    referral = load_referral(consent_id, prefix="c-")
+    audit_api("read", entity_type="consent", entity_id=referral.id,
+              patient_id=referral.patient_id, via="fhir")
+    resource = consent_map.to_fhir(referral)
+    db.session.commit()
+    return versioned(resource)
+
+
