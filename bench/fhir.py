@@ -23,7 +23,7 @@ from fhir_adapters import bundle as bundles
 from fhir_adapters import codes
 from fhir_adapters import servicerequest as sr_map
 from fhir_adapters import task as task_map
-from fhir_adapters.api import referral_options
+from fhir_adapters.http import referral_options
 from referrals.extensions import db
 from referrals.models import Referral
 

@@ -1,6 +1,9 @@
 """Task: the referral's workflow (one per referral, focus = the ServiceRequest)."""
 from __future__ import annotations
 
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
 from fhir_adapters import codes
 from fhir_adapters.common import coding, concept, instant, meta, reference
 from fhir_adapters.organization import team_id
@@ -13,6 +16,7 @@ def task_id(referral: Referral) -> str:
     return f"t-{referral.id}"
 
 
+UK = ZoneInfo("Europe/London")
 # Gravity: statusReason.text is expected for these Task states.
 NEEDS_REASON = frozenset({"rejected", "cancelled", "failed", "on-hold"})
 
@@ -42,6 +46,11 @@ def to_fhir(referral: Referral) -> dict:
         last = referral.events[-1] if referral.events else None
         reason = last.reason if last is not None and last.to_status == referral.status else ""
         resource["statusReason"] = {"text": reason or business_display}
+    if referral.first_contact_due is not None and referral.first_contact_at is None \
+            and task_status in ("requested", "accepted"):
+        # The first contact is due by the end of that working day, UK time.
+        end = datetime.combine(referral.first_contact_due, time(23, 59, 59), UK)
+        resource["restriction"] = {"period": {"end": instant(end)}}
     if referral.connector is not None:
         resource["owner"] = reference("PractitionerRole", role_id(referral.connector),
                                       referral.connector.name)

@@ -93,3 +93,38 @@ def record_creation(
     )
     db.session.add(event)
     return event
+
+
+def record_assignment(
+    referral: Referral,
+    connector: User | None,
+    *,
+    actor: User | None,
+    reason: str = "",
+    actor_label: str = "",
+    now: datetime | None = None,
+) -> ReferralEvent:
+    """Give the referral to `connector` (None: back to the team queue), as an event.
+
+    The status does not change; the event records who now holds the referral and why.
+    Bumps the version (the FHIR Task's owner changes). Flushes; the caller commits.
+    """
+    now = now or utcnow()
+    holder = connector.name if connector is not None else "the team queue"
+    note = f"Assigned to {holder}" + (f": {reason.strip()}" if reason and reason.strip() else "")
+    event = ReferralEvent(
+        referral=referral,
+        at=now,
+        actor=actor,
+        actor_label=actor_label,
+        from_status=referral.status,
+        to_status=referral.status,
+        reason=note,
+        kind="assignment",
+    )
+    referral.connector = connector
+    referral.updated_at = now
+    referral.version += 1
+    db.session.add(event)
+    db.session.flush()
+    return event

@@ -2,6 +2,14 @@
 from referrals.models.api_client import ApiClient
 from referrals.models.audit import AuditEvent
 from referrals.models.base import Base, utcnow
+from referrals.models.casework import (
+    Contact,
+    ContactChannel,
+    ContactOutcome,
+    FollowUp,
+    FollowUpStatus,
+)
+from referrals.models.notification import DeliveryClaim, Notification
 from referrals.models.organisation import Practice, Team
 from referrals.models.patient import CommunicationNeed, ContactMethod, Patient, Sex
 from referrals.models.referral import (
@@ -20,6 +28,13 @@ __all__ = [
     "OPEN_STATUSES",
     "ApiClient",
     "AuditEvent",
+    "Contact",
+    "ContactChannel",
+    "ContactOutcome",
+    "DeliveryClaim",
+    "FollowUp",
+    "FollowUpStatus",
+    "Notification",
     "Base",
     "CommunicationNeed",
     "ConsentGivenBy",

@@ -14,6 +14,10 @@ class Team(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     # Working days from referral to the first contact with the person.
     first_contact_days: Mapped[int] = mapped_column(default=5)
+    # Failed contact attempts before the workspace offers "unable to contact".
+    max_contact_attempts: Mapped[int] = mapped_column(default=3, server_default="3")
+    # Days a follow-up may be overdue before it is escalated to the coordinator.
+    follow_up_grace_days: Mapped[int] = mapped_column(default=2, server_default="2")
 
     practices: Mapped[list[Practice]] = relationship(back_populates="team")
 

@@ -1,14 +1,15 @@
 """The referral aggregate: the referral, its coded reasons and its event history."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, event, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, event, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from referrals.models.api_client import ApiClient
 from referrals.models.base import Base, UTCDateTime, utcnow
+from referrals.models.casework import Contact, FollowUp
 from referrals.models.columns import enum_column_type
 from referrals.models.organisation import Practice, Team
 from referrals.models.patient import Patient
@@ -121,6 +122,9 @@ class Referral(Base):
     referrer_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     referrer_identifier: Mapped[str] = mapped_column(String(120), default="", server_default="")
     api_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_client.id"))
+    # First contact: due by the end of this working day; stopped by the first contact made.
+    first_contact_due: Mapped[date | None] = mapped_column(Date)
+    first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on every change; the FHIR meta.versionId and ETag of the ServiceRequest and Task.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -138,6 +142,8 @@ class Referral(Base):
     events: Mapped[list[ReferralEvent]] = relationship(
         back_populates="referral", order_by="(ReferralEvent.at, ReferralEvent.id)"
     )
+    contacts: Mapped[list[Contact]] = relationship(order_by="(Contact.at, Contact.id)")
+    follow_ups: Mapped[list[FollowUp]] = relationship(order_by="(FollowUp.due_on, FollowUp.id)")
 
     def __repr__(self) -> str:
         return f"<Referral {self.reference} {self.status}>"
@@ -171,6 +177,9 @@ class ReferralEvent(Base):
     from_status: Mapped[ReferralStatus | None] = mapped_column(enum_column_type(ReferralStatus))
     to_status: Mapped[ReferralStatus] = mapped_column(enum_column_type(ReferralStatus))
     reason: Mapped[str] = mapped_column(Text, default="")
+    # "status" for a move in the state machine; "assignment" when the connector changes
+    # (from_status == to_status then).
+    kind: Mapped[str] = mapped_column(String(20), default="status", server_default="status")
 
     referral: Mapped[Referral] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()

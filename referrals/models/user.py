@@ -1,11 +1,11 @@
 """Staff accounts and sign-in attempts."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referrals.models.base import Base, UTCDateTime, utcnow
@@ -56,6 +56,9 @@ class User(UserMixin, Base):
     # How many people a connector can hold on their caseload at once.
     capacity: Mapped[int | None]
     phone: Mapped[str] = mapped_column(String(30), default="")
+    # A connector away on these dates (inclusive) gets no new referrals.
+    away_from: Mapped[date | None] = mapped_column(Date)
+    away_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     practice: Mapped[Practice | None] = relationship()
@@ -64,6 +67,11 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    def is_away_on(self, day: date) -> bool:
+        if self.away_from is None:
+            return False
+        return self.away_from <= day <= (self.away_until or self.away_from)
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
