@@ -7,7 +7,7 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from referrals import reasons, workflow
+from referrals import reasons, workdays, workflow
 from referrals.auth.service import create_user
 from referrals.extensions import db
 from referrals.intake.service import (
@@ -51,9 +51,10 @@ STAFF = [
     ("manager@kindly.example", "Sandra Lowe", Role.MANAGER, 0, None),
     ("manager2@kindly.example", "Gareth Evans", Role.MANAGER, 1, None),
     ("manager3@kindly.example", "Aisha Rahman", Role.MANAGER, 2, None),
-    ("connector@kindly.example", "Jo Bennett", Role.CONNECTOR, None, 40),
-    ("connector2@kindly.example", "Sam Patel", Role.CONNECTOR, None, 35),
-    ("connector3@kindly.example", "Megan Hughes", Role.CONNECTOR, None, 25),
+    # Small capacities for a small town, so the coordinator sees a team near its limit.
+    ("connector@kindly.example", "Jo Bennett", Role.CONNECTOR, None, 7),
+    ("connector2@kindly.example", "Sam Patel", Role.CONNECTOR, None, 6),
+    ("connector3@kindly.example", "Megan Hughes", Role.CONNECTOR, None, 4),
     ("coordinator@kindly.example", "Ruth Adeyemi", Role.COORDINATOR, None, None),
     ("admin@kindly.example", "Alex Morgan", Role.ADMIN, None, None),
 ]
@@ -169,15 +170,24 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
     numbers = demo_nhs_numbers(rng)
     statuses = (STATUS_MIX * (people // len(STATUS_MIX) + 1))[:people]
     rng.shuffle(statuses)
-    for i, target in enumerate(statuses):
+    # One connector is on leave this week, so the newest referrals route round her.
+    today = workdays.uk_date(now)
+    connectors[-1].away_from = today - timedelta(days=2)
+    connectors[-1].away_until = today + timedelta(days=5)
+    # Oldest first, so routing sees each connector's caseload as it stood at the time.
+    plan = sorted(((target, _past(now, rng, recent=target is S.RECEIVED)) for target in statuses),
+                  key=lambda item: item[1])
+    for i, (target, created) in enumerate(plan):
         referrer = referrers[i % len(referrers)]
-        created = _past(now, rng, recent=target is S.RECEIVED)
-        referral = create_referral(
+        referral = create_referral(  # routes it: the team, and a connector with room
             _intake(rng, next(numbers), referrer.practice, now.date()),
             actor=referrer, now=created,
         )
-        if PATHS[target] and PATHS[target][0] is S.ACCEPTED:
-            referral.connector = connectors[i % len(connectors)]
+        if referral.connector is None and PATHS[target] and PATHS[target][0] is S.ACCEPTED:
+            # Nobody had room, but a connector took it from the team queue anyway.
+            taker = connectors[i % len(connectors)]
+            workflow.record_assignment(referral, taker, actor=taker, now=created,
+                                       reason="Taken from the team queue")
         at = created
         for step in PATHS[target]:
             at = at + timedelta(days=rng.randint(1, 9), hours=rng.randint(0, 6))
@@ -185,6 +195,8 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
             actor = referrer if step is S.CANCELLED else (referral.connector or connectors[0])
             workflow.transition(referral, step, actor=actor, now=at,
                                 reason=CLOSING_REASONS.get(step, ""))
+            if step is S.IN_PROGRESS:
+                referral.first_contact_at = at  # work starts with the first contact
     db.session.flush()
     progress(f"Created {people} people with referrals in every status.")
     return accounts

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from referrals import audit, reasons, workflow
+from referrals import audit, reasons, routing, workflow
 from referrals.errors import DuplicateOpenReferral, IntakeInvalid, InvalidNhsNumber
 from referrals.extensions import db
 from referrals.models import (
@@ -185,7 +185,8 @@ def create_referral(
 
     Finds the person by NHS number (creating or updating them), refuses a second
     open referral for the same person (DuplicateOpenReferral, carrying the open
-    one), and hands the referral to the practice's team. Raises IntakeInvalid
+    one), and routes the referral to the practice's team and, when someone has
+    room, a connector (referrals.routing). Raises IntakeInvalid
     listing every broken rule. Flushes; the caller commits.
     """
     now = now or utcnow()
@@ -217,6 +218,7 @@ def create_referral(
 
     referral.reference = f"KND-{now.year}-{referral.id:06d}"
     workflow.record_creation(referral, actor=actor, actor_label=actor_label, now=now)
+    routing.route(referral, now=now)
     audit.record(
         "create",
         actor=actor,
