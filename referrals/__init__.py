@@ -75,11 +75,15 @@ def _register_blueprints(app: Flask) -> None:
     from fhir_adapters.api import bp as fhir_bp
     from referrals.admin.views import bp as admin_bp
     from referrals.auth.views import bp as auth_bp
+    from referrals.caseload.views import bp as caseload_bp
     from referrals.health import bp as health_bp
+    from referrals.hub.views import bp as hub_bp
     from referrals.intake.views import bp as intake_bp
+    from referrals.notifications.views import bp as notifications_bp
 
     from referrals.extensions import csrf
 
-    for bp in (auth_bp, intake_bp, admin_bp, health_bp, fhir_bp):
+    for bp in (auth_bp, intake_bp, caseload_bp, admin_bp, health_bp, fhir_bp, notifications_bp,
+               hub_bp):
         app.register_blueprint(bp)
     csrf.exempt(fhir_bp)  # bearer tokens, not cookies: no cross-site request to forge

@@ -23,12 +23,19 @@ class Action(StrEnum):
     VIEW = "view"
     CREATE = "create"
     CANCEL = "cancel"
+    # Casework (the connector's screens).
+    ACCEPT = "accept"
+    REJECT = "reject"
+    RECORD_CONTACT = "record contact"  # contacts and follow-ups
+    CLOSE = "close"  # decline, complete, unable to contact
 
 
 # Who may make a referral, and who may withdraw one.
 REFERRING_ROLES = frozenset({Role.REFERRER})
 PRACTICE_ROLES = frozenset({Role.REFERRER, Role.MANAGER})
 HUB_ROLES = frozenset({Role.CONNECTOR, Role.COORDINATOR})
+# Casework happens while a referral is with its connector.
+ACTIVE_STATUSES = frozenset({ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS})
 CLINICAL_ROLES = PRACTICE_ROLES | HUB_ROLES
 
 
@@ -73,6 +80,17 @@ def can(user: User, action: Action, obj=None) -> bool:
         return True
     if action is Action.CANCEL:
         return user.role in REFERRING_ROLES and workflow.can_move(obj, ReferralStatus.CANCELLED)
+    if action is Action.ACCEPT:
+        # A connector takes a queued referral (or one routed to them); coordinators assign.
+        return user.role is Role.CONNECTOR and workflow.can_move(obj, ReferralStatus.ACCEPTED)
+    if action is Action.REJECT:
+        return user.role in HUB_ROLES and workflow.can_move(obj, ReferralStatus.REJECTED)
+    if action in (Action.RECORD_CONTACT, Action.CLOSE):
+        # The connector holding it, or a coordinator of the team (cover); never the queue.
+        holds = user.role is Role.COORDINATOR or (
+            user.role is Role.CONNECTOR and obj.connector_id == user.id
+        )
+        return holds and obj.status in ACTIVE_STATUSES
     return False
 
 

@@ -49,3 +49,14 @@ class ReasonRequired(DomainError):
 
 class NotPermitted(DomainError):
     """The actor may not do this to this object."""
+
+
+class CaseworkInvalid(DomainError):
+    """A contact, follow-up or closing broke a casework rule.
+
+    `errors` maps a form field name to its message, like IntakeInvalid.
+    """
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(errors.values()))

@@ -10,6 +10,7 @@ from flask_login import current_user
 from referrals import access, workflow
 from referrals.models import ReferralStatus, Role
 from referrals.nhs_number import format_nhs_number
+from referrals.notifications.service import unread_count
 from referrals.reasons import label_for
 
 STATUS_COLOURS = {
@@ -27,8 +28,12 @@ STATUS_COLOURS = {
 NAVIGATION = {
     Role.REFERRER: [("Referrals", "intake.list_referrals"), ("Make a referral", "intake.new_referral")],
     Role.MANAGER: [("Referrals", "intake.list_referrals")],
-    Role.CONNECTOR: [("Referrals", "intake.list_referrals")],
-    Role.COORDINATOR: [("Referrals", "intake.list_referrals")],
+    Role.CONNECTOR: [
+        ("My caseload", "caseload.my_caseload"),
+        ("Triage queue", "caseload.triage_queue"),
+        ("Referrals", "intake.list_referrals"),
+    ],
+    Role.COORDINATOR: [("Hub", "hub.workload"), ("Referrals", "intake.list_referrals")],
     Role.ADMIN: [("Users", "admin.users"), ("API clients", "admin.api_clients")],
 }
 
@@ -47,6 +52,22 @@ def local_date(value: datetime | date | None) -> str:
     return value.strftime("%-d %b %Y")
 
 
+def time_since(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, in the words a connector would use: today, 3 days ago, 2 weeks ago."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    now = now or datetime.now(zone)
+    days = (now.astimezone(zone).date() - value.astimezone(zone).date()).days
+    if days <= 0:
+        return "Today"
+    if days == 1:
+        return "Yesterday"
+    if days < 14:
+        return f"{days} days ago"
+    return f"{days // 7} weeks ago"
+
+
 def age(born: date, today: date | None = None) -> int:
     today = today or date.today()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
@@ -59,6 +80,7 @@ def register(app: Flask) -> None:
         local_date=local_date,
         age=age,
         reason_label=label_for,
+        time_since=time_since,
     )
     app.jinja_env.globals.update(
         status_colour=lambda status: STATUS_COLOURS[ReferralStatus(status)],
@@ -72,3 +94,10 @@ def register(app: Flask) -> None:
         if current_user.is_authenticated:
             items = NAVIGATION.get(current_user.role, [])
         return {"nav_items": items, "service_name": app.config["SERVICE_NAME"]}
+
+    @app.context_processor
+    def notification_count():
+        # One indexed COUNT per page for a signed-in user (ix_notification_user_read).
+        if not current_user.is_authenticated:
+            return {"unread_notifications": 0}
+        return {"unread_notifications": unread_count(current_user)}

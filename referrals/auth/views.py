@@ -18,8 +18,8 @@ bp = Blueprint("auth", __name__)
 HOME_ENDPOINTS = {
     Role.REFERRER: "intake.list_referrals",
     Role.MANAGER: "intake.list_referrals",
-    Role.CONNECTOR: "intake.list_referrals",
-    Role.COORDINATOR: "intake.list_referrals",
+    Role.CONNECTOR: "caseload.my_caseload",
+    Role.COORDINATOR: "hub.workload",
     Role.ADMIN: "admin.users",
 }
 

@@ -67,8 +67,8 @@ def user(make, db):
     [
         (Role.REFERRER, "/referrals"),
         (Role.MANAGER, "/referrals"),
-        (Role.CONNECTOR, "/referrals"),
-        (Role.COORDINATOR, "/referrals"),
+        (Role.CONNECTOR, "/caseload"),
+        (Role.COORDINATOR, "/hub"),
         (Role.ADMIN, "/admin/users"),
     ],
 )

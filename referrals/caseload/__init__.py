@@ -1,0 +1,1 @@
+"""The connector's casework: triage queue, caseload, contacts, follow-ups and closing."""

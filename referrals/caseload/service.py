@@ -1,0 +1,286 @@
+"""Casework rules: accepting and rejecting, contacts, follow-ups and closing a referral.
+
+Every function takes an explicit `actor`, checks it may act (NotPermitted), moves
+status only through workflow.py, writes its audit event, bumps the referral's version
+(the FHIR Task's lastModified changes) and flushes; the caller commits.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from referrals import access, audit, workflow
+from referrals.access import Action
+from referrals.errors import CaseworkInvalid
+from referrals.extensions import db
+from referrals.models import (
+    Contact,
+    ContactChannel,
+    ContactOutcome,
+    FollowUp,
+    FollowUpStatus,
+    Referral,
+    ReferralStatus,
+    User,
+    utcnow,
+)
+
+S = ReferralStatus
+DEFAULT_MAX_CONTACT_ATTEMPTS = 3
+MAX_DURATION_MINUTES = 600
+# How the person's referral may be closed from the workspace, and the move each makes.
+CLOSINGS = {
+    "declined": S.DECLINED,
+    "completed": S.COMPLETED,
+    "unable_to_contact": S.UNABLE_TO_CONTACT,
+}
+
+
+def _touch(referral: Referral, now: datetime) -> None:
+    """Casework changes the Task, so the referral's version and lastModified move on."""
+    referral.version += 1
+    referral.updated_at = now
+
+
+def _note(text: str | None) -> str:
+    return (text or "").strip()
+
+
+# --- the triage queue -------------------------------------------------------------
+
+
+def accept_referral(referral: Referral, *, actor: User, now: datetime | None = None) -> None:
+    """Accept a received referral; an unassigned one becomes the actor's own."""
+    access.require(actor, Action.ACCEPT, referral)
+    now = now or utcnow()
+    if referral.connector_id is None:
+        workflow.record_assignment(referral, actor, actor=actor, reason="accepted from the queue",
+                                   now=now)
+    workflow.transition(referral, S.ACCEPTED, actor=actor, now=now)
+    audit.record_referral("accept", referral, actor=actor)
+    db.session.flush()
+
+
+def reject_referral(
+    referral: Referral, *, actor: User, reason: str, now: datetime | None = None
+) -> None:
+    """Reject a received referral as not suitable; the reason is required."""
+    access.require(actor, Action.REJECT, referral)
+    if not _note(reason):
+        raise CaseworkInvalid({"reason": "Say why this referral is not suitable"})
+    workflow.transition(referral, S.REJECTED, actor=actor, reason=_note(reason), now=now)
+    audit.record_referral("reject", referral, actor=actor)
+    db.session.flush()
+
+
+# --- contacts --------------------------------------------------------------------
+
+
+def failed_attempts(referral: Referral) -> int:
+    """Attempts that did not reach the person, counted only until someone is reached."""
+    if referral.first_contact_at is not None:
+        return 0
+    return sum(1 for contact in referral.contacts if not contact.outcome.reached)
+
+
+def max_attempts(referral: Referral) -> int:
+    team = referral.team
+    return team.max_contact_attempts if team is not None else DEFAULT_MAX_CONTACT_ATTEMPTS
+
+
+def offers_unable_to_contact(referral: Referral) -> bool:
+    """After the team's number of failed attempts, with nobody reached, offer the closing."""
+    return (
+        referral.first_contact_at is None
+        and workflow.can_move(referral, S.UNABLE_TO_CONTACT)
+        and failed_attempts(referral) >= max_attempts(referral)
+    )
+
+
+def record_contact(
+    referral: Referral,
+    *,
+    actor: User,
+    at: datetime | None,
+    method: ContactChannel | None,
+    outcome: ContactOutcome | None,
+    duration_minutes: int | None = None,
+    notes: str = "",
+    now: datetime | None = None,
+) -> Contact:
+    """Log one contact or attempt.
+
+    The first contact that reaches the person stops the first-contact clock and moves an
+    accepted referral to in progress. Raises CaseworkInvalid for a contact in the future,
+    a missing method or outcome, or a duration outside 0–600 minutes.
+    """
+    access.require(actor, Action.RECORD_CONTACT, referral)
+    now = now or utcnow()
+    errors = {}
+    if at is None:
+        errors["contact_date"] = "Enter the date of the contact"
+    elif at > now:
+        errors["contact_date"] = "The contact cannot be in the future"
+    if method is None:
+        errors["method"] = "Select how you contacted them"
+    if outcome is None:
+        errors["outcome"] = "Select what happened"
+    if duration_minutes is not None and not 0 <= duration_minutes <= MAX_DURATION_MINUTES:
+        errors["duration"] = f"Duration must be between 0 and {MAX_DURATION_MINUTES} minutes"
+    if errors:
+        raise CaseworkInvalid(errors)
+    contact = Contact(
+        at=at, method=method, outcome=outcome,
+        duration_minutes=duration_minutes, notes=_note(notes), recorded_by=actor,
+        recorded_at=now,
+    )
+    referral.contacts.append(contact)  # the collection adds it to the session
+    if outcome.reached and referral.first_contact_at is None:
+        referral.first_contact_at = at
+    if outcome.reached and referral.status is S.ACCEPTED:
+        workflow.transition(referral, S.IN_PROGRESS, actor=actor, reason="First contact made",
+                            now=now)
+    _touch(referral, now)
+    db.session.flush()
+    audit.record_referral("record-contact", referral, actor=actor, contact_id=contact.id,
+                          outcome=outcome.value)
+    return contact
+
+
+# --- follow-ups ------------------------------------------------------------------
+
+
+def _check_due(due_on: date | None, today: date, field: str) -> dict[str, str]:
+    if due_on is None:
+        return {field: "Enter the date of the follow-up"}
+    if due_on < today:
+        return {field: "The follow-up date cannot be in the past"}
+    return {}
+
+
+def schedule_follow_up(
+    referral: Referral,
+    *,
+    actor: User,
+    due_on: date | None,
+    method: ContactChannel | None,
+    purpose: str,
+    today: date,
+    now: datetime | None = None,
+    replaces: FollowUp | None = None,
+) -> FollowUp:
+    """Schedule the next contact (today or later), with method and purpose."""
+    access.require(actor, Action.RECORD_CONTACT, referral)
+    now = now or utcnow()
+    errors = _check_due(due_on, today, "due_on")
+    if method is None:
+        errors["follow_up_method"] = "Select how you will contact them"
+    if not _note(purpose):
+        errors["purpose"] = "Say what the follow-up is for"
+    elif len(_note(purpose)) > 300:
+        errors["purpose"] = "Purpose must be 300 characters or fewer"
+    if errors:
+        raise CaseworkInvalid(errors)
+    follow_up = FollowUp(
+        due_on=due_on, method=method, purpose=_note(purpose),
+        status=FollowUpStatus.SCHEDULED, replaces_id=replaces.id if replaces else None,
+        created_by_id=actor.id, created_at=now,
+    )
+    referral.follow_ups.append(follow_up)  # the collection adds it to the session
+    _touch(referral, now)
+    db.session.flush()
+    audit.record_referral("schedule-follow-up", referral, actor=actor, follow_up_id=follow_up.id)
+    return follow_up
+
+
+def close_follow_up(
+    referral: Referral,
+    follow_up: FollowUp,
+    *,
+    actor: User,
+    status: FollowUpStatus,
+    note: str = "",
+    now: datetime | None = None,
+) -> FollowUp:
+    """Mark a scheduled follow-up done or missed; a missed one needs a note."""
+    access.require(actor, Action.RECORD_CONTACT, referral)
+    now = now or utcnow()
+    _check_open(referral, follow_up)
+    if status not in (FollowUpStatus.DONE, FollowUpStatus.MISSED):
+        raise CaseworkInvalid({"outcome": "Select done, missed or rescheduled"})
+    if status is FollowUpStatus.MISSED and not _note(note):
+        raise CaseworkInvalid({"note": "Say what happened"})
+    follow_up.status = status
+    follow_up.closed_at = now
+    follow_up.outcome_note = _note(note)
+    _touch(referral, now)
+    audit.record_referral(f"follow-up-{status.value}", referral, actor=actor,
+                          follow_up_id=follow_up.id)
+    db.session.flush()
+    return follow_up
+
+
+def reschedule_follow_up(
+    referral: Referral,
+    follow_up: FollowUp,
+    *,
+    actor: User,
+    due_on: date | None,
+    note: str = "",
+    today: date,
+    now: datetime | None = None,
+) -> FollowUp:
+    """Mark the follow-up rescheduled and schedule its replacement (same method and purpose)."""
+    access.require(actor, Action.RECORD_CONTACT, referral)
+    now = now or utcnow()
+    _check_open(referral, follow_up)
+    if errors := _check_due(due_on, today, "new_due_on"):
+        raise CaseworkInvalid(errors)
+    follow_up.status = FollowUpStatus.RESCHEDULED
+    follow_up.closed_at = now
+    follow_up.outcome_note = _note(note)
+    return schedule_follow_up(
+        referral, actor=actor, due_on=due_on, method=follow_up.method, purpose=follow_up.purpose,
+        today=today, now=now, replaces=follow_up,
+    )
+
+
+def _check_open(referral: Referral, follow_up: FollowUp) -> None:
+    if follow_up.referral_id != referral.id:
+        raise CaseworkInvalid({"outcome": "That follow-up belongs to another referral"})
+    if follow_up.status is not FollowUpStatus.SCHEDULED:
+        raise CaseworkInvalid(
+            {"outcome": f"This follow-up is already {follow_up.status.label.lower()}"}
+        )
+
+
+# --- closing ---------------------------------------------------------------------
+
+
+def closings_offered(referral: Referral) -> list[str]:
+    """The closings the workspace offers now (unable to contact only after N attempts)."""
+    offered = []
+    for name, status in CLOSINGS.items():
+        if status is S.UNABLE_TO_CONTACT:
+            if offers_unable_to_contact(referral):
+                offered.append(name)
+        elif workflow.can_move(referral, status):
+            offered.append(name)
+    return offered
+
+
+def close_referral(
+    referral: Referral, closing: str, *, actor: User, note: str, now: datetime | None = None
+) -> None:
+    """Decline, complete, or close as unable to contact, with a required closing note.
+
+    Unable to contact is refused until the team's number of failed attempts is reached.
+    Open follow-ups are left as they are for the record.
+    """
+    access.require(actor, Action.CLOSE, referral)
+    if closing not in closings_offered(referral):
+        raise CaseworkInvalid({"closing": "Select one of the options"})
+    if not _note(note):
+        raise CaseworkInvalid({"note": "Write a closing note"})
+    workflow.transition(referral, CLOSINGS[closing], actor=actor, reason=_note(note), now=now)
+    audit.record_referral(f"close-{closing}", referral, actor=actor)
+    db.session.flush()

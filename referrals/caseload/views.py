@@ -1,0 +1,325 @@
+"""Connector views: the triage queue, my caseload, and one referral's workspace."""
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from referrals import access, audit
+from referrals.access import HUB_ROLES, Action, allow
+from referrals.caseload import listing, service
+from referrals.caseload.forms import (
+    AcceptForm,
+    CloseForm,
+    ContactForm,
+    FollowUpForm,
+    FollowUpOutcomeForm,
+    RejectForm,
+    attach_errors,
+    has_errors,
+)
+from referrals.errors import CaseworkInvalid
+from referrals.extensions import db
+from referrals.models import (
+    Contact,
+    FollowUpStatus,
+    Referral,
+    ReferralEvent,
+    ReferralStatus,
+    Role,
+    utcnow,
+)
+
+bp = Blueprint("caseload", __name__, url_prefix="/caseload")
+
+REFERRAL_ID = "<int(max=2147483647):referral_id>"
+FOLLOW_UP_ID = "<int(max=2147483647):follow_up_id>"
+
+
+def _today() -> date:
+    return utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+@bp.route("")
+@allow(Role.CONNECTOR)
+def my_caseload():
+    """The connector's active referrals, what needs doing now at the top."""
+    status = _status_arg(request.args.get("status"))
+    overdue_only = request.args.get("overdue") == "1"
+    today = _today()
+    result = listing.caseload(current_user, today=today, status=status, overdue_only=overdue_only)
+    audit.record("list", actor=current_user, entity_type="referral",
+                 detail={"view": "caseload", "shown": [row.referral.id for row in result.rows]})
+    db.session.commit()
+    return render_template("caseload/my_caseload.html", caseload=result, status=status,
+                           overdue_only=overdue_only, today=today)
+
+
+@bp.route("/queue")
+@allow(*HUB_ROLES)
+def triage_queue():
+    """The team's received, unassigned referrals, urgent first then oldest."""
+    queue = listing.triage_queue(current_user)
+    audit.record("list", actor=current_user, entity_type="referral",
+                 detail={"view": "triage-queue",
+                         "shown": [r.id for r in queue.unassigned + queue.routed_to_me]})
+    db.session.commit()
+    return render_template("caseload/triage_queue.html", queue=queue, today=_today(),
+                           can_accept=current_user.role is Role.CONNECTOR)
+
+
+@bp.route(f"/referrals/{REFERRAL_ID}")
+@allow(*HUB_ROLES)
+def workspace(referral_id: int):
+    """One referral's workspace: the person, the contact log, follow-ups and closing."""
+    referral = _load_referral(referral_id)
+    audit.record_referral("read", referral, actor=current_user)
+    db.session.commit()
+    return _render_workspace(referral)
+
+
+@bp.route(f"/referrals/{REFERRAL_ID}/accept", methods=["POST"])
+@allow(Role.CONNECTOR)
+def accept(referral_id: int):
+    """Accept a referral from the queue onto the connector's own caseload."""
+    referral = _load_referral(referral_id)
+    form = AcceptForm()
+    if not form.validate_on_submit() or not access.can(current_user, Action.ACCEPT, referral):
+        flash("This referral could not be accepted. It may have been taken already.", "error")
+        return redirect(url_for("caseload.triage_queue"))
+    service.accept_referral(referral, actor=current_user)
+    db.session.commit()
+    flash(f"Referral {referral.reference} accepted. It is on your caseload.", "success")
+    return redirect(url_for("caseload.workspace", referral_id=referral.id))
+
+
+@bp.route(f"/referrals/{REFERRAL_ID}/reject", methods=["POST"])
+@allow(*HUB_ROLES)
+def reject(referral_id: int):
+    """Reject a received referral as not suitable, with a reason."""
+    referral = _load_referral(referral_id)
+    form = RejectForm()
+    if not access.can(current_user, Action.REJECT, referral):
+        return _cannot(referral)
+    if form.validate_on_submit():
+        try:
+            service.reject_referral(referral, actor=current_user, reason=form.reason.data)
+        except CaseworkInvalid as exc:
+            attach_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(f"Referral {referral.reference} rejected.", "success")
+            return redirect(url_for("caseload.triage_queue"))
+    return _invalid(referral_id, reject_form=form)
+
+
+@bp.route(f"/referrals/{REFERRAL_ID}/contacts", methods=["POST"])
+@allow(*HUB_ROLES)
+def record_contact(referral_id: int):
+    """Log a contact or an attempt."""
+    referral = _load_referral(referral_id)
+    form = ContactForm()
+    if not access.can(current_user, Action.RECORD_CONTACT, referral):
+        return _cannot(referral)
+    if form.validate_on_submit():
+        at, errors = form.when(current_app.config["TIMEZONE"])
+        minutes, duration_errors = form.duration_minutes()
+        errors |= duration_errors
+        try:
+            if errors:
+                raise CaseworkInvalid(errors)
+            service.record_contact(
+                referral, actor=current_user, at=at, method=form.method_choice,
+                outcome=form.outcome_choice, duration_minutes=minutes, notes=form.notes.data,
+            )
+        except CaseworkInvalid as exc:
+            attach_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash("Contact recorded.", "success")
+            return redirect(url_for("caseload.workspace", referral_id=referral.id) + "#contacts")
+    return _invalid(referral_id, contact_form=form)
+
+
+@bp.route(f"/referrals/{REFERRAL_ID}/follow-ups", methods=["POST"])
+@allow(*HUB_ROLES)
+def schedule_follow_up(referral_id: int):
+    """Schedule the next contact."""
+    referral = _load_referral(referral_id)
+    form = FollowUpForm()
+    if not access.can(current_user, Action.RECORD_CONTACT, referral):
+        return _cannot(referral)
+    if form.validate_on_submit():
+        try:
+            service.schedule_follow_up(
+                referral, actor=current_user, due_on=form.due_on.data,
+                method=form.method_choice, purpose=form.purpose.data or "", today=_today(),
+            )
+        except CaseworkInvalid as exc:
+            attach_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash("Follow-up scheduled.", "success")
+            return redirect(url_for("caseload.workspace", referral_id=referral.id) + "#follow-ups")
+    return _invalid(referral_id, follow_up_form=form)
+
+
+@bp.route(f"/referrals/{REFERRAL_ID}/follow-ups/{FOLLOW_UP_ID}", methods=["GET", "POST"])
+@allow(*HUB_ROLES)
+def update_follow_up(referral_id: int, follow_up_id: int):
+    """Mark a follow-up done or missed, or reschedule it."""
+    referral = _load_referral(referral_id)
+    follow_up = next((f for f in referral.follow_ups if f.id == follow_up_id), None)
+    if follow_up is None:
+        abort(404)
+    if (not access.can(current_user, Action.RECORD_CONTACT, referral)
+            or follow_up.status is not FollowUpStatus.SCHEDULED):
+        return _cannot(referral)
+    form = FollowUpOutcomeForm()
+    if form.is_submitted():
+        if form.validate():
+            try:
+                _apply_follow_up_outcome(referral, follow_up, form)
+            except CaseworkInvalid as exc:
+                attach_errors(form, exc.errors)
+            else:
+                db.session.commit()
+                flash("Follow-up updated.", "success")
+                return redirect(
+                    url_for("caseload.workspace", referral_id=referral.id) + "#follow-ups")
+        db.session.rollback()
+        referral = _load_referral(referral_id)
+        follow_up = next(f for f in referral.follow_ups if f.id == follow_up_id)
+    else:
+        audit.record_referral("read", referral, actor=current_user)
+        db.session.commit()
+    return render_template("caseload/update_follow_up.html", referral=referral,
+                           follow_up=follow_up, form=form), (422 if has_errors(form) else 200)
+
+
+def _apply_follow_up_outcome(referral, follow_up, form) -> None:
+    outcome = form.outcome.data
+    if outcome == "rescheduled":
+        service.reschedule_follow_up(referral, follow_up, actor=current_user,
+                                     due_on=form.new_due_on.data, note=form.note.data,
+                                     today=_today())
+    elif outcome in ("done", "missed"):
+        service.close_follow_up(referral, follow_up, actor=current_user,
+                                status=FollowUpStatus(outcome), note=form.note.data)
+    else:
+        raise CaseworkInvalid({"outcome": "Select done, missed or reschedule"})
+
+
+@bp.route(f"/referrals/{REFERRAL_ID}/close", methods=["GET", "POST"])
+@allow(*HUB_ROLES)
+def close(referral_id: int):
+    """Decline, complete, or close as unable to contact, with a closing note."""
+    referral = _load_referral(referral_id)
+    if not access.can(current_user, Action.CLOSE, referral):
+        return _cannot(referral)
+    form = CloseForm()
+    form.offer(service.closings_offered(referral))
+    if form.is_submitted():
+        if form.validate():
+            try:
+                service.close_referral(referral, form.closing.data or "", actor=current_user,
+                                       note=form.note.data)
+            except CaseworkInvalid as exc:
+                attach_errors(form, exc.errors)
+            else:
+                db.session.commit()
+                flash(f"Referral {referral.reference} closed: "
+                      f"{referral.status.label.lower()}.", "success")
+                return redirect(url_for("caseload.workspace", referral_id=referral.id))
+        db.session.rollback()
+        referral = _load_referral(referral_id)
+    else:
+        audit.record_referral("read", referral, actor=current_user)
+        db.session.commit()
+    return render_template("caseload/close.html", referral=referral, form=form), (
+        422 if has_errors(form) else 200)
+
+
+# --- shared ----------------------------------------------------------------------
+
+
+def _load_referral(referral_id: int) -> Referral:
+    """A referral the user may see; anything else is 404, as if absent."""
+    referral = db.session.scalars(
+        access.scope(select(Referral), current_user)
+        .where(Referral.id == referral_id)
+        .options(
+            selectinload(Referral.patient),
+            selectinload(Referral.reasons),
+            selectinload(Referral.team),
+            selectinload(Referral.contacts).selectinload(Contact.recorded_by),
+            selectinload(Referral.follow_ups),
+            selectinload(Referral.events).selectinload(ReferralEvent.actor),
+        )
+    ).first()
+    if referral is None:
+        abort(404)
+    return referral
+
+
+def _render_workspace(referral: Referral, status: int = 200, **forms):
+    user = current_user
+    may_work = access.can(user, Action.RECORD_CONTACT, referral)
+    # Fresh forms ignore what was posted; the failing form (if any) comes in `forms`.
+    context = {
+        "accept_form": AcceptForm(formdata=None) if access.can(user, Action.ACCEPT, referral)
+        else None,
+        "reject_form": RejectForm(formdata=None) if access.can(user, Action.REJECT, referral)
+        else None,
+        "contact_form": _fresh_contact_form() if may_work else None,
+        "follow_up_form": FollowUpForm(formdata=None) if may_work else None,
+    }
+    context.update(forms)
+    today = _today()
+    return render_template(
+        "caseload/workspace.html",
+        referral=referral,
+        today=today,
+        can_close=access.can(user, Action.CLOSE, referral),
+        offers_unable_to_contact=service.offers_unable_to_contact(referral),
+        failed_attempts=service.failed_attempts(referral),
+        max_attempts=service.max_attempts(referral),
+        first_contact_overdue=listing.first_contact_overdue(referral, today),
+        contacts=list(reversed(referral.contacts)),
+        scheduled=[f for f in referral.follow_ups if f.status is FollowUpStatus.SCHEDULED],
+        past_follow_ups=[f for f in referral.follow_ups
+                         if f.status is not FollowUpStatus.SCHEDULED],
+        **context,
+    ), status
+
+
+def _fresh_contact_form() -> ContactForm:
+    form = ContactForm(formdata=None)
+    now = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    form.contact_date.data = now.date()
+    form.contact_time.data = now.strftime("%H:%M")
+    return form
+
+
+def _invalid(referral_id: int, **forms):
+    """Show the workspace again with the failing form's errors, changing nothing."""
+    db.session.rollback()
+    return _render_workspace(_load_referral(referral_id), 422, **forms)
+
+
+def _cannot(referral: Referral):
+    flash("That cannot be done to this referral now.", "error")
+    return redirect(url_for("caseload.workspace", referral_id=referral.id))
+
+
+def _status_arg(value: str | None) -> ReferralStatus | None:
+    try:
+        status = ReferralStatus(value) if value else None
+    except ValueError:
+        return None
+    return status if status in access.ACTIVE_STATUSES else None
+

@@ -1,0 +1,155 @@
+"""The coordinator's rules: who holds a referral, and when connectors can take more.
+
+Plain functions with an explicit actor: they check that the actor coordinates the
+team concerned, raise HubInvalid (naming the form field) for a broken rule, write
+their audit event and flush. The caller commits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from referrals import audit, routing, workdays, workflow
+from referrals.errors import DomainError, NotPermitted
+from referrals.extensions import db
+from referrals.models import OPEN_STATUSES, Referral, Role, Team, User, utcnow
+
+MAX_CAPACITY = 200
+
+
+class HubInvalid(DomainError):
+    """A coordinator's change broke a rule; `field` is the form field it belongs to."""
+
+    def __init__(self, message: str, field: str | None = None):
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass
+class Overview:
+    """What a coordinator needs to see at once about their team."""
+
+    team: Team
+    today: date
+    workload: list[routing.ConnectorLoad]
+    unassigned: list[Referral]
+    waiting_for_capacity: bool
+    overdue: list[Referral]
+
+    @property
+    def referral_ids(self) -> list[int]:
+        return [r.id for r in self.unassigned] + [r.id for r in self.overdue]
+
+
+def require_coordinator(actor: User | None, team_id: int | None) -> None:
+    """Only an active coordinator of this team may change its work."""
+    if (actor is None or not actor.active or actor.role is not Role.COORDINATOR
+            or actor.team_id is None or actor.team_id != team_id):
+        raise NotPermitted("Only the team's coordinator can do this.")
+
+
+def overview(team: Team, *, now: datetime | None = None) -> Overview:
+    """The team's workload, its queue and its overdue first contacts, as of `now`."""
+    now = now or utcnow()
+    today = workdays.uk_date(now)
+    with_people = (selectinload(Referral.patient), selectinload(Referral.connector))
+    unassigned = db.session.scalars(routing.unassigned(team.id).options(*with_people)).all()
+    overdue = db.session.scalars(
+        select(Referral)
+        .where(Referral.team_id == team.id, Referral.status.in_(OPEN_STATUSES),
+               Referral.first_contact_at.is_(None), Referral.first_contact_due < today)
+        .order_by(Referral.first_contact_due, Referral.created_at, Referral.id)
+        .options(*with_people)
+    ).all()
+    workload = routing.team_workload(team.id, on=today, now=now)
+    return Overview(
+        team=team,
+        today=today,
+        workload=workload,
+        unassigned=list(unassigned),
+        waiting_for_capacity=not any(load.available for load in workload),
+        overdue=list(overdue),
+    )
+
+
+def assign(
+    referral: Referral,
+    connector: User | None,
+    *,
+    actor: User,
+    reason: str,
+    now: datetime | None = None,
+):
+    """Give an open referral to a connector in its team (None: back to the team queue).
+
+    The reason is required and goes on the assignment event, which bumps the
+    referral's version (the FHIR Task's owner changes). Refuses a connector who is
+    inactive, not a connector, or in another team. Flushes; the caller commits.
+    """
+    require_coordinator(actor, referral.team_id)
+    if not referral.status.is_open:
+        raise HubInvalid(f"A referral that is {referral.status.label.lower()} cannot be "
+                         "reassigned.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise HubInvalid("Give a reason for the change", "reason")
+    if connector is not None and (connector.role is not Role.CONNECTOR or not connector.active
+                                  or connector.team_id != referral.team_id):
+        raise HubInvalid("Choose an active connector in this referral's team", "connector")
+    if connector == referral.connector:
+        holder = connector.name if connector else "the team queue"
+        raise HubInvalid(f"The referral is already with {holder}", "connector")
+    previous = referral.connector_id
+    event = workflow.record_assignment(referral, connector, actor=actor, reason=reason, now=now)
+    audit.record_referral("assign", referral, actor=actor, from_connector=previous,
+                          to_connector=connector.id if connector else None)
+    return event
+
+
+def route_queue(team: Team, *, actor: User, now: datetime | None = None) -> list[Referral]:
+    """Give queued referrals to connectors who have room now (see routing.route_waiting)."""
+    require_coordinator(actor, team.id)
+    assigned = routing.route_waiting(team, actor=actor, now=now)
+    for referral in assigned:
+        audit.record_referral("assign", referral, actor=actor, from_connector=None,
+                              to_connector=referral.connector_id)
+    db.session.flush()
+    return assigned
+
+
+def set_availability(
+    connector: User,
+    *,
+    actor: User,
+    capacity: int | None,
+    away_from: date | None,
+    away_until: date | None,
+) -> None:
+    """Set a connector's caseload capacity and the dates they are away (inclusive).
+
+    Away dates are both blank (not away), a single day (no end date), or a range
+    whose end is on or after its start. Flushes; the caller commits.
+    """
+    require_coordinator(actor, connector.team_id)
+    if connector.role is not Role.CONNECTOR:
+        raise HubInvalid("Only connectors have a caseload")
+    if capacity is not None and not 0 <= capacity <= MAX_CAPACITY:
+        raise HubInvalid(f"Capacity must be a whole number from 0 to {MAX_CAPACITY}", "capacity")
+    if away_until is not None and away_from is None:
+        raise HubInvalid("Enter the first day they are away", "away_from")
+    if away_from is not None and away_until is not None and away_until < away_from:
+        raise HubInvalid("The last day away must be the same as or after the first day",
+                         "away_until")
+    connector.capacity = capacity
+    connector.away_from = away_from
+    connector.away_until = away_until
+    audit.record(
+        "update", actor=actor, entity_type="user", entity_id=connector.id,
+        detail={"capacity": capacity,
+                "away_from": away_from.isoformat() if away_from else None,
+                "away_until": away_until.isoformat() if away_until else None},
+    )
+    db.session.flush()

@@ -1,0 +1,135 @@
+"""Coordinator pages: the team's workload, its queue and overdue work, reassignment,
+and connectors' capacity and away dates. Everything is scoped to the coordinator's team."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from referrals import access, audit, routing, workdays
+from referrals.access import allow
+from referrals.errors import DomainError
+from referrals.extensions import db
+from referrals.hub import service
+from referrals.hub.forms import AssignForm, AvailabilityForm
+from referrals.models import Referral, ReferralEvent, Role, User, utcnow
+
+bp = Blueprint("hub", __name__, url_prefix="/hub")
+
+REFERRAL_ID = "<int(max=2147483647):referral_id>"
+USER_ID = "<int(max=2147483647):user_id>"
+
+
+@bp.route("")
+@allow(Role.COORDINATOR)
+def workload():
+    """The team at a glance: who has room, what waits in the queue, what is overdue."""
+    team = current_user.team
+    if team is None:
+        return render_template("hub/workload.html", overview=None, route_form=None)
+    overview = service.overview(team)
+    audit.record("list", actor=current_user, entity_type="referral",
+                 detail={"page": "hub", "shown": overview.referral_ids})
+    db.session.commit()
+    return render_template("hub/workload.html", overview=overview, route_form=FlaskForm())
+
+
+@bp.route("/route-queue", methods=["POST"])
+@allow(Role.COORDINATOR)
+def route_queue():
+    """Give queued referrals to connectors who now have room."""
+    if current_user.team is None:
+        abort(404)
+    if FlaskForm().validate_on_submit():
+        assigned = service.route_queue(current_user.team, actor=current_user)
+        db.session.commit()
+        flash(f"{len(assigned)} referral{'s' if len(assigned) != 1 else ''} routed from the "
+              "team queue." if assigned else "Nobody in the team has room at the moment.",
+              "success" if assigned else "info")
+    else:
+        flash("This page had expired. Try again.", "error")
+    return redirect(url_for("hub.workload"))
+
+
+@bp.route(f"/referrals/{REFERRAL_ID}/assign", methods=["GET", "POST"])
+@allow(Role.COORDINATOR)
+def assign(referral_id: int):
+    """Assign or reassign a referral to a connector in the team, with a reason."""
+    referral = _load_referral(referral_id)
+    loads = routing.team_workload(referral.team_id, on=workdays.uk_date(utcnow()))
+    form = AssignForm(loads)
+    if form.validate_on_submit():
+        try:
+            service.assign(referral, form.chosen(), actor=current_user, reason=form.reason.data)
+        except DomainError as exc:
+            form.add_error(getattr(exc, "field", None), str(exc))
+        else:
+            db.session.commit()
+            holder = referral.connector.name if referral.connector else "the team queue"
+            flash(f"Referral {referral.reference} is now with {holder}.", "success")
+            return redirect(url_for("hub.workload"))
+        db.session.rollback()
+        referral = _load_referral(referral_id)
+    elif not form.is_submitted():
+        form.connector.data = str(referral.connector_id) if referral.connector_id else None
+        audit.record_referral("read", referral, actor=current_user, page="assign")
+        db.session.commit()
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("hub/assign.html", referral=referral, form=form), status
+
+
+@bp.route(f"/connectors/{USER_ID}", methods=["GET", "POST"])
+@allow(Role.COORDINATOR)
+def availability(user_id: int):
+    """A connector's caseload capacity and the dates they are away."""
+    connector = _load_connector(user_id)
+    form = AvailabilityForm(obj=None)
+    if not form.is_submitted():
+        form.capacity.data = "" if connector.capacity is None else str(connector.capacity)
+        form.away_from.data, form.away_until.data = connector.away_from, connector.away_until
+    elif form.validate():
+        try:
+            service.set_availability(
+                connector, actor=current_user, capacity=form.capacity_value(),
+                away_from=form.away_from.data, away_until=form.away_until.data)
+        except DomainError as exc:
+            form.add_error(getattr(exc, "field", None), str(exc))
+            db.session.rollback()
+            connector = _load_connector(user_id)
+        else:
+            db.session.commit()
+            flash(f"Saved {connector.name}'s availability.", "success")
+            return redirect(url_for("hub.workload"))
+    load = next((item for item in routing.team_workload(connector.team_id,
+                                                        on=workdays.uk_date(utcnow()))
+                 if item.connector.id == connector.id), None)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("hub/availability.html", connector=connector, load=load,
+                           form=form), status
+
+
+def _load_referral(referral_id: int) -> Referral:
+    """A referral in the coordinator's team; anything else is 404, as if absent."""
+    referral = db.session.scalars(
+        access.scope(select(Referral), current_user)
+        .where(Referral.id == referral_id)
+        .options(selectinload(Referral.patient), selectinload(Referral.connector),
+                 selectinload(Referral.events).selectinload(ReferralEvent.actor))
+    ).first()
+    if referral is None:
+        abort(404)
+    return referral
+
+
+def _load_connector(user_id: int) -> User:
+    """An active connector in the coordinator's team; anyone else is 404."""
+    connector = db.session.scalars(
+        select(User).where(User.id == user_id, User.role == Role.CONNECTOR,
+                           User.active.is_(True), User.team_id.is_not(None),
+                           User.team_id == current_user.team_id)
+    ).first()
+    if connector is None:
+        abort(404)
+    return connector

@@ -1,0 +1,1 @@
+"""Notifications: in-app messages for staff, and email when SMTP is configured."""

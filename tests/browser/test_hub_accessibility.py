@@ -1,0 +1,40 @@
+"""axe-core finds no violations on the coordinator's hub pages, errors included."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_accessibility import assert_accessible
+
+pytestmark = pytest.mark.browser
+
+COORDINATOR = "coordinator@kindly.example"
+
+
+def test_the_coordinator_lands_on_an_accessible_team_workload(page, sign_in, axe):
+    sign_in(COORDINATOR)
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Team workload")
+    expect(page.get_by_text("Waiting for capacity").first).to_be_visible()
+    assert_accessible(axe, page, "the hub")
+
+
+def test_assigning_without_a_reason_shows_an_accessible_error(page, sign_in, axe):
+    sign_in(COORDINATOR)
+    page.goto("/hub")
+    page.get_by_role("link", name="Assign").first.click()
+    page.get_by_label("Sam Patel", exact=False).check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Give a reason for the change")
+    assert_accessible(axe, page, "the assign page with an error")
+
+
+def test_away_dates_in_the_wrong_order_show_an_accessible_error(page, sign_in, axe):
+    sign_in(COORDINATOR)
+    page.goto("/hub")
+    page.get_by_role("link", name="Sam Patel").click()
+    page.get_by_label("First day away").fill("24/12/2026")
+    page.get_by_label("Last day away").fill("23/12/2026")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("The last day away")
+    assert_accessible(axe, page, "the availability page with an error")
