@@ -9,10 +9,15 @@ NHSUK  := node_modules/nhsuk-frontend/dist/nhsuk
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-dev assets migrate seed bench clean
+.PHONY: run scheduler test install install-dev assets migrate seed bench clean
 
+# One machine: the reminder scheduler runs inside the web process. Production runs
+# `make scheduler` (flask --app wsgi scheduler) as its own, single process instead.
 run: install assets migrate seed
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	KINDLY_SCHEDULER=in-process $(FLASK) run --host $(HOST) --port $(PORT)
+
+scheduler: install migrate
+	$(FLASK) scheduler
 
 test: install-dev assets
 	$(BIN)/pytest $(PYTEST_ARGS)

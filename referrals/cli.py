@@ -1,4 +1,4 @@
-"""`flask --app wsgi <command>`: seed-demo, create-user."""
+"""`flask --app wsgi <command>`: seed-demo, create-user, scheduler."""
 from __future__ import annotations
 
 import click
@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(create_api_client)
     app.cli.add_command(revoke_api_client)
+    app.cli.add_command(run_scheduler)
 
 
 @click.command("seed-demo")
@@ -121,3 +122,23 @@ def revoke_api_client(name) -> None:
     revoke(client, actor=None, actor_label="cli")
     db.session.commit()
     click.echo(f"Revoked {name!r}.")
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Run every job once, now, and exit (e.g. from cron).")
+def run_scheduler(once: bool) -> None:
+    """Run the reminder and escalation scheduler in this process (production: exactly one)."""
+    from flask import current_app
+
+    from referrals import scheduler
+    from referrals.models import utcnow
+
+    if once:
+        for name, count in scheduler.run_all(now=utcnow()).items():
+            click.echo(f"{name}: {count} delivered")
+        return
+    click.echo("Scheduler running (Ctrl+C to stop).")
+    try:
+        scheduler.build(current_app._get_current_object()).start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Scheduler stopped.")

@@ -49,6 +49,22 @@ class Config:
     SERVICE_NAME = "Kindly"
     TIMEZONE = "Europe/London"
 
+    # Email: off unless SMTP_HOST is set (then notifications go in-app and by email).
+    SMTP_HOST = ""
+    SMTP_PORT = 587
+    SMTP_USERNAME = ""
+    SMTP_PASSWORD = ""
+    SMTP_STARTTLS = True
+    MAIL_FROM = "Kindly <no-reply@kindly.example>"
+
+    # Reminders (referrals/scheduler.py). "in-process" starts the scheduler inside the
+    # web process (`make run`, one machine only); production runs `flask --app wsgi
+    # scheduler` as its own process instead.
+    SCHEDULER = ""
+    DIGEST_HOUR = 7  # local time; retried every 15 minutes for the next two hours
+    # A claim left unsent this long (a crash between claim and send) is taken over.
+    DELIVERY_RETRY_AFTER_MINUTES = 5
+
     def finalise(self) -> None:
         """Check what the environment must provide; fill safe local defaults."""
         if not self.SECRET_KEY:

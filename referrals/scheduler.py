@@ -1,0 +1,251 @@
+"""Reminders and escalations, run by APScheduler.
+
+Production runs exactly one `flask --app wsgi scheduler` process (BlockingScheduler);
+`make run` may start it inside the web process instead (SCHEDULER = "in-process",
+BackgroundScheduler). Every job takes an explicit `now` so tests freeze the clock,
+and delivers through `notifications.delivery`, which claims each message in the
+database first: a second scheduler on the same database is safe and sends nothing twice.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from referrals.extensions import db
+from referrals.models import (
+    OPEN_STATUSES,
+    FollowUp,
+    FollowUpStatus,
+    Referral,
+    ReferralStatus,
+    Role,
+    Team,
+    User,
+    utcnow,
+)
+from referrals.notifications.delivery import Message, deliver
+
+log = logging.getLogger(__name__)
+
+# Before first contact the clock is still running; later statuses have stopped it.
+AWAITING_FIRST_CONTACT = (ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED)
+
+
+def local_day(now: datetime) -> date:
+    """The service's calendar day at `now` (days roll over at local midnight)."""
+    return now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+# Links open the hub's own screens (caseload.workspace, caseload.my_caseload). Paths,
+# not url_for(): jobs run with no request, and the web app may be on another host.
+CASELOAD_URL = "/caseload"
+
+
+def _referral_url(referral_id: int) -> str:
+    return f"{CASELOAD_URL}/referrals/{referral_id}"
+
+
+def _day(value: date) -> str:
+    return value.strftime("%-d %b %Y")
+
+
+# --- the jobs ----------------------------------------------------------------------
+
+
+def send_digests(*, now: datetime) -> int:
+    """Each connector's digest: follow-ups due today, and overdue follow-ups and first contacts.
+
+    Connectors with nothing due get nothing. Returns how many digests this run delivered.
+    """
+    day = local_day(now)
+    due_today: dict[int, list[str]] = defaultdict(list)
+    overdue: dict[int, list[str]] = defaultdict(list)
+    follow_ups = db.session.execute(
+        select(Referral.connector_id, Referral.reference, FollowUp.due_on, FollowUp.method,
+               FollowUp.purpose)
+        .join(Referral, FollowUp.referral_id == Referral.id)
+        .join(User, Referral.connector_id == User.id)
+        .where(FollowUp.status == FollowUpStatus.SCHEDULED, FollowUp.due_on <= day,
+               Referral.status.in_(OPEN_STATUSES), User.active.is_(True))
+        .order_by(FollowUp.due_on, Referral.reference)
+    )
+    for connector_id, reference, due_on, method, purpose in follow_ups:
+        what = f"{reference}: {method.label.lower()} follow-up" + (f" ({purpose})" if purpose else "")
+        if due_on == day:
+            due_today[connector_id].append(what)
+        else:
+            overdue[connector_id].append(f"{what}, due {_day(due_on)}")
+    first_contacts = db.session.execute(
+        select(Referral.connector_id, Referral.reference, Referral.first_contact_due)
+        .join(User, Referral.connector_id == User.id)
+        .where(Referral.status.in_(AWAITING_FIRST_CONTACT), Referral.first_contact_at.is_(None),
+               Referral.first_contact_due < day, User.active.is_(True))
+        .order_by(Referral.first_contact_due, Referral.reference)
+    )
+    for connector_id, reference, due in first_contacts:
+        overdue[connector_id].append(f"{reference}: first contact, due {_day(due)}")
+    messages = [
+        _digest(connector_id, day, due_today[connector_id], overdue[connector_id])
+        for connector_id in sorted(set(due_today) | set(overdue))
+    ]
+    db.session.commit()  # end the read before claiming (SQLite: no lock held while waiting)
+    return sum(deliver(message, now=now) for message in messages)
+
+
+def _digest(connector_id: int, day: date, today: list[str], late: list[str]) -> Message:
+    sections = []
+    if today:
+        sections.append("Due today:\n" + "\n".join(f"- {line}" for line in today))
+    if late:
+        sections.append("Overdue:\n" + "\n".join(f"- {line}" for line in late))
+    return Message(
+        key=f"digest:{connector_id}:{day.isoformat()}",
+        user_id=connector_id,
+        kind="digest",
+        title=f"Your day, {_day(day)}: {len(today)} due today, {len(late)} overdue",
+        body="\n\n".join(sections),
+        url=CASELOAD_URL,
+    )
+
+
+def escalate_first_contacts(*, now: datetime) -> int:
+    """Tell the team's coordinators, once a day, of referrals past their first-contact deadline.
+
+    First contact is due by the end of `first_contact_due`, so escalation starts the
+    day after. Returns how many escalations this run delivered.
+    """
+    day = local_day(now)
+    late = db.session.execute(
+        select(Referral.id, Referral.reference, Referral.team_id, Referral.first_contact_due,
+               User.name)
+        .outerjoin(User, Referral.connector_id == User.id)
+        .where(Referral.status.in_(AWAITING_FIRST_CONTACT), Referral.first_contact_at.is_(None),
+               Referral.first_contact_due < day, Referral.team_id.is_not(None))
+        .order_by(Referral.first_contact_due, Referral.id)
+    ).all()
+    coordinators = _coordinators({row.team_id for row in late})
+    messages = [
+        Message(
+            key=f"first-contact:{row.id}:{coordinator_id}:{day.isoformat()}",
+            user_id=coordinator_id,
+            kind="first-contact-overdue",
+            title=f"{row.reference}: first contact overdue",
+            body=(f"First contact with the person referred in {row.reference} was due by "
+                  f"{_day(row.first_contact_due)} and has not been made. "
+                  + (f"Connector: {row.name}." if row.name else "No connector is assigned.")),
+            url=_referral_url(row.id),
+        )
+        for row in late
+        for coordinator_id in coordinators.get(row.team_id, [])
+    ]
+    db.session.commit()
+    return sum(deliver(message, now=now) for message in messages)
+
+
+def escalate_overdue_follow_ups(*, now: datetime) -> int:
+    """Tell the coordinators, once a day, of follow-ups overdue by more than the team's grace days.
+
+    A follow-up due on the 1st with 2 grace days is escalated from the 4th.
+    Returns how many escalations this run delivered.
+    """
+    day = local_day(now)
+    rows = db.session.execute(
+        select(FollowUp.id, FollowUp.due_on, Referral.id.label("referral_id"),
+               Referral.reference, Referral.team_id, Team.follow_up_grace_days, User.name)
+        .join(Referral, FollowUp.referral_id == Referral.id)
+        .join(Team, Referral.team_id == Team.id)
+        .outerjoin(User, Referral.connector_id == User.id)
+        .where(FollowUp.status == FollowUpStatus.SCHEDULED, FollowUp.due_on < day,
+               Referral.status.in_(OPEN_STATUSES))
+        .order_by(FollowUp.due_on, FollowUp.id)
+    ).all()
+    late = [row for row in rows if (day - row.due_on).days > row.follow_up_grace_days]
+    coordinators = _coordinators({row.team_id for row in late})
+    messages = [
+        Message(
+            key=f"follow-up:{row.id}:{coordinator_id}:{day.isoformat()}",
+            user_id=coordinator_id,
+            kind="follow-up-overdue",
+            title=f"{row.reference}: follow-up {(day - row.due_on).days} days overdue",
+            body=(f"A follow-up on {row.reference} was due on {_day(row.due_on)} and is "
+                  "still not done. " + (f"Connector: {row.name}." if row.name else "")).strip(),
+            url=_referral_url(row.referral_id),
+        )
+        for row in late
+        for coordinator_id in coordinators.get(row.team_id, [])
+    ]
+    db.session.commit()
+    return sum(deliver(message, now=now) for message in messages)
+
+
+def _coordinators(team_ids: set[int]) -> dict[int, list[int]]:
+    if not team_ids:
+        return {}
+    found: dict[int, list[int]] = defaultdict(list)
+    for user_id, team_id in db.session.execute(
+        select(User.id, User.team_id)
+        .where(User.role == Role.COORDINATOR, User.active.is_(True), User.team_id.in_(team_ids))
+        .order_by(User.id)
+    ):
+        found[team_id].append(user_id)
+    return found
+
+
+JOBS = {
+    "digest": send_digests,
+    "first-contact": escalate_first_contacts,
+    "follow-up": escalate_overdue_follow_ups,
+}
+
+
+def run_all(*, now: datetime) -> dict[str, int]:
+    """Run every job once at `now`; returns how many messages each delivered."""
+    return {name: job(now=now) for name, job in JOBS.items()}
+
+
+# --- wiring ------------------------------------------------------------------------
+
+
+def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
+    """A scheduler with Kindly's jobs. Runs repeat through the day: the claims make
+    a repeat harmless, and a later run retries a delivery that failed."""
+    tz = ZoneInfo(app.config["TIMEZONE"])
+    hour = int(app.config["DIGEST_HOUR"])
+    scheduler = scheduler_class(timezone=tz)
+    triggers = {
+        "digest": CronTrigger(hour=f"{hour}-{min(hour + 2, 23)}", minute="*/15", timezone=tz),
+        "first-contact": CronTrigger(hour="8-18", minute="*/15", timezone=tz),
+        "follow-up": CronTrigger(hour="8-18", minute="5-59/15", timezone=tz),
+    }
+    for name, trigger in triggers.items():
+        scheduler.add_job(_run_in_app, trigger, args=(app, name), id=name, name=name,
+                          max_instances=1, coalesce=True, misfire_grace_time=600)
+    return scheduler
+
+
+def _run_in_app(app: Flask, name: str) -> None:
+    with app.app_context():
+        try:
+            count = JOBS[name](now=utcnow())
+            log.info("Job %s delivered %d message(s)", name, count)
+        except Exception:
+            log.exception("Job %s failed; its next run picks up where it stopped", name)
+            db.session.rollback()
+        finally:
+            db.session.remove()
+
+
+def start_in_process(app: Flask) -> BackgroundScheduler:
+    """Start the jobs on a background thread of this (single) web process: `make run`."""
+    scheduler = build(app, BackgroundScheduler)
+    scheduler.start()
+    return scheduler
