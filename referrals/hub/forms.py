@@ -1,4 +1,5 @@
-"""Coordinator forms: reassign a referral, set a connector's capacity and away dates."""
+"""Coordinator forms: reassign a referral, set a connector's capacity and away dates,
+and the team's rules."""
 from __future__ import annotations
 
 import re
@@ -9,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from referrals.forms import KindlyForm
-from referrals.hub.service import MAX_CAPACITY
+from referrals.hub.service import MAX_CAPACITY, RULE_LIMITS
 from referrals.models import User
 from referrals.routing import ConnectorLoad
 
@@ -99,3 +100,31 @@ class AvailabilityForm(HubForm):
     def capacity_value(self) -> int | None:
         text = (self.capacity.data or "").strip()
         return int(text) if text.isdigit() else None
+
+
+def _whole_number(name: str):
+    low, high, _ = RULE_LIMITS[name]
+
+    def check(form, field):
+        text = (field.data or "").strip()
+        if not text:
+            raise ValidationError(f"Enter a whole number from {low} to {high}")
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise ValidationError(f"Enter a whole number from {low} to {high}")
+
+    return check
+
+
+class TeamRulesForm(HubForm):
+    first_contact_days = StringField(
+        "First contact target, in working days",
+        validators=[_whole_number("first_contact_days")])
+    max_contact_attempts = StringField(
+        "Failed attempts before \"unable to contact\" is offered",
+        validators=[_whole_number("max_contact_attempts")])
+    follow_up_grace_days = StringField(
+        "Days a follow-up may be overdue before the coordinator is told",
+        validators=[_whole_number("follow_up_grace_days")])
+
+    def rules(self) -> dict[str, int]:
+        return {name: int(self[name].data.strip()) for name in RULE_LIMITS}

@@ -18,6 +18,12 @@ from referrals.extensions import db
 from referrals.models import OPEN_STATUSES, Referral, Role, Team, User, utcnow
 
 MAX_CAPACITY = 200
+# The team's rules, each a whole number within these bounds (inclusive).
+RULE_LIMITS = {
+    "first_contact_days": (1, 20, "First contact target"),
+    "max_contact_attempts": (1, 10, "Failed attempts before unable to contact"),
+    "follow_up_grace_days": (0, 14, "Days before an overdue follow-up is escalated"),
+}
 
 
 class HubInvalid(DomainError):
@@ -152,4 +158,22 @@ def set_availability(
                 "away_from": away_from.isoformat() if away_from else None,
                 "away_until": away_until.isoformat() if away_until else None},
     )
+    db.session.flush()
+
+
+def set_team_rules(team: Team, *, actor: User, **rules: int | None) -> None:
+    """Change the team's first-contact target, attempts before "unable to contact" and
+    follow-up grace days (RULE_LIMITS). The new target applies to referrals made from
+    now on; deadlines already set stay as they were promised. Flushes; the caller commits.
+    """
+    require_coordinator(actor, team.id)
+    for name, value in rules.items():
+        low, high, label = RULE_LIMITS[name]
+        if value is None or not low <= value <= high:
+            raise HubInvalid(f"{label} must be a whole number from {low} to {high}", name)
+    before = {name: getattr(team, name) for name in rules}
+    for name, value in rules.items():
+        setattr(team, name, value)
+    audit.record("update", actor=actor, entity_type="team", entity_id=team.id,
+                 detail={"before": before, "after": rules})
     db.session.flush()

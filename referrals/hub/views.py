@@ -1,5 +1,6 @@
 """Coordinator pages: the team's workload, its queue and overdue work, reassignment,
-and connectors' capacity and away dates. Everything is scoped to the coordinator's team."""
+connectors' capacity and away dates, and the team's rules. Everything is scoped to the
+coordinator's team."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -13,7 +14,7 @@ from referrals.access import allow
 from referrals.errors import DomainError
 from referrals.extensions import db
 from referrals.hub import service
-from referrals.hub.forms import AssignForm, AvailabilityForm
+from referrals.hub.forms import AssignForm, AvailabilityForm, TeamRulesForm
 from referrals.models import Referral, ReferralEvent, Role, User, utcnow
 
 bp = Blueprint("hub", __name__, url_prefix="/hub")
@@ -108,6 +109,31 @@ def availability(user_id: int):
     status = 422 if form.errors or form.form_errors else 200
     return render_template("hub/availability.html", connector=connector, load=load,
                            form=form), status
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@allow(Role.COORDINATOR)
+def team_rules():
+    """The team's first-contact target, attempts before "unable to contact", grace days."""
+    team = current_user.team
+    if team is None:
+        abort(404)
+    form = TeamRulesForm()
+    if not form.is_submitted():
+        for name in service.RULE_LIMITS:
+            form[name].data = str(getattr(team, name))
+    elif form.validate():
+        try:
+            service.set_team_rules(team, actor=current_user, **form.rules())
+        except DomainError as exc:
+            form.add_error(getattr(exc, "field", None), str(exc))
+            db.session.rollback()
+        else:
+            db.session.commit()
+            flash(f"Saved the rules for {team.name}.", "success")
+            return redirect(url_for("hub.workload"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("hub/team_rules.html", team=team, form=form), status
 
 
 def _load_referral(referral_id: int) -> Referral:

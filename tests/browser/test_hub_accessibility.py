@@ -38,3 +38,17 @@ def test_away_dates_in_the_wrong_order_show_an_accessible_error(page, sign_in, a
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".nhsuk-error-summary")).to_contain_text("The last day away")
     assert_accessible(axe, page, "the availability page with an error")
+
+
+def test_team_rules_with_an_error_are_accessible(page, sign_in, axe):
+    sign_in(COORDINATOR)
+    page.goto("/hub")
+    page.get_by_role("link", name="Change the team rules").click()
+    field = page.get_by_label("Failed attempts before", exact=False)
+    field.fill("0")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("from 1 to 10")
+    assert_accessible(axe, page, "the team rules page with an error")
+    # Nothing was saved: the page shows what was typed, the team keeps its rule.
+    page.goto("/hub")
+    expect(page.get_by_text("after 3 failed attempts")).to_be_visible()

@@ -175,3 +175,22 @@ def test_routing_the_queue_gives_waiting_referrals_to_whoever_now_has_room(
     assert service.route_queue(team, actor=coordinator) == [waiting]
     assert waiting.connector is jo
     assert assignment_events(db, waiting)[-1].actor_id == coordinator.id
+
+
+# --- the team's rules ---------------------------------------------------------------
+
+
+def test_team_rules_are_bounded(db, team, coordinator):
+    with pytest.raises(HubInvalid) as caught:
+        service.set_team_rules(team, actor=coordinator, max_contact_attempts=0)
+    assert caught.value.field == "max_contact_attempts"
+    service.set_team_rules(team, actor=coordinator, max_contact_attempts=10,
+                           follow_up_grace_days=0)
+    assert (team.max_contact_attempts, team.follow_up_grace_days) == (10, 0)
+
+
+def test_only_the_teams_own_coordinator_can_change_its_rules(db, make, team, other_team):
+    outsider = make.user(Role.COORDINATOR, team=other_team)
+    with pytest.raises(NotPermitted):
+        service.set_team_rules(team, actor=outsider, first_contact_days=2)
+    assert team.first_contact_days == 5

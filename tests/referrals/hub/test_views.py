@@ -9,7 +9,8 @@ from sqlalchemy import select
 from referrals.models import AuditEvent, ReferralEvent, Role
 from referrals.workdays import UK
 
-HUB_PAGES = ["/hub", "/hub/referrals/{referral}/assign", "/hub/connectors/{connector}"]
+HUB_PAGES = ["/hub", "/hub/referrals/{referral}/assign", "/hub/connectors/{connector}",
+             "/hub/settings"]
 
 
 @pytest.fixture
@@ -196,3 +197,50 @@ def test_routing_the_queue_from_the_hub(db, client, coordinator, practice, jo, r
     assert response.status_code == 302
     db.session.refresh(waiting)
     assert waiting.connector == jo
+
+
+# --- the team's rules ---------------------------------------------------------------
+
+
+def test_the_team_rules_are_shown_and_saved(db, client, coordinator, team, practice, jo, refer,
+                                            page):
+    db.session.commit()
+    form = page(client.get("/hub/settings"))
+    assert (form.value_of("first_contact_days"), form.value_of("max_contact_attempts"),
+            form.value_of("follow_up_grace_days")) == ("5", "3", "2")
+
+    response = client.submit("/hub/settings", {"first_contact_days": "3",
+                                               "max_contact_attempts": "4",
+                                               "follow_up_grace_days": "0"})
+    assert response.status_code == 302
+    db.session.refresh(team)
+    assert (team.first_contact_days, team.max_contact_attempts, team.follow_up_grace_days) == (
+        3, 4, 0)
+    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "team")).one()
+    assert audit.detail["before"]["first_contact_days"] == 5
+    assert "3 working days" in "".join(page(client.get("/hub")).root.itertext())
+    # The new target applies to the next referral.
+    referral = refer(practice)
+    from referrals import workdays
+    assert referral.first_contact_due == workdays.add_working_days(
+        workdays.uk_date(referral.created_at), 3)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("first_contact_days", "", "Enter a whole number from 1 to 20"),
+    ("first_contact_days", "0", "Enter a whole number from 1 to 20"),
+    ("max_contact_attempts", "three", "Enter a whole number from 1 to 10"),
+    ("follow_up_grace_days", "15", "Enter a whole number from 0 to 14"),
+    ("follow_up_grace_days", "-1", "Enter a whole number from 0 to 14"),
+])
+def test_bad_team_rules_are_refused_next_to_the_field(db, client, coordinator, team, page,
+                                                      field, value, message):
+    db.session.commit()
+    data = {"first_contact_days": "5", "max_contact_attempts": "3",
+            "follow_up_grace_days": "2", field: value}
+    response = client.submit("/hub/settings", data)
+    assert response.status_code == 422
+    assert page(response).error_for(field) == message
+    db.session.refresh(team)
+    assert (team.first_contact_days, team.max_contact_attempts, team.follow_up_grace_days) == (
+        5, 3, 2)
