@@ -20,7 +20,12 @@ from referrals.intake.service import (
 from referrals.models import (
     CommunicationNeed,
     ConsentMethod,
+    Contact,
+    ContactChannel,
     ContactMethod,
+    ContactOutcome,
+    FollowUp,
+    FollowUpStatus,
     Patient,
     Practice,
     ReferralStatus,
@@ -193,13 +198,67 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
             at = at + timedelta(days=rng.randint(1, 9), hours=rng.randint(0, 6))
             at = min(at, now - timedelta(minutes=5))
             actor = referrer if step is S.CANCELLED else (referral.connector or connectors[0])
+            if step in (S.IN_PROGRESS, S.UNABLE_TO_CONTACT):
+                _casework_before(referral, rng, until=at, reached=step is S.IN_PROGRESS)
             workflow.transition(referral, step, actor=actor, now=at,
                                 reason=CLOSING_REASONS.get(step, ""))
-            if step is S.IN_PROGRESS:
-                referral.first_contact_at = at  # work starts with the first contact
+        if target is S.IN_PROGRESS:
+            _casework_since(referral, rng, now=now, today=today)
     db.session.flush()
     progress(f"Created {people} people with referrals in every status.")
     return accounts
+
+
+NOTES = [
+    "Talked about what matters: getting out of the house and meeting people.",
+    "Interested in the walking group and the Tuesday lunch club.",
+    "Went to the lunch club once; felt nervous but wants to go again.",
+    "Sorting out a bus pass so they can get to the library group.",
+    "Feeling brighter. Has started volunteering at the community garden.",
+]
+PURPOSES = [
+    "Check how the first visit to the walking group went",
+    "Help with the bus pass application",
+    "Review goals together",
+    "See whether the lunch club is still going well",
+]
+
+
+def _casework_before(referral, rng: random.Random, *, until: datetime, reached: bool) -> None:
+    """The attempts leading up to `until`: a first contact, or three failed tries."""
+    connector = referral.connector
+    failures = 3 if not reached else rng.choice([0, 0, 1, 2])
+    for k in range(failures, 0, -1):
+        referral.contacts.append(Contact(
+            at=until - timedelta(days=k, hours=rng.randint(0, 3)),
+            method=ContactChannel.LETTER if not reached and k == 1 else ContactChannel.PHONE,
+            outcome=rng.choice([ContactOutcome.NO_ANSWER, ContactOutcome.LEFT_MESSAGE]),
+            recorded_by=connector, recorded_at=until))
+    if reached:
+        referral.contacts.append(Contact(
+            at=until, method=ContactChannel.PHONE, outcome=ContactOutcome.SPOKE,
+            duration_minutes=rng.choice([20, 30, 45]), notes=NOTES[0],
+            recorded_by=connector, recorded_at=until))
+        referral.first_contact_at = until  # work starts with the first contact
+
+
+def _casework_since(referral, rng: random.Random, *, now: datetime, today: date) -> None:
+    """Later contacts, and the next follow-up: some due today, a few overdue."""
+    connector = referral.connector
+    at = referral.first_contact_at
+    for note in rng.sample(NOTES[1:], rng.randint(0, 3)):
+        at = at + timedelta(days=rng.randint(5, 14))
+        if at >= now:
+            break
+        referral.contacts.append(Contact(
+            at=at, method=rng.choice([ContactChannel.PHONE, ContactChannel.FACE_TO_FACE]),
+            outcome=ContactOutcome.SPOKE, duration_minutes=rng.choice([15, 30, 60]),
+            notes=note, recorded_by=connector, recorded_at=at))
+    due = today + timedelta(days=rng.choice([0, 0, -1, -4, 2, 5, 9, 14]))
+    referral.follow_ups.append(FollowUp(
+        due_on=due, method=rng.choice([ContactChannel.PHONE, ContactChannel.FACE_TO_FACE]),
+        purpose=rng.choice(PURPOSES), status=FollowUpStatus.SCHEDULED,
+        created_by_id=connector.id if connector else None, created_at=at))
 
 
 def _past(now: datetime, rng: random.Random, *, recent: bool) -> datetime:

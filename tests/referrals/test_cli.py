@@ -78,6 +78,24 @@ def test_seed_demo_builds_a_small_market_town_with_referrals_in_every_status(db,
     assert statuses == set(ReferralStatus)
 
 
+def test_seed_demo_gives_connectors_casework_to_look_at(db, seeded):
+    from referrals.models import Contact, FollowUp, FollowUpStatus
+
+    working = db.session.scalars(
+        select(Referral).where(Referral.status == ReferralStatus.IN_PROGRESS)).all()
+    assert working
+    for referral in working:
+        # Work started with a contact that reached the person, and something is planned.
+        reached = [c for c in referral.contacts if c.outcome.reached]
+        assert reached and reached[0].at == referral.first_contact_at
+        assert [f for f in referral.follow_ups if f.status is FollowUpStatus.SCHEDULED]
+    closed_unreached = db.session.scalars(
+        select(Referral).where(Referral.status == ReferralStatus.UNABLE_TO_CONTACT)).all()
+    assert all(len(r.contacts) >= 3 and not any(c.outcome.reached for c in r.contacts)
+               for r in closed_unreached)
+    assert count(db, Contact) > len(working) and count(db, FollowUp) == len(working)
+
+
 def test_seed_demo_uses_the_password_it_is_given(db, runner):
     result = runner.invoke(args=["seed-demo", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
