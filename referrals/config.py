@@ -62,6 +62,7 @@ class Config:
     # scheduler` as its own process instead.
     SCHEDULER = ""
     DIGEST_HOUR = 7  # local time; retried every 15 minutes for the next two hours
+    SCHEDULER_CATCH_UP = True  # run each job once on start (see scheduler.build)
     # A claim left unsent this long (a crash between claim and send) is taken over.
     DELIVERY_RETRY_AFTER_MINUTES = 5
 
@@ -92,6 +93,8 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     # Fast hashing keeps the suite quick; production uses werkzeug's scrypt default.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # A scheduler started by a test runs its jobs only when the test says so.
+    SCHEDULER_CATCH_UP = False
 
     def finalise(self) -> None:
         pass

@@ -215,11 +215,20 @@ def run_all(*, now: datetime) -> dict[str, int]:
 # --- wiring ------------------------------------------------------------------------
 
 
-def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
+def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler, *,
+          catch_up: bool | None = None, now: datetime | None = None) -> BaseScheduler:
     """A scheduler with Kindly's jobs. Runs repeat through the day: the claims make
-    a repeat harmless, and a later run retries a delivery that failed."""
+    a repeat harmless, and a later run retries a delivery that failed.
+
+    With `catch_up` (SCHEDULER_CATCH_UP, on outside tests) each job also runs as soon
+    as the scheduler starts, so a restart or a late start never skips a day's
+    escalations; the digest catches up only once its hour has come.
+    """
     tz = ZoneInfo(app.config["TIMEZONE"])
     hour = int(app.config["DIGEST_HOUR"])
+    if catch_up is None:
+        catch_up = bool(app.config.get("SCHEDULER_CATCH_UP", True))
+    started = (now or datetime.now(tz)).astimezone(tz)
     scheduler = scheduler_class(timezone=tz)
     triggers = {
         "digest": CronTrigger(hour=f"{hour}-{min(hour + 2, 23)}", minute="*/15", timezone=tz),
@@ -227,8 +236,11 @@ def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) 
         "follow-up": CronTrigger(hour="8-18", minute="5-59/15", timezone=tz),
     }
     for name, trigger in triggers.items():
+        first_run = {}
+        if catch_up and (name != "digest" or started.hour >= hour):
+            first_run["next_run_time"] = started
         scheduler.add_job(_run_in_app, trigger, args=(app, name), id=name, name=name,
-                          max_instances=1, coalesce=True, misfire_grace_time=600)
+                          max_instances=1, coalesce=True, misfire_grace_time=600, **first_run)
     return scheduler
 
 
