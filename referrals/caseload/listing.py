@@ -77,6 +77,8 @@ class Caseload:
     rows: list[CaseloadRow]
     counts: dict[ReferralStatus, int]
     overdue_count: int
+    # Received referrals routed to this connector that they have not yet accepted.
+    waiting_to_accept: int = 0
 
 
 def caseload(
@@ -84,8 +86,9 @@ def caseload(
 ) -> Caseload:
     """The connector's active referrals, what needs doing now first.
 
-    Three queries whatever the size: the referrals (with their people), the next
-    scheduled follow-up of each, and the latest contact of each.
+    Four queries whatever the size: the referrals (with their people), the next
+    scheduled follow-up of each, the latest contact of each, and how many routed
+    referrals wait for the connector to accept them.
     """
     referrals = list(db.session.scalars(
         scope(select(Referral), user)
@@ -127,8 +130,13 @@ def caseload(
         row.next_follow_up or row.referral.first_contact_due or date.max,
         row.referral.created_at,
     ))
+    waiting = db.session.scalar(
+        scope(select(func.count(Referral.id)), user)
+        .where(Referral.connector_id == user.id, Referral.status == ReferralStatus.RECEIVED)
+    ) or 0
     return Caseload(
         rows=rows,
         counts={s: counts.get(s, 0) for s in sorted(ACTIVE_STATUSES)},
         overdue_count=overdue_count,
+        waiting_to_accept=waiting,
     )

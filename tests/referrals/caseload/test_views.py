@@ -139,6 +139,19 @@ def test_the_caseload_lists_overdue_first_with_risks_and_counts(client, db, make
     assert client.get("/caseload?status=nonsense&overdue=%00").status_code == 200
 
 
+def test_the_caseload_points_to_referrals_routed_to_me_awaiting_acceptance(
+        client, db, make, hub, connector, page):
+    assert page(client.get("/caseload")).find(".//*[@id='waiting-to-accept']") is None
+    make.referral(hub.practice, status=S.RECEIVED, connector=connector)
+    make.referral(hub.practice, status=S.RECEIVED, connector=connector)
+    make.referral(hub.practice, status=S.RECEIVED, connector=hub.colleague)
+    db.session.commit()
+
+    notice = page(client.get("/caseload")).find(".//*[@id='waiting-to-accept']")
+    assert "2 new referrals routed to you are waiting" in "".join(notice.itertext())
+    assert notice.find(".//a").get("href") == "/caseload/queue"
+
+
 def test_the_caseload_says_how_long_since_the_last_contact(client, db, make, hub, connector,
                                                           page):
     from referrals.caseload import service
