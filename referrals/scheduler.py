@@ -9,8 +9,9 @@ database first: a second scheduler on the same database is safe and sends nothin
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -98,7 +99,7 @@ def send_digests(*, now: datetime) -> int:
         for connector_id in sorted(set(due_today) | set(overdue))
     ]
     db.session.commit()  # end the read before claiming (SQLite: no lock held while waiting)
-    return sum(deliver(message, now=now) for message in messages)
+    return _deliver_all(messages, now)
 
 
 def _digest(connector_id: int, day: date, today: list[str], late: list[str]) -> Message:
@@ -148,7 +149,7 @@ def escalate_first_contacts(*, now: datetime) -> int:
         for coordinator_id in coordinators.get(row.team_id, [])
     ]
     db.session.commit()
-    return sum(deliver(message, now=now) for message in messages)
+    return _deliver_all(messages, now)
 
 
 def escalate_overdue_follow_ups(*, now: datetime) -> int:
@@ -184,7 +185,19 @@ def escalate_overdue_follow_ups(*, now: datetime) -> int:
         for coordinator_id in coordinators.get(row.team_id, [])
     ]
     db.session.commit()
-    return sum(deliver(message, now=now) for message in messages)
+    return _deliver_all(messages, now)
+
+
+def _deliver_all(messages: list[Message], now: datetime) -> int:
+    """Deliver each message, its claim stamped with the time it is really made.
+
+    The job's `now` fixes the day (and tests freeze it); the elapsed time is added
+    so that in a long run a claim's age, which decides when another scheduler may
+    take it over, counts from its own claim, not from the start of the run.
+    """
+    started = time.monotonic()
+    return sum(deliver(message, now=now + timedelta(seconds=time.monotonic() - started))
+               for message in messages)
 
 
 def _coordinators(team_ids: set[int]) -> dict[int, list[int]]:

@@ -3,15 +3,20 @@
 Every message has a key unique per job, subject and day. Before sending, a
 scheduler claims the key by inserting a DeliveryClaim in its own committed
 transaction; a second scheduler's insert fails on the unique index, so it skips.
-After a successful send the claim gets `sent_at` in the same transaction as the
-in-app notification. A claim left unsent for DELIVERY_RETRY_AFTER_MINUTES (a
-crash or failure between claim and send) is taken over by a later run with one
-conditional UPDATE, so it is retried, never lost, and never sent twice in the
-normal path. (If the process dies after the email left but before the commit, the
-email goes again on retry: at least once beats never for an escalation.)
+Sending then takes three short steps, so no transaction (on SQLite: no database
+lock) is held while an SMTP server talks:
 
-On SQLite every write transaction here starts with a write, so it waits for the
-other scheduler's lock (busy_timeout) instead of failing with "database is locked".
+1. count the attempt on the claim, if it is still ours, and commit;
+2. send the email, with no transaction open;
+3. set `sent_at` and add the in-app notification in one transaction, again only
+   if the claim is still ours.
+
+A claim left unsent for DELIVERY_RETRY_AFTER_MINUTES (a crash or failure between
+claim and send) is taken over by a later run with one conditional UPDATE, so it is
+retried, never lost, and the in-app notification is never doubled. (If a process
+dies after an email left but before step 3, that email goes again on retry: at
+least once beats never for an escalation.) A claim or step that meets another
+scheduler's lock past SQLite's busy timeout gives up quietly; a later run retries.
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from referrals.extensions import db
 from referrals.models import DeliveryClaim, User
@@ -53,18 +58,22 @@ def deliver(message: Message, *, now: datetime) -> bool:
     sent it, or the send failed (the claim then waits for a later run to retry).
     Commits: the caller must have committed its own work first.
     """
-    claim = _claim(message.key, now=now)
+    try:
+        claim = _claim(message.key, now=now)
+    except OperationalError:  # SQLite: another scheduler kept the lock past busy_timeout
+        db.session.rollback()
+        log.warning("Delivery %s not claimed: the database was busy; a later run will", message.key)
+        return False
     if claim is None:
         return False
     claim_id, token = claim
     try:
-        sent = _send(claim_id, token, message, now=now)
+        return _send(claim_id, token, message, now=now)
     except Exception as exc:  # any failure leaves the claim for a later retry
         db.session.rollback()
         log.exception("Delivery %s failed; a later run will retry it", message.key)
         _record_failure(claim_id, exc)
         return False
-    return sent
 
 
 def _claim(key: str, *, now: datetime) -> tuple[int, str] | None:
@@ -97,42 +106,54 @@ def _claim(key: str, *, now: datetime) -> tuple[int, str] | None:
 
 
 def _send(claim_id: int, token: str, message: Message, *, now: datetime) -> bool:
-    # First statement: lock the claim row (PostgreSQL) or the database (SQLite) and
-    # check it is still ours, so a takeover and this send can never both go out.
-    still_ours = db.session.execute(
-        update(DeliveryClaim)
-        .where(DeliveryClaim.id == claim_id, DeliveryClaim.claimed_by == token,
-               DeliveryClaim.sent_at.is_(None))
-        .values(attempts=DeliveryClaim.attempts + 1)
+    ours = (DeliveryClaim.id == claim_id, DeliveryClaim.claimed_by == token,
+            DeliveryClaim.sent_at.is_(None))
+    # 1. Count the attempt, and read whom to tell, in one short transaction.
+    if db.session.execute(
+        update(DeliveryClaim).where(*ours).values(attempts=DeliveryClaim.attempts + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    if not still_ours:
+    ).rowcount != 1:
         db.session.rollback()
         return False
     user = db.session.get(User, message.user_id)
-    if user is not None and user.active:
-        notify(user, message.kind, message.title, message.body, message.url, now=now)
-        config = current_app.config
-        if mail.mail_configured(config) and user.email:
-            mail.send_email(config, to=user.email, subject=message.title,
-                            body=_email_body(message, config))
-    db.session.execute(
-        update(DeliveryClaim).where(DeliveryClaim.id == claim_id)
-        .values(sent_at=now, last_error="")
+    active = user is not None and user.active
+    address = user.email if active else ""
+    db.session.commit()
+
+    # 2. The email, with no transaction open.
+    config = current_app.config
+    if address and mail.mail_configured(config):
+        mail.send_email(config, to=address, subject=message.title,
+                        body=_email_body(message, config))
+
+    # 3. Sent, and the in-app notification, together; unless the claim was taken
+    # over meanwhile (a send slower than the retry window), when the taker notifies.
+    if db.session.execute(
+        update(DeliveryClaim).where(*ours).values(sent_at=now, last_error="")
         .execution_options(synchronize_session=False)
-    )
+    ).rowcount != 1:
+        db.session.rollback()
+        log.warning("Delivery %s was taken over while sending", message.key)
+        return False
+    if active:
+        notify(db.session.get(User, message.user_id), message.kind, message.title,
+               message.body, message.url, now=now)
     db.session.commit()
     return True
 
 
 def _record_failure(claim_id: int, exc: Exception) -> None:
-    db.session.execute(
-        update(DeliveryClaim)
-        .where(DeliveryClaim.id == claim_id, DeliveryClaim.sent_at.is_(None))
-        .values(attempts=DeliveryClaim.attempts + 1, last_error=repr(exc)[:2000])
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    # The attempt was counted in step 1; keep why it failed for whoever looks.
+    try:
+        db.session.execute(
+            update(DeliveryClaim)
+            .where(DeliveryClaim.id == claim_id, DeliveryClaim.sent_at.is_(None))
+            .values(last_error=repr(exc)[:2000])
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
 
 
 def _claimant() -> str:

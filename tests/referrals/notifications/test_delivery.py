@@ -2,26 +2,20 @@
 send, and email received by a real SMTP server on loopback (aiosmtpd).
 
 These tests need committed data that two engines can see, so each builds its own apps
-on its own database (a temp SQLite file, or a fresh database in the PostgreSQL test
-cluster) instead of using the rolled-back `db` fixture.
+on its own database (fixtures in conftest.py) instead of using the rolled-back `db`
+fixture.
 """
 from __future__ import annotations
 
-import email
-import socket
 import threading
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
-import flask_migrate
-import pytest
-from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, select, update
+from sqlalchemy.exc import OperationalError
 
-from referrals import create_app, scheduler
+from referrals import scheduler
 from referrals.extensions import db
 from referrals.models import (
     ContactChannel,
@@ -30,112 +24,13 @@ from referrals.models import (
     Notification,
     ReferralStatus,
     Role,
-    User,
 )
 from referrals.notifications import mail
 from tests.builders import Builders
+from tests.referrals.notifications.conftest import SEEDED_DELIVERIES, delivered, seed
 
 TODAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-
-
-# --- an SMTP server on loopback ------------------------------------------------------
-
-
-class Inbox:
-    def __init__(self):
-        self.messages: list[email.message.Message] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self._lock:
-            self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield inbox, controller.port
-    finally:
-        controller.stop()
-
-
-# --- a shared, committed database per test ---------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared_database(request, tmp_path):
-    """A fresh, migrated database that several apps (engines) can share."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'shared.db'}"
-        return
-    base = request.getfixturevalue("postgres_url")
-    name = f"kindly_delivery_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-@pytest.fixture
-def make_scheduler_app(shared_database, smtp_server):
-    """Build an app (its own engine) on the shared database, with SMTP on loopback."""
-    _, port = smtp_server
-    apps = []
-
-    def build(**config):
-        app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": shared_database,
-                          "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port,
-                          "SMTP_STARTTLS": False, "MAIL_FROM": "Kindly <kindly@test.example>",
-                          **config})
-        if not apps:
-            with app.app_context():
-                flask_migrate.upgrade()
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
-def seed(app) -> dict:
-    """A team with two coordinators, three connectors with due and overdue work."""
-    with app.app_context():
-        make = Builders(db.session)
-        practice = make.practice()
-        team = practice.team
-        coordinators = [make.user(Role.COORDINATOR, team=team) for _ in range(2)]
-        connectors = [make.user(Role.CONNECTOR, team=team, capacity=30) for _ in range(3)]
-        for connector in connectors:
-            for k in range(3):
-                referral = make.referral(practice, connector=connector,
-                                         status=ReferralStatus.ACCEPTED)
-                referral.team_id = team.id
-                referral.first_contact_due = TODAY - timedelta(days=1 + k)
-                referral.first_contact_at = None
-                db.session.add(FollowUp(referral_id=referral.id, due_on=TODAY - timedelta(days=k * 3),
-                                        method=ContactChannel.PHONE))
-        db.session.commit()
-        return {"coordinators": [c.id for c in coordinators],
-                "connectors": [c.id for c in connectors]}
 
 
 def run_concurrently(apps, job, now):
@@ -154,23 +49,11 @@ def run_concurrently(apps, job, now):
         return [future.result() for future in [pool.submit(run, app) for app in apps]]
 
 
-def delivered(app):
-    with app.app_context():
-        rows = db.session.execute(
-            select(Notification.user_id, Notification.title, func.count())
-            .group_by(Notification.user_id, Notification.title)
-        ).all()
-        emails = {user_id: email for user_id, email in db.session.execute(
-            select(User.id, User.email))}
-        db.session.remove()
-    return rows, emails
-
-
 def test_two_schedulers_on_one_database_deliver_everything_exactly_once(
         make_scheduler_app, smtp_server):
     inbox, _ = smtp_server
     first, second = make_scheduler_app(), make_scheduler_app()
-    people = seed(first)
+    people = seed(first, today=TODAY)
     # A scheduler crashed an hour ago holding one digest's claim: both will try to take
     # it over, and only one may.
     crashed = f"digest:{people['connectors'][0]}:2026-11-23"
@@ -186,7 +69,7 @@ def test_two_schedulers_on_one_database_deliver_everything_exactly_once(
     rows, emails = delivered(first)
     assert rows and all(count == 1 for _, _, count in rows), rows
     # 3 digests; 2 coordinators x (9 late first contacts + 6 follow-ups past 2 grace days).
-    assert len(rows) == 3 + 2 * (9 + 6)
+    assert len(rows) == SEEDED_DELIVERIES
     assert sum(sum(r.values()) for r in results) == len(rows)
     received = Counter((m["To"], m["Subject"]) for m in inbox.messages)
     assert received == Counter({(emails[user_id], title): 1 for user_id, title, _ in rows})
@@ -276,3 +159,42 @@ def test_without_smtp_notifications_stay_in_app(make_scheduler_app, smtp_server)
         assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
         db.session.remove()
     assert inbox.messages == []
+
+
+def test_no_database_lock_is_held_while_the_mail_server_talks(
+        make_scheduler_app, smtp_server, shared_database):
+    """Another writer (a web request, the other scheduler) is never kept waiting on SMTP:
+    while the server holds a message, a second connection writes the same claim row."""
+    inbox, _ = smtp_server
+    app = make_scheduler_app()
+    with app.app_context():
+        make = Builders(db.session)
+        practice = make.practice()
+        make.user(Role.COORDINATOR, team=practice.team)
+        referral = make.referral(practice)
+        referral.first_contact_due, referral.first_contact_at = TODAY - timedelta(days=1), None
+        db.session.commit()
+
+    impatient = create_engine(
+        shared_database,
+        connect_args={"timeout": 0.5} if shared_database.startswith("sqlite")
+        else {"options": "-c lock_timeout=500"})
+    outcomes = []
+
+    def write_while_sending():
+        try:
+            with impatient.begin() as conn:
+                conn.execute(update(DeliveryClaim).values(last_error=""))
+            outcomes.append("written")
+        except OperationalError as exc:
+            outcomes.append(f"blocked: {exc.orig}")
+
+    inbox.on_message = write_while_sending
+    try:
+        with app.app_context():
+            assert scheduler.escalate_first_contacts(now=NOW) == 1
+            db.session.remove()
+    finally:
+        impatient.dispose()
+    assert outcomes == ["written"]
+    assert len(inbox.messages) == 1
