@@ -46,7 +46,9 @@ class DayField(StringField):
     def process_formdata(self, valuelist):
         self.raw_text = valuelist[0] if valuelist else ""
         self.data = None
-        if valuelist:
+        # A blank box is "no date": the service says which date is missing, and a
+        # form that only sometimes needs the date (rescheduling) is not refused.
+        if valuelist and valuelist[0].strip():
             try:
                 self.data = parse_day(valuelist[0])
             except ValueError as exc:
