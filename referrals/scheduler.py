@@ -24,6 +24,7 @@ from sqlalchemy import select
 from referrals.extensions import db
 from referrals.models import (
     OPEN_STATUSES,
+    DeliveryClaim,
     FollowUp,
     FollowUpStatus,
     Referral,
@@ -195,9 +196,16 @@ def _deliver_all(messages: list[Message], now: datetime) -> int:
     so that in a long run a claim's age, which decides when another scheduler may
     take it over, counts from its own claim, not from the start of the run.
     """
+    # Runs repeat every 15 minutes; one read skips what an earlier run already sent,
+    # instead of a failed claim, a rollback and a takeover attempt for each.
+    sent = set(db.session.scalars(
+        select(DeliveryClaim.key).where(DeliveryClaim.key.in_([m.key for m in messages]),
+                                        DeliveryClaim.sent_at.is_not(None))
+    )) if messages else set()
+    db.session.commit()
     started = time.monotonic()
     return sum(deliver(message, now=now + timedelta(seconds=time.monotonic() - started))
-               for message in messages)
+               for message in messages if message.key not in sent)
 
 
 def _coordinators(team_ids: set[int]) -> dict[int, list[int]]:

@@ -54,9 +54,12 @@ def my_caseload():
     result = listing.caseload(current_user, today=today, status=status, overdue_only=overdue_only)
     audit.record("list", actor=current_user, entity_type="referral",
                  detail={"view": "caseload", "shown": [row.referral.id for row in result.rows]})
-    db.session.commit()
-    return render_template("caseload/my_caseload.html", caseload=result, status=status,
+    # Render, then commit: committing first would expire every row just read, and
+    # the template would reload each referral and person one by one.
+    page = render_template("caseload/my_caseload.html", caseload=result, status=status,
                            overdue_only=overdue_only, today=today)
+    db.session.commit()
+    return page
 
 
 @bp.route("/queue")
@@ -67,9 +70,10 @@ def triage_queue():
     audit.record("list", actor=current_user, entity_type="referral",
                  detail={"view": "triage-queue",
                          "shown": [r.id for r in queue.unassigned + queue.routed_to_me]})
-    db.session.commit()
-    return render_template("caseload/triage_queue.html", queue=queue, today=_today(),
+    page = render_template("caseload/triage_queue.html", queue=queue, today=_today(),
                            can_accept=current_user.role is Role.CONNECTOR)
+    db.session.commit()  # after rendering, as in my_caseload
+    return page
 
 
 @bp.route(f"/referrals/{REFERRAL_ID}")
@@ -78,8 +82,9 @@ def workspace(referral_id: int):
     """One referral's workspace: the person, the contact log, follow-ups and closing."""
     referral = _load_referral(referral_id)
     audit.record_referral("read", referral, actor=current_user)
-    db.session.commit()
-    return _render_workspace(referral)
+    page = _render_workspace(referral)
+    db.session.commit()  # after rendering, as in my_caseload
+    return page
 
 
 @bp.route(f"/referrals/{REFERRAL_ID}/accept", methods=["POST"])

@@ -33,8 +33,10 @@ def workload():
     overview = service.overview(team)
     audit.record("list", actor=current_user, entity_type="referral",
                  detail={"page": "hub", "shown": overview.referral_ids})
+    # Render, then commit: committing first would expire every row just read.
+    page = render_template("hub/workload.html", overview=overview, route_form=FlaskForm())
     db.session.commit()
-    return render_template("hub/workload.html", overview=overview, route_form=FlaskForm())
+    return page
 
 
 @bp.route("/route-queue", methods=["POST"])
