@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import time
-from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from bench.timing import Progress, Timings, ratio, timed_pair
+from bench.timing import Progress, Timings, counting_statements, ratio, timed_pair
 from bench.world import World, referral_bundle
 from fhir_adapters import bundle as bundles
 from fhir_adapters import codes
@@ -34,21 +33,6 @@ GOALS = {"searchset_ratio": 5.0, "intake_p95_ms": 250.0}
 
 
 # --- measurements ------------------------------------------------------------------------
-
-
-@contextmanager
-def counting_statements(engine):
-    """Count the SQL statements sent while inside (to spot per-row queries)."""
-    seen = [0]
-
-    def count(*_args, **_kwargs):
-        seen[0] += 1
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def bench_searchset(app: Flask, world: World, *, runs: int) -> dict:

@@ -1,4 +1,5 @@
-"""Timing, percentiles, progress on the command line, and the printed table."""
+"""Timing, percentiles, SQL statement counts, progress on the command line, and the printed
+table."""
 from __future__ import annotations
 
 import gc
@@ -6,7 +7,10 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+
+from sqlalchemy import event
 
 
 @dataclass
@@ -73,6 +77,21 @@ def timed_pair(subject: Callable[[], object], floor: Callable[[], object], *, ru
         progress.update(i + 1)
     progress.done()
     return subject_times, floor_times
+
+
+@contextmanager
+def counting_statements(engine):
+    """Count the SQL statements sent while inside (to spot per-row queries)."""
+    seen = [0]
+
+    def count(*_args, **_kwargs):
+        seen[0] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 class Progress:

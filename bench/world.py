@@ -40,9 +40,9 @@ PATHS = [[], [], [], [S.ACCEPTED], [S.ACCEPTED, S.IN_PROGRESS],
          [S.ACCEPTED, S.DECLINED], [S.ACCEPTED, S.UNABLE_TO_CONTACT]]
 
 
-def nhs_numbers() -> Iterator[str]:
-    """Valid NHS numbers from the never-issued 999 range, in order."""
-    n = 0
+def nhs_numbers(start: int = 0) -> Iterator[str]:
+    """Valid NHS numbers from the never-issued 999 range, in order, after `start`."""
+    n = start
     while True:
         n += 1
         first_nine = f"999{n:06d}"
@@ -77,7 +77,8 @@ def build_world(app: Flask, *, referrals: int = 100) -> World:
         db.session.commit()
         progress = Progress("creating referrals", referrals)
         for i in range(referrals):
-            referral = create_referral(_intake(next(numbers), practices[0], i), actor=referrer)
+            referral = create_referral(intake_request(next(numbers), practices[0], i),
+                                       actor=referrer)
             path = PATHS[i % len(PATHS)]
             if path and path[0] is S.ACCEPTED:
                 referral.connector = connectors[i % len(connectors)]
@@ -92,7 +93,7 @@ def build_world(app: Flask, *, referrals: int = 100) -> World:
     return world
 
 
-def _intake(nhs_number: str, practice: Practice, i: int) -> IntakeRequest:
+def intake_request(nhs_number: str, practice: Practice, i: int) -> IntakeRequest:
     codes_ = [r.code for r in reasons.REASONS if r.code != reasons.OTHER.code]
     return IntakeRequest(
         person=PersonDetails(
