@@ -11,11 +11,11 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, false, or_
+from sqlalchemy import Select, false, or_, select
 
 from referrals import workflow
 from referrals.errors import NotPermitted
-from referrals.extensions import login_manager
+from referrals.extensions import db, login_manager
 from referrals.models import Referral, ReferralStatus, Role, User
 
 
@@ -92,6 +92,17 @@ def can(user: User, action: Action, obj=None) -> bool:
         )
         return holds and obj.status in ACTIVE_STATUSES
     return False
+
+
+def referral_or_404(referral_id: int, *options) -> Referral:
+    """The referral with this id if the signed-in user may see it, loaded with
+    `options`; anything else is 404, as if it did not exist."""
+    referral = db.session.scalars(
+        scope(select(Referral), current_user).where(Referral.id == referral_id).options(*options)
+    ).first()
+    if referral is None:
+        abort(404)
+    return referral
 
 
 def require(user: User, action: Action, obj=None) -> None:

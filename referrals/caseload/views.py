@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from referrals import access, audit
@@ -253,22 +252,16 @@ def close(referral_id: int):
 
 
 def _load_referral(referral_id: int) -> Referral:
-    """A referral the user may see; anything else is 404, as if absent."""
-    referral = db.session.scalars(
-        access.scope(select(Referral), current_user)
-        .where(Referral.id == referral_id)
-        .options(
-            selectinload(Referral.patient),
-            selectinload(Referral.reasons),
-            selectinload(Referral.team),
-            selectinload(Referral.contacts).selectinload(Contact.recorded_by),
-            selectinload(Referral.follow_ups),
-            selectinload(Referral.events).selectinload(ReferralEvent.actor),
-        )
-    ).first()
-    if referral is None:
-        abort(404)
-    return referral
+    """A referral the user may see, with what the workspace shows; else 404."""
+    return access.referral_or_404(
+        referral_id,
+        selectinload(Referral.patient),
+        selectinload(Referral.reasons),
+        selectinload(Referral.team),
+        selectinload(Referral.contacts).selectinload(Contact.recorded_by),
+        selectinload(Referral.follow_ups),
+        selectinload(Referral.events).selectinload(ReferralEvent.actor),
+    )
 
 
 def _render_workspace(referral: Referral, status: int = 200, **forms):

@@ -140,15 +140,11 @@ def team_rules():
 
 def _load_referral(referral_id: int) -> Referral:
     """A referral in the coordinator's team; anything else is 404, as if absent."""
-    referral = db.session.scalars(
-        access.scope(select(Referral), current_user)
-        .where(Referral.id == referral_id)
-        .options(selectinload(Referral.patient), selectinload(Referral.connector),
-                 selectinload(Referral.events).selectinload(ReferralEvent.actor))
-    ).first()
-    if referral is None:
-        abort(404)
-    return referral
+    return access.referral_or_404(
+        referral_id,
+        selectinload(Referral.patient), selectinload(Referral.connector),
+        selectinload(Referral.events).selectinload(ReferralEvent.actor),
+    )
 
 
 def _load_connector(user_id: int) -> User:

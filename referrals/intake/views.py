@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from referrals import access, audit, nhs_number, workflow
@@ -147,19 +146,13 @@ def cancel_referral(referral_id: int):
 
 
 def _load_referral(referral_id: int) -> Referral:
-    """Load a referral the user may see; anything else is 404, as if absent."""
-    referral = db.session.scalars(
-        access.scope(select(Referral), current_user)
-        .where(Referral.id == referral_id)
-        .options(
-            selectinload(Referral.patient),
-            selectinload(Referral.reasons),
-            selectinload(Referral.events).selectinload(ReferralEvent.actor),
-        )
-    ).first()
-    if referral is None:
-        abort(404)
-    return referral
+    """A referral the user may see, with its person, reasons and timeline; else 404."""
+    return access.referral_or_404(
+        referral_id,
+        selectinload(Referral.patient),
+        selectinload(Referral.reasons),
+        selectinload(Referral.events).selectinload(ReferralEvent.actor),
+    )
 
 
 def _status_arg(value: str | None) -> ReferralStatus | None:
