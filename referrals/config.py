@@ -66,6 +66,12 @@ class Config:
     # A claim left unsent this long (a crash between claim and send) is taken over.
     DELIVERY_RETRY_AFTER_MINUTES = 5
 
+    # Postcodes to places (referrals/geo.py): the local table first, then this HTTP
+    # lookup when set — "{postcode}" is replaced, and a postcodes.io-style answer
+    # ({"result": {"latitude": …, "longitude": …}}) is expected — then the outward code.
+    POSTCODE_LOOKUP_URL = ""
+    POSTCODE_LOOKUP_TIMEOUT = 3.0
+
     def finalise(self) -> None:
         """Check what the environment must provide; fill safe local defaults."""
         if not self.SECRET_KEY:

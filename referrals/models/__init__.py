@@ -9,6 +9,28 @@ from referrals.models.casework import (
     FollowUp,
     FollowUpStatus,
 )
+from referrals.models.connection import (
+    FINAL_CONNECTION_STATUSES,
+    Connection,
+    ConnectionEvent,
+    ConnectionKind,
+    ConnectionStatus,
+)
+from referrals.models.directory import (
+    CapacityStatus,
+    CostOption,
+    DirectoryOrganisation,
+    Location,
+    Offer,
+    OfferAttribute,
+    OfferKind,
+    OfferStatus,
+    PostcodePlace,
+    Schedule,
+    ServiceAtLocation,
+    Taxonomy,
+    TaxonomyTerm,
+)
 from referrals.models.notification import DeliveryClaim, Notification
 from referrals.models.organisation import Practice, Team
 from referrals.models.patient import CommunicationNeed, ContactMethod, Patient, Sex
@@ -25,6 +47,24 @@ from referrals.models.referral import (
 from referrals.models.user import LoginAttempt, Role, User
 
 __all__ = [
+    "FINAL_CONNECTION_STATUSES",
+    "CapacityStatus",
+    "Connection",
+    "ConnectionEvent",
+    "ConnectionKind",
+    "ConnectionStatus",
+    "CostOption",
+    "DirectoryOrganisation",
+    "Location",
+    "Offer",
+    "OfferAttribute",
+    "OfferKind",
+    "OfferStatus",
+    "PostcodePlace",
+    "Schedule",
+    "ServiceAtLocation",
+    "Taxonomy",
+    "TaxonomyTerm",
     "OPEN_STATUSES",
     "ApiClient",
     "AuditEvent",

@@ -77,7 +77,8 @@ class Patient(Base):
     __tablename__ = "patient"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    nhs_number: Mapped[str] = mapped_column(String(10), unique=True)
+    # Unknown (None) only when a person referred themselves without giving it.
+    nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
     # UK Core NHS number verification status code ("01" = present and verified), if known.
     nhs_number_status: Mapped[str] = mapped_column(String(2), default="", server_default="")
     # NHS Data Dictionary ethnic category code (A-Z, or empty when not recorded).

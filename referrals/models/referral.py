@@ -5,12 +5,14 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, event, text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from referrals.models.api_client import ApiClient
 from referrals.models.base import Base, UTCDateTime, utcnow
 from referrals.models.casework import Contact, FollowUp
 from referrals.models.columns import enum_column_type
+from referrals.models.connection import Connection
 from referrals.models.organisation import Practice, Team
 from referrals.models.patient import Patient
 from referrals.models.user import User
@@ -125,6 +127,13 @@ class Referral(Base):
     # First contact: due by the end of this working day; stopped by the first contact made.
     first_contact_due: Mapped[date | None] = mapped_column(Date)
     first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What suits the person, recorded by the connector for matching: "TU-morning" slots,
+    # free only, how far they will travel, venue access needs and language (ISO 639).
+    availability: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    prefers_free: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    max_distance_km: Mapped[float | None]
+    access_needs: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     # Bumped on every change; the FHIR meta.versionId and ETag of the ServiceRequest and Task.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -144,6 +153,12 @@ class Referral(Base):
     )
     contacts: Mapped[list[Contact]] = relationship(order_by="(Contact.at, Contact.id)")
     follow_ups: Mapped[list[FollowUp]] = relationship(order_by="(FollowUp.due_on, FollowUp.id)")
+    connections: Mapped[list[Connection]] = relationship(
+        order_by="(Connection.created_at, Connection.id)")
+
+    @property
+    def is_self_referral(self) -> bool:
+        return self.source == "self"
 
     def __repr__(self) -> str:
         return f"<Referral {self.reference} {self.status}>"

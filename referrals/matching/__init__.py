@@ -1,0 +1,1 @@
+"""Matching people to offers, and the connections a connector records."""

@@ -1,0 +1,110 @@
+"""Connections: the offers a connector puts a person in touch with, each followed to
+attended or not (the offer-level closed loop)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from referrals.models.base import Base, UTCDateTime, utcnow
+from referrals.models.columns import enum_column_type
+from referrals.models.directory import Offer
+from referrals.models.user import User
+
+
+class ConnectionKind(StrEnum):
+    """PRSB: a signpost gives the person the details; a referral is a warm handover."""
+
+    SIGNPOST = "signpost"
+    REFERRAL = "referral"
+
+    @property
+    def label(self) -> str:
+        return {"signpost": "Signpost (gave them the details)",
+                "referral": "Referral (warm handover to the provider)"}[self.value]
+
+    @property
+    def short_label(self) -> str:
+        return self.value.capitalize()
+
+
+class ConnectionStatus(StrEnum):
+    SUGGESTED = "suggested"
+    ACCEPTED = "accepted"
+    ATTENDED = "attended"
+    DECLINED = "declined"
+    DID_NOT_ATTEND = "did_not_attend"
+    NO_CAPACITY = "no_capacity"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_CONNECTION_STATUSES
+
+
+FINAL_CONNECTION_STATUSES = frozenset({
+    ConnectionStatus.ATTENDED, ConnectionStatus.DECLINED, ConnectionStatus.DID_NOT_ATTEND,
+    ConnectionStatus.NO_CAPACITY, ConnectionStatus.WITHDRAWN,
+})
+
+
+class Connection(Base):
+    __tablename__ = "connection"
+    __table_args__ = (Index("ix_connection_referral", "referral_id", "created_at"),
+                      Index("ix_connection_offer_status", "offer_id", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"))
+    offer_id: Mapped[str] = mapped_column(ForeignKey("offer.id"))
+    kind: Mapped[ConnectionKind] = mapped_column(enum_column_type(ConnectionKind))
+    status: Mapped[ConnectionStatus] = mapped_column(
+        enum_column_type(ConnectionStatus), default=ConnectionStatus.SUGGESTED)
+    # The matcher's score and explanation when it was suggested (None: found by search).
+    match_score: Mapped[float | None] = mapped_column(Float)
+    match_explanation: Mapped[str] = mapped_column(Text, default="")
+    # The date the person first went (attended) or the status was settled.
+    started_on: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    offer: Mapped[Offer] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    events: Mapped[list[ConnectionEvent]] = relationship(
+        back_populates="connection", order_by="(ConnectionEvent.at, ConnectionEvent.id)")
+
+
+class ConnectionEvent(Base):
+    """Append-only: each status a connection passed through, who said so and when."""
+
+    __tablename__ = "connection_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    on: Mapped[date | None] = mapped_column(Date)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    from_status: Mapped[ConnectionStatus | None] = mapped_column(
+        enum_column_type(ConnectionStatus))
+    to_status: Mapped[ConnectionStatus] = mapped_column(enum_column_type(ConnectionStatus))
+    note: Mapped[str] = mapped_column(String(2000), default="")
+
+    connection: Mapped[Connection] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+@event.listens_for(Session, "before_flush")
+def _connection_events_are_append_only(session: Session, flush_context, instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, ConnectionEvent) and (
+            obj in session.deleted or session.is_modified(obj, include_collections=False)
+        ):
+            raise ValueError("connection events are append-only")
