@@ -15,6 +15,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_api_client)
     app.cli.add_command(revoke_api_client)
     app.cli.add_command(run_scheduler)
+    from referrals.directory import cli as directory_cli
+
+    directory_cli.register(app)
 
 
 @click.command("seed-demo")

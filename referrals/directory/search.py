@@ -13,6 +13,7 @@ from referrals.directory import vocabulary
 from referrals.extensions import db
 from referrals.geo import Place, haversine_km, locate
 from referrals.models import (
+    CapacityStatus,
     DirectoryOrganisation,
     Location,
     Offer,
@@ -35,6 +36,7 @@ class DirectoryQuery:
     categories: list[str] = field(default_factory=list)
     taxonomy_id: str | None = None
     kinds: set[OfferKind] | None = None
+    capacities: set[CapacityStatus] | None = None
     day: str | None = None  # "MO".."SU"
     start_time: time | None = None
     end_time: time | None = None
@@ -95,7 +97,7 @@ def search(query: DirectoryQuery) -> Results:
         if place is None:
             return Results([], 0, page, per_page, unknown_postcode=True)
 
-    stmt = _filtered(query)
+    stmt = matching_offer_ids(query)
     if place is None:
         total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
         offers = db.session.scalars(
@@ -143,13 +145,15 @@ def _is_virtual(offer: Offer) -> bool:
     return any(loc.location_type == "virtual" for loc in offer.locations) or not offer.sites
 
 
-def _filtered(query: DirectoryQuery) -> Select:
-    """The ids of the offers matching every filter but distance."""
+def matching_offer_ids(query: DirectoryQuery) -> Select:
+    """The ids of the offers matching every filter but distance (and no paging)."""
     stmt = select(Offer.id)
     if not query.include_inactive:
         stmt = stmt.where(Offer.status == OfferStatus.ACTIVE)
     if query.kinds:
         stmt = stmt.where(Offer.kind.in_(sorted(query.kinds)))
+    if query.capacities:
+        stmt = stmt.where(Offer.capacity_status.in_(sorted(query.capacities)))
     if query.organisation_id:
         stmt = stmt.where(Offer.organisation_id == query.organisation_id)
     if query.free_only:

@@ -10,6 +10,7 @@ from referrals.directory import vocabulary
 from referrals.directory.search import DirectoryQuery, search
 from referrals.geo import load_postcodes
 from referrals.models import (
+    CapacityStatus,
     CostOption,
     DirectoryOrganisation,
     Location,
@@ -145,6 +146,15 @@ def test_category_kind_free_and_status_filters(town):
     assert "Lunch club" not in names(search(DirectoryQuery(free_only=True)))
     assert "Closed walk" not in names(search(DirectoryQuery()))
     assert "Closed walk" in names(search(DirectoryQuery(include_inactive=True)))
+
+
+def test_capacity_filter_keeps_offers_with_that_capacity(town):
+    town("Open walk")
+    full = town("Full lunch", categories=("food-lunch-clubs",))
+    full.capacity_status = CapacityStatus.FULL
+
+    assert names(search(DirectoryQuery(capacities={CapacityStatus.FULL}))) == ["Full lunch"]
+    assert names(search(DirectoryQuery(capacities={CapacityStatus.OPEN}))) == ["Open walk"]
 
 
 def test_age_filters_keep_offers_whose_ages_overlap(town):
