@@ -33,7 +33,8 @@ NAVIGATION = {
         ("Triage queue", "caseload.triage_queue"),
         ("Referrals", "intake.list_referrals"),
     ],
-    Role.COORDINATOR: [("Hub", "hub.workload"), ("Referrals", "intake.list_referrals")],
+    Role.COORDINATOR: [("Hub", "hub.workload"), ("Referrals", "intake.list_referrals"),
+                       ("Directory", "directory_manage.list_offers")],
     Role.ADMIN: [("Users", "admin.users"), ("API clients", "admin.api_clients")],
 }
 
