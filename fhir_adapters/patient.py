@@ -31,6 +31,8 @@ def to_fhir(patient: Patient) -> dict:
         "birthDate": fhir_date(patient.birth_date),
         "address": [{"use": "home", "postalCode": patient.postcode}],
     }
+    if not patient.nhs_number:
+        del resource["identifier"]  # a person who referred themselves may not have given it
     extensions = []
     if patient.ethnic_category:
         extensions.append({
@@ -122,3 +124,11 @@ def _parse_date(value) -> date | None:
         return date.fromisoformat(value) if value and len(value) == 10 else None
     except ValueError:
         return None
+
+
+def patient_reference(patient: Patient) -> dict:
+    """Patient/<id> with the NHS number when there is one (a person who referred
+    themselves may not have given it)."""
+    identifier = ({"system": codes.NHS_NUMBER, "value": patient.nhs_number}
+                  if patient.nhs_number else None)
+    return reference("Patient", patient.id, patient.full_name, identifier=identifier)

@@ -46,6 +46,9 @@ class Config:
     LOGIN_FAILURE_WINDOW_MINUTES = 15
 
     PAGE_SIZE = 25
+    # Self-referrals taken from one client address per window (referrals/directory/ratelimit.py);
+    # e.g. KINDLY_SELF_REFERRAL_RATE_LIMIT='{"hour": 5, "day": 30}'.
+    SELF_REFERRAL_RATE_LIMIT = {"hour": 5, "day": 30}
     SERVICE_NAME = "Kindly"
     TIMEZONE = "Europe/London"
 
@@ -70,6 +73,9 @@ class Config:
     # lookup when set — "{postcode}" is replaced, and a postcodes.io-style answer
     # ({"result": {"latitude": …, "longitude": …}}) is expected — then the outward code.
     POSTCODE_LOOKUP_URL = ""
+    # Behind a load balancer or reverse proxy, how many proxies set X-Forwarded-For and
+    # -Proto: the self-referral limit counts per client, so it must see the real address.
+    PROXY_FIX_HOPS = 0
     POSTCODE_LOOKUP_TIMEOUT = 3.0
 
     def finalise(self) -> None:

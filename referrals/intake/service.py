@@ -39,6 +39,8 @@ MAX_AGE_YEARS = 120
 # UK Core NHS number verification statuses (England) and NHS Data Dictionary ethnic categories.
 NHS_NUMBER_STATUSES = frozenset(f"0{n}" for n in range(1, 9))
 ETHNIC_CATEGORIES = frozenset("ABCDEFGHJKLMNPRSZ")
+# The source of a referral a person made themselves, through the public directory.
+SELF_REFERRAL = "self"
 
 
 @dataclass
@@ -88,6 +90,13 @@ class IntakeRequest:
     referrer_name: str = ""
     referrer_identifier: str = ""
     api_client: ApiClient | None = None
+    # Kept in the "create" audit event; the public site puts a keyed hash of the
+    # client address here so it can count self-referrals per client (directory.ratelimit).
+    origin: str = ""
+
+    @property
+    def is_self_referral(self) -> bool:
+        return self.source == SELF_REFERRAL
 
 
 def birth_date_error(birth_date: date | None, today: date) -> str | None:
@@ -108,10 +117,12 @@ def check(intake: IntakeRequest, today: date) -> dict[str, str]:
     """Every intake rule the request breaks, by form field name. Empty when valid."""
     errors: dict[str, str] = {}
     person = intake.person
-    try:
-        normalise(person.nhs_number)
-    except InvalidNhsNumber as exc:
-        errors["nhs_number"] = str(exc)
+    # People referring themselves may not know their NHS number.
+    if person.nhs_number.strip() or not intake.is_self_referral:
+        try:
+            normalise(person.nhs_number)
+        except InvalidNhsNumber as exc:
+            errors["nhs_number"] = str(exc)
     if not person.given_name.strip():
         errors["given_name"] = "Enter the person's given name"
     if not person.family_name.strip():
@@ -154,7 +165,8 @@ def check(intake: IntakeRequest, today: date) -> dict[str, str]:
     risks = [r for r in intake.risks if r.strip()]
     if risks and intake.no_known_risks:
         errors["risks"] = "Either list the known risks or tick 'No known risks', not both"
-    elif not risks and not intake.no_known_risks:
+    elif not risks and not intake.no_known_risks and not intake.is_self_referral:
+        # A person is not asked about risks to visitors; the connector records them.
         errors["risks"] = "List any known risks, or tick 'No known risks'"
     if intake.consent is None or not intake.consent.given:
         errors["consent"] = "The person must agree to the referral before you can send it"
@@ -194,8 +206,17 @@ def create_referral(
     if errors:
         raise IntakeInvalid(errors)
 
-    nhs_number = normalise(intake.person.nhs_number)
-    patient = db.session.scalars(select(Patient).where(Patient.nhs_number == nhs_number)).first()
+    nhs_number = normalise(intake.person.nhs_number) if intake.person.nhs_number.strip() else None
+    patient = None
+    if nhs_number is not None:
+        patient = db.session.scalars(
+            select(Patient).where(Patient.nhs_number == nhs_number)).first()
+    if patient is not None and intake.is_self_referral and not _same_person(patient, intake):
+        # Anyone can type an NHS number on the public site: never attach a stranger's
+        # details to a record, nor say whether the number is known. The connector
+        # checks the number with the person.
+        nhs_number, patient = None, None
+        _note_unmatched_nhs_number(intake)
     if patient is not None and (existing := find_open_referral(patient)) is not None:
         raise DuplicateOpenReferral(existing)
 
@@ -207,6 +228,8 @@ def create_referral(
             referral = _new_referral(patient, intake, actor, now)
             db.session.flush()
     except IntegrityError:
+        if nhs_number is None:
+            raise  # nobody else can have stored a person without an NHS number
         # Someone else stored this person or their open referral first.
         patient = db.session.scalars(
             select(Patient).where(Patient.nhs_number == nhs_number)
@@ -226,33 +249,55 @@ def create_referral(
         entity_type="referral",
         entity_id=referral.id,
         patient_id=patient.id,
-        detail={"source": intake.source, "reference": referral.reference},
+        detail={"source": intake.source, "reference": referral.reference,
+                **({"origin": intake.origin} if intake.origin else {})},
     )
     db.session.flush()
     return referral
 
 
+def _same_person(patient: Patient, intake: IntakeRequest) -> bool:
+    """Do the name and date of birth given match the person stored under the NHS number?"""
+    person = intake.person
+    return (
+        patient.given_name.casefold() == person.given_name.strip().casefold()
+        and patient.family_name.casefold() == person.family_name.strip().casefold()
+        and patient.birth_date == person.birth_date
+    )
+
+
+def _note_unmatched_nhs_number(intake: IntakeRequest) -> None:
+    for entry in intake.reasons:
+        if entry.code == reasons.OTHER.code:
+            entry.detail = f"{entry.detail.strip()} (the NHS number given did not match; check it)"
+
+
 def _upsert_patient(
-    patient: Patient | None, nhs_number: str, intake: IntakeRequest, now: datetime
+    patient: Patient | None, nhs_number: str | None, intake: IntakeRequest, now: datetime
 ) -> Patient:
     person = intake.person
+    known = patient is not None
     if patient is None:
         patient = Patient(nhs_number=nhs_number, created_at=now)
         db.session.add(patient)
     patient.given_name = person.given_name.strip()
     patient.family_name = person.family_name.strip()
     patient.birth_date = person.birth_date
-    patient.sex = person.sex
+    # The public form asks neither sex nor communication needs: keep what a practice recorded.
+    keep_recorded = known and intake.is_self_referral
+    if not keep_recorded:
+        patient.sex = person.sex
     patient.postcode = normalise_postcode(person.postcode)
     patient.phone = person.phone.strip()
     patient.email = person.email.strip()
     patient.preferred_contact = person.preferred_contact
-    patient.communication_needs = list(dict.fromkeys(person.communication_needs))
-    patient.interpreter_language = (
-        person.interpreter_language.strip()
-        if CommunicationNeed.SPOKEN_INTERPRETER in person.communication_needs
-        else ""
-    )
+    if not keep_recorded:
+        patient.communication_needs = list(dict.fromkeys(person.communication_needs))
+        patient.interpreter_language = (
+            person.interpreter_language.strip()
+            if CommunicationNeed.SPOKEN_INTERPRETER in person.communication_needs
+            else ""
+        )
     if person.nhs_number_status:
         patient.nhs_number_status = person.nhs_number_status
     if person.ethnic_category:

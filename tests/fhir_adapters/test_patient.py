@@ -39,6 +39,16 @@ def test_to_fhir_carries_the_nhs_number_with_its_uk_core_verification_status(per
     assert extension["valueCodeableConcept"]["coding"][0]["code"] == "01"
 
 
+def test_a_person_who_gave_no_nhs_number_has_no_identifier_and_is_still_valid(make, practice):
+    referral = make.referral(practice, person={"nhs_number": "", "sex": Sex.UNKNOWN},
+                             source="self", no_known_risks=False)
+
+    resource = patient_map.to_fhir(referral.patient)
+
+    assert "identifier" not in resource
+    R4BPatient.model_validate(resource)
+
+
 def test_to_fhir_carries_the_uk_core_ethnic_category(person):
     resource = patient_map.to_fhir(person)
     (ethnic,) = [e for e in resource["extension"] if e["url"] == ETHNIC_EXT]

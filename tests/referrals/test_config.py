@@ -180,3 +180,21 @@ def test_the_environment_beats_the_instance_file_and_explicit_settings_beat_both
 
     explicit = load_config({"ENV_NAME": "development", "PAGE_SIZE": 99})
     assert explicit.PAGE_SIZE == 99
+
+
+def test_a_bad_self_referral_limit_stops_the_app_at_start_not_at_first_use():
+    with pytest.raises(RuntimeError, match="SELF_REFERRAL_RATE_LIMIT"):
+        create_app({"ENV_NAME": "test", "SELF_REFERRAL_RATE_LIMIT": {"fortnight": 3}})
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for():
+    app = create_app({"ENV_NAME": "test", "PROXY_FIX_HOPS": 1})
+
+    @app.get("/_whoami")
+    def whoami():
+        from flask import request
+        return request.remote_addr or ""
+
+    answer = app.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.9"})
+
+    assert answer.text == "203.0.113.9"
