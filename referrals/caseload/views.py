@@ -24,8 +24,11 @@ from referrals.caseload.forms import (
 from referrals.errors import CaseworkInvalid
 from referrals.extensions import db
 from referrals.models import (
+    Connection,
+    ConnectionEvent,
     Contact,
     FollowUpStatus,
+    Offer,
     Referral,
     ReferralEvent,
     ReferralStatus,
@@ -261,6 +264,10 @@ def _load_referral(referral_id: int) -> Referral:
         selectinload(Referral.contacts).selectinload(Contact.recorded_by),
         selectinload(Referral.follow_ups),
         selectinload(Referral.events).selectinload(ReferralEvent.actor),
+        # The Connections section and the timeline's connection steps.
+        selectinload(Referral.connections).options(
+            selectinload(Connection.offer).selectinload(Offer.organisation),
+            selectinload(Connection.events).selectinload(ConnectionEvent.actor)),
     )
 
 

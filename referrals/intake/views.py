@@ -12,7 +12,14 @@ from referrals.extensions import db
 from referrals.intake import service
 from referrals.intake.forms import CancelForm, ReferralForm
 from referrals.intake.listing import Page, referral_page
-from referrals.models import Referral, ReferralEvent, ReferralStatus, utcnow
+from referrals.models import (
+    Connection,
+    ConnectionEvent,
+    Referral,
+    ReferralEvent,
+    ReferralStatus,
+    utcnow,
+)
 
 bp = Blueprint("intake", __name__, url_prefix="/referrals")
 
@@ -152,6 +159,10 @@ def _load_referral(referral_id: int) -> Referral:
         selectinload(Referral.patient),
         selectinload(Referral.reasons),
         selectinload(Referral.events).selectinload(ReferralEvent.actor),
+        # The timeline's connection steps.
+        selectinload(Referral.connections).options(
+            selectinload(Connection.offer),
+            selectinload(Connection.events).selectinload(ConnectionEvent.actor)),
     )
 
 

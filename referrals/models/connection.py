@@ -44,11 +44,14 @@ class ConnectionStatus(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
     @property
-    def is_final(self) -> bool:
-        return self in FINAL_CONNECTION_STATUSES
+    def has_outcome(self) -> bool:
+        return self in OUTCOME_CONNECTION_STATUSES
 
 
-FINAL_CONNECTION_STATUSES = frozenset({
+# A connection with one of these has an outcome to report (a FHIR Procedure, the
+# outcome letter). Only "did not attend" can still change: people often go the next
+# week (referrals.matching.service.CONNECTION_MOVES).
+OUTCOME_CONNECTION_STATUSES = frozenset({
     ConnectionStatus.ATTENDED, ConnectionStatus.DECLINED, ConnectionStatus.DID_NOT_ATTEND,
     ConnectionStatus.NO_CAPACITY, ConnectionStatus.WITHDRAWN,
 })
