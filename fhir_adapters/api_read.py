@@ -1,4 +1,5 @@
-"""/fhir reads and searches: ServiceRequest, Task (polled by GP systems), Patient, Consent."""
+"""/fhir reads and searches of referral data: ServiceRequest, Task (polled by GP systems),
+Procedure (what came of each connection), Patient, Consent."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -11,6 +12,7 @@ from fhir_adapters import bundle as bundles
 from fhir_adapters import codes, search
 from fhir_adapters import consent as consent_map
 from fhir_adapters import patient as patient_map
+from fhir_adapters import procedure as procedure_map
 from fhir_adapters import servicerequest as sr_map
 from fhir_adapters import task as task_map
 from fhir_adapters.errors import (
@@ -31,7 +33,7 @@ from fhir_adapters.http import (
 )
 from referrals import audit
 from referrals.extensions import db
-from referrals.models import Patient, Referral
+from referrals.models import Connection, Offer, Patient, Referral
 
 
 @bp.route("/ServiceRequest/<sr_id>", methods=["GET"])
@@ -94,29 +96,112 @@ def _search(resource_type: str, to_fhir, *, include):
     rows = list(db.session.scalars(referral_options(page.limit(count + 1)))) if count else []
     more = len(rows) > count
     rows = rows[:count]
-    base = base_url()
-    self_params = [(k, v) for k, vs in params.items() for v in vs]
-    next_url = None
-    if more and rows:
-        next_params = [(k, v) for k, v in self_params if k != "_after"] + [("_after", rows[-1].id)]
-        next_url = f"{base}/{resource_type}?{urlencode(next_params)}"
-    included, seen = [], set()
-    if includes_wanted:
-        for referral in rows:
-            resource = include[1](referral)
-            key = (resource["resourceType"], resource["id"])
-            if key not in seen:
-                seen.add(key)
-                included.append(resource)
+    included = unique([include[1](referral) for referral in rows]) if includes_wanted else []
     matches = [to_fhir(r) for r in rows]  # before the commit expires the loaded rows
     audit_api("search", entity_type="referral", resource=resource_type,
               referral_ids=[r.id for r in rows], patient_ids=sorted({r.patient_id for r in rows}))
     db.session.commit()
+    return searchset_response(resource_type, params, total=total, matches=matches,
+                              after=rows[-1].id if more and rows else None,
+                              includes=included, warnings=warnings)
+
+
+def unique(resources: list[dict]) -> list[dict]:
+    """Included resources once each, in first-seen order."""
+    found, seen = [], set()
+    for resource in resources:
+        key = (resource["resourceType"], resource["id"])
+        if key not in seen:
+            seen.add(key)
+            found.append(resource)
+    return found
+
+
+def searchset_response(resource_type: str, params: dict[str, list[str]], *, total: int,
+                       matches: list[dict], after=None, includes=(), warnings=()):
+    """The searchset with its self link, and a next link from the cursor `after`."""
+    base = base_url()
+    self_params = [(k, v) for k, vs in params.items() for v in vs]
+    next_url = None
+    if after is not None:
+        next_params = [(k, v) for k, v in self_params if k != "_after"] + [("_after", after)]
+        next_url = f"{base}/{resource_type}?{urlencode(next_params)}"
     return respond(bundles.searchset(
         base=base,
         self_url=f"{base}/{resource_type}" + (f"?{urlencode(self_params)}" if self_params else ""),
         next_url=next_url, total=total, matches=matches,
-        includes=included, warnings=warnings))
+        includes=includes, warnings=warnings))
+
+
+# --- Procedure -------------------------------------------------------------------
+
+
+def scoped_procedures():
+    """Ended connections of the client's practices' referrals: the Procedures it may see."""
+    return (select(Connection).join(Referral, Connection.referral_id == Referral.id)
+            .where(Referral.practice_id.in_(g.practice_ids),
+                   Connection.status.in_(sorted(procedure_map.PROCEDURE_STATUSES))))
+
+
+def _with_referrals(connections: list[Connection]) -> list[tuple[Connection, Referral]]:
+    ids = {c.referral_id for c in connections}
+    referrals = {r.id: r for r in db.session.scalars(
+        referral_options(select(Referral).where(Referral.id.in_(ids))))} if ids else {}
+    return [(c, referrals[c.referral_id]) for c in connections]
+
+
+PROCEDURE_LOADING = (selectinload(Connection.offer).selectinload(Offer.organisation),)
+
+
+@bp.route("/Procedure/<procedure_id>")
+@api_client_required
+def read_procedure(procedure_id: str):
+    """What came of one connection: attended (completed) or not (not-done)."""
+    connection_id = search.parse_id(procedure_id)
+    connection = db.session.scalars(scoped_procedures().where(
+        Connection.id == connection_id).options(*PROCEDURE_LOADING)).first() \
+        if connection_id is not None else None
+    if connection is None:
+        raise NotFound(f"No Procedure with id {procedure_id!r}")
+    ((_, referral),) = _with_referrals([connection])
+    audit_api("read", entity_type="connection", entity_id=connection.id,
+              patient_id=referral.patient_id, via="fhir", referral_id=referral.id)
+    resource = procedure_map.to_fhir(connection, referral)
+    db.session.commit()
+    return versioned(resource)
+
+
+@bp.route("/Procedure")
+@api_client_required
+def search_procedures():
+    """Search Procedures (based-on, patient, status); `_include=Procedure:based-on` adds
+    their ServiceRequests."""
+    params = request.args.to_dict(flat=False)
+    count = search.count_param(request.args.get("_count"))
+    after = search.after_param(request.args.get("_after"))
+    includes_wanted = request.args.getlist("_include")
+    for wanted in includes_wanted:
+        if wanted != "Procedure:based-on":
+            raise FhirError(f"_include={wanted} is not supported; use Procedure:based-on",
+                            expression=["_include"], code="not-supported")
+    query, warnings = search.apply_procedure(scoped_procedures(), params)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = query.order_by(Connection.id)
+    if after is not None:
+        page = page.where(Connection.id > after)
+    rows = list(db.session.scalars(page.limit(count + 1).options(*PROCEDURE_LOADING))) \
+        if count else []
+    more = len(rows) > count
+    pairs = _with_referrals(rows[:count])
+    matches = [procedure_map.to_fhir(c, r) for c, r in pairs]
+    included = unique([sr_map.to_fhir(r) for _, r in pairs]) if includes_wanted else []
+    audit_api("search", entity_type="connection", resource="Procedure",
+              connection_ids=[c.id for c, _ in pairs],
+              patient_ids=sorted({r.patient_id for _, r in pairs}))
+    db.session.commit()
+    return searchset_response("Procedure", params, total=total, matches=matches,
+                              after=pairs[-1][0].id if more and pairs else None,
+                              includes=included, warnings=warnings)
 
 
 # --- Patient and Consent ------------------------------------------------------------
@@ -152,6 +237,7 @@ def search_patients():
                  "diagnostics": f"Search parameter {name!r} is not supported and was ignored"}
                 for name in request.args if name not in PATIENT_SEARCH]
     for raw in request.args.getlist("identifier"):
+        search.refuse_nul("identifier", raw)
         numbers = []
         for value in raw.split(","):
             system, code = search.split_token(value)

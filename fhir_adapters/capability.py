@@ -17,7 +17,16 @@ SEARCH = {
         ("authored-on", "date"), ("_lastUpdated", "date"),
     ],
     "Patient": [("_id", "token"), ("identifier", "token")],
+    "Procedure": [
+        ("_id", "token"), ("based-on", "reference"), ("patient", "reference"),
+        ("subject", "reference"), ("status", "token"), ("_lastUpdated", "date"),
+    ],
+    "HealthcareService": [
+        ("_id", "token"), ("name", "string"), ("active", "token"),
+        ("service-category", "token"), ("service-type", "token"), ("_lastUpdated", "date"),
+    ],
 }
+VERSIONED = frozenset({"ServiceRequest", "Task", "Procedure"})
 
 
 def capability_statement(base: str, software_version: str, date: str) -> dict:
@@ -25,7 +34,7 @@ def capability_statement(base: str, software_version: str, date: str) -> dict:
         entry = {
             "type": type_,
             "interaction": [{"code": code} for code in interactions],
-            "versioning": "versioned" if type_ in ("ServiceRequest", "Task") else "no-version",
+            "versioning": "versioned" if type_ in VERSIONED else "no-version",
             "readHistory": False,
             "updateCreate": False,
         }
@@ -61,7 +70,8 @@ def capability_statement(base: str, software_version: str, date: str) -> dict:
                 "cors": False,
                 "description": "Bearer tokens issued per API client (GP system or gateway), "
                                "scoped to that client's practices. Out-of-scope resources "
-                               "answer 404.",
+                               "answer 404. The directory (HealthcareService, Location) is "
+                               "public to every client.",
             },
             "resource": [
                 resource("ServiceRequest", ["read", "search-type", "create", "update"],
@@ -70,6 +80,19 @@ def capability_statement(base: str, software_version: str, date: str) -> dict:
                 resource("Task", ["read", "search-type"], searchInclude=["Task:focus"]),
                 resource("Patient", ["read", "search-type"]),
                 resource("Consent", ["read"]),
+                resource("Procedure", ["read", "search-type"],
+                         searchInclude=["Procedure:based-on"],
+                         documentation="What came of each offer a connector put the person in "
+                                       "touch with: completed (attended) or not-done with a "
+                                       "statusReason; referenced from Task.output."),
+                resource("HealthcareService", ["read", "search-type"],
+                         searchInclude=["HealthcareService:location"],
+                         documentation="The community directory's offers; any API client "
+                                       "may read all of them. Capacity is the extension "
+                                       "https://kindly.example/fhir/StructureDefinition/"
+                                       "capacity-status (valueCode open, waiting-list, full)."),
+                resource("Location", ["read"],
+                         documentation="The directory's venues (HealthcareService.location)."),
             ],
             "interaction": [{"code": "transaction"}],
         }],

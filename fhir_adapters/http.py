@@ -32,7 +32,7 @@ from referrals.access import API_CLIENT, public
 from referrals.admin.service import client_for_token
 from referrals.errors import DomainError, DuplicateOpenReferral
 from referrals.extensions import db
-from referrals.models import Patient, Referral, utcnow
+from referrals.models import Connection, Patient, Referral, utcnow
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 
@@ -147,6 +147,7 @@ def referral_options(query):
         selectinload(Referral.reasons), selectinload(Referral.referrer),
         selectinload(Referral.connector), selectinload(Referral.team),
         selectinload(Referral.practice), selectinload(Referral.events),
+        selectinload(Referral.connections).selectinload(Connection.offer),  # Task.output
     )
 
 

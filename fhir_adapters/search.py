@@ -1,13 +1,25 @@
-"""Search parameters -> SQL filters over referrals, for ServiceRequest and Task searches."""
+"""Search parameters -> SQL filters: over referrals (ServiceRequest, Task), connections
+(Procedure) and offers (HealthcareService)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Select, false
+from sqlalchemy import Select, false, func, or_, select
 
 from fhir_adapters import codes
 from fhir_adapters.errors import FhirError
-from referrals.models import Patient, Referral
+from fhir_adapters.procedure import STATUSES as PROCEDURE_STATUSES
+from referrals.directory import vocabulary
+from referrals.models import (
+    Connection,
+    Offer,
+    OfferAttribute,
+    OfferKind,
+    OfferStatus,
+    Patient,
+    Referral,
+)
 
 DEFAULT_COUNT, MAX_COUNT = 20, 100
 # Parameters that shape the result rather than filter it.
@@ -48,6 +60,13 @@ def after_param(raw: str | None) -> int | None:
     if value is None:
         raise FhirError("_after must be the cursor from a next link", expression=["_after"])
     return value
+
+
+def refuse_nul(name: str, raw: str) -> None:
+    """PostgreSQL cannot compare a string holding NUL (it refuses the whole query), and
+    nothing we store has one."""
+    if "\x00" in raw:
+        raise FhirError(f"{name}: a NUL character cannot be searched for", expression=[name])
 
 
 def split_token(value: str) -> tuple[str | None, str]:
@@ -158,6 +177,7 @@ def apply(query: Select, params: dict[str, list[str]], resource_type: str) -> tu
             continue
         # Repeated parameters AND together; commas inside one OR together.
         for raw in raw_values:
+            refuse_nul(name, raw)
             values = [v for v in raw.split(",") if v != ""]
             if not values:
                 continue
@@ -208,3 +228,99 @@ def _apply_one(query, name, values, raw, resource_type, warnings):
     return query
 
 
+
+
+# --- Procedure (connections) and HealthcareService (offers) ------------------------------
+
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+KINDS = frozenset(kind.value for kind in OfferKind)
+EVENT_STATUSES = frozenset({"preparation", "in-progress", "not-done", "on-hold", "stopped",
+                            "completed", "entered-in-error", "unknown"})
+
+
+def is_fhir_id(text: str) -> bool:
+    return FHIR_ID.fullmatch(text) is not None
+
+
+def ignored(name: str) -> dict:
+    return {"severity": "warning", "code": "not-supported", "expression": [name],
+            "diagnostics": f"Search parameter {name!r} is not supported and was ignored"}
+
+
+def _values(params: dict[str, list[str]]):
+    """(name, values, raw) per filtering parameter; repeats AND, commas OR."""
+    for name, raw_values in params.items():
+        if name in CONTROL:
+            continue
+        for raw in raw_values:
+            refuse_nul(name, raw)
+            if values := [v for v in raw.split(",") if v != ""]:
+                yield name, values, raw
+
+
+def apply_procedure(query: Select, params: dict[str, list[str]]) -> tuple[Select, list]:
+    """Narrow a query of connections joined to their referrals by Procedure parameters."""
+    warnings = []
+    for name, values, raw in _values(params):
+        if name == "_id":
+            ids = [local_id(v, "Procedure") for v in values]
+            query = query.where(Connection.id.in_([i for i in ids if i is not None]))
+        elif name == "based-on":
+            ids = [local_id(v, "ServiceRequest") for v in values]
+            query = query.where(Connection.referral_id.in_([i for i in ids if i is not None]))
+        elif name in ("patient", "subject"):
+            ids = [local_id(v, "Patient") for v in values]
+            query = query.where(Referral.patient_id.in_([i for i in ids if i is not None]))
+        elif name == "status":
+            if unknown := [v for v in values if v not in EVENT_STATUSES]:
+                raise FhirError(f"status: unknown code {unknown[0]!r}", expression=[name],
+                                code="code-invalid")
+            wanted = {s for v in values for s in PROCEDURE_STATUSES.get(v, ())}
+            query = query.where(Connection.status.in_(sorted(wanted)))
+        elif name == "_lastUpdated":
+            query = query.where(date_filter(Connection.updated_at, raw, name))
+        else:
+            warnings.append(ignored(name))
+    return query, warnings
+
+
+def _starts(column, value: str, contains: bool = False):
+    escaped = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%" if contains else f"{escaped}%"
+    return func.lower(column).like(pattern, escape="\\")
+
+
+def apply_healthcare_service(query: Select, params: dict[str, list[str]],
+                             category_system: str, kind_system: str) -> tuple[Select, list]:
+    """Narrow a query of offers by HealthcareService parameters."""
+    warnings = []
+    for name, values, raw in _values(params):
+        if name == "_id":
+            query = query.where(Offer.id.in_([v for v in values if is_fhir_id(v)]))
+        elif name in ("name", "name:contains"):
+            query = query.where(or_(*[_starts(Offer.name, v, name == "name:contains")
+                                      for v in values]))
+        elif name == "name:exact":
+            query = query.where(Offer.name.in_(values))
+        elif name == "active":
+            if any(v not in ("true", "false") for v in values):
+                raise FhirError("active must be true or false", expression=[name])
+            wanted = set(values)
+            if wanted == {"true"}:
+                query = query.where(Offer.status == OfferStatus.ACTIVE)
+            elif wanted == {"false"}:
+                query = query.where(Offer.status != OfferStatus.ACTIVE)
+        elif name == "service-category":
+            terms = [vocabulary.term_id(code) for system, code in map(split_token, values)
+                     if system in (None, category_system)]
+            query = query.where(Offer.id.in_(select(OfferAttribute.offer_id).where(
+                OfferAttribute.taxonomy_term_id.in_(terms))))
+        elif name == "service-type":
+            kinds = [OfferKind(code) for system, code in map(split_token, values)
+                     if system in (None, kind_system) and code in KINDS]
+            query = query.where(Offer.kind.in_(kinds))
+        elif name == "_lastUpdated":
+            query = query.where(date_filter(Offer.updated_at, raw, name))
+        else:
+            warnings.append(ignored(name))
+    return query, warnings

@@ -5,6 +5,7 @@ from fhir_adapters import codes
 from fhir_adapters.common import concept, instant, meta, reference
 from fhir_adapters.consent import consent_id
 from fhir_adapters.organization import practice_id, team_id
+from fhir_adapters.patient import patient_reference
 from fhir_adapters.practitioner import role_id
 from referrals import reasons
 from referrals.models import Referral
@@ -26,8 +27,7 @@ def to_fhir(referral: Referral) -> dict:
         "category": [concept(codes.SNOMED, *codes.SOCIAL_SERVICE_PROCEDURE)],
         "priority": referral.urgency.value,
         "code": concept(codes.SNOMED, *codes.SOCIAL_PRESCRIBING_REFERRAL),
-        "subject": reference("Patient", patient.id, patient.full_name,
-                             identifier={"system": codes.NHS_NUMBER, "value": patient.nhs_number}),
+        "subject": patient_reference(patient),
         "authoredOn": instant(referral.created_at),
         "requester": requester(referral),
         "reasonCode": [_reason(r) for r in referral.reasons],

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 from fhir_adapters import codes
 from fhir_adapters.common import coding, concept, instant, meta, reference
 from fhir_adapters.organization import team_id
+from fhir_adapters.patient import patient_reference
 from fhir_adapters.practitioner import role_id
+from fhir_adapters.procedure import is_procedure, output_entry
 from fhir_adapters.servicerequest import requester
 from referrals.models import Referral
 
@@ -36,8 +38,7 @@ def to_fhir(referral: Referral) -> dict:
         "priority": referral.urgency.value,
         "code": concept(codes.TASK_CODE, "fulfill", "Fulfill the focal request"),
         "focus": reference("ServiceRequest", referral.id, referral.reference),
-        "for": reference("Patient", patient.id, patient.full_name,
-                         identifier={"system": codes.NHS_NUMBER, "value": patient.nhs_number}),
+        "for": patient_reference(patient),
         "authoredOn": instant(referral.created_at),
         "lastModified": instant(referral.updated_at),
         "requester": requester(referral),
@@ -56,4 +57,7 @@ def to_fhir(referral: Referral) -> dict:
                                       referral.connector.name)
     elif referral.team is not None:
         resource["owner"] = reference("Organization", team_id(referral.team), referral.team.name)
+    # Gravity closes the loop with the Procedures the work led to (attended or not).
+    if outputs := [output_entry(c) for c in referral.connections if is_procedure(c)]:
+        resource["output"] = outputs
     return resource

@@ -10,6 +10,9 @@ INTERACTIONS = {
     "Task": {"read", "search-type"},
     "Patient": {"read", "search-type"},
     "Consent": {"read"},
+    "Procedure": {"read", "search-type"},
+    "HealthcareService": {"read", "search-type"},
+    "Location": {"read"},
 }
 
 

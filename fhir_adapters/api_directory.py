@@ -1,0 +1,78 @@
+"""/fhir reads and searches of the community directory: HealthcareService (offers) and
+Location (their venues).
+
+Directory data is public (the same offers are on /directory and /openreferral), so any
+API client sees all of it, whatever its practices, and nothing is audited: no person's
+record is read.
+"""
+from __future__ import annotations
+
+from flask import request
+from sqlalchemy import func, select
+
+from fhir_adapters import healthcareservice as hs_map
+from fhir_adapters import location as location_map
+from fhir_adapters import search
+from fhir_adapters.api_read import searchset_response, unique
+from fhir_adapters.errors import FhirError, NotFound
+from fhir_adapters.http import api_client_required, bp, respond
+from referrals.directory.search import offer_loading
+from referrals.extensions import db
+from referrals.models import Location, Offer
+
+INCLUDE_LOCATION = "HealthcareService:location"
+
+
+@bp.route("/HealthcareService/<service_id>")
+@api_client_required
+def read_healthcare_service(service_id: str):
+    """One offer of the directory."""
+    offer = db.session.scalars(select(Offer).where(Offer.id == service_id)
+                               .options(*offer_loading())).first() \
+        if search.is_fhir_id(service_id) else None
+    if offer is None:
+        raise NotFound(f"No HealthcareService with id {service_id!r}")
+    return respond(hs_map.to_fhir(offer))
+
+
+@bp.route("/HealthcareService")
+@api_client_required
+def search_healthcare_services():
+    """Search offers by name, active, category and kind; `_include=HealthcareService:location`
+    adds their venues."""
+    params = request.args.to_dict(flat=False)
+    count = search.count_param(request.args.get("_count"))
+    after = request.args.get("_after")
+    if after is not None and not search.is_fhir_id(after):
+        raise FhirError("_after must be the cursor from a next link", expression=["_after"])
+    includes_wanted = request.args.getlist("_include")
+    for wanted in includes_wanted:
+        if wanted != INCLUDE_LOCATION:
+            raise FhirError(f"_include={wanted} is not supported; use {INCLUDE_LOCATION}",
+                            expression=["_include"], code="not-supported")
+    query, warnings = search.apply_healthcare_service(
+        select(Offer), params, hs_map.OFFER_CATEGORY, hs_map.OFFER_KIND)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = query.order_by(Offer.id)
+    if after is not None:
+        page = page.where(Offer.id > after)
+    rows = list(db.session.scalars(page.limit(count + 1).options(*offer_loading()))) \
+        if count else []
+    more = len(rows) > count
+    rows = rows[:count]
+    included = unique([location_map.to_fhir(loc) for offer in rows for loc in offer.locations]) \
+        if includes_wanted else []
+    return searchset_response("HealthcareService", params, total=total,
+                              matches=[hs_map.to_fhir(offer) for offer in rows],
+                              after=rows[-1].id if more and rows else None,
+                              includes=included, warnings=warnings)
+
+
+@bp.route("/Location/<location_id>")
+@api_client_required
+def read_location(location_id: str):
+    """One venue of the directory (HealthcareService.location points here)."""
+    location = db.session.get(Location, location_id) if search.is_fhir_id(location_id) else None
+    if location is None:
+        raise NotFound(f"No Location with id {location_id!r}")
+    return respond(location_map.to_fhir(location))
