@@ -19,14 +19,14 @@ import flask_migrate
 import sqlalchemy
 from sqlalchemy import inspect, text
 
-from bench import casework, fhir, world
+from bench import casework, directory, fhir, matching, world
 from bench.timing import table
 from referrals import create_app
 from referrals.extensions import db
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FHIR_PARTS = ("searchset", "search", "intake")
-PARTS = (*FHIR_PARTS, "casework")
+PARTS = (*FHIR_PARTS, "casework", "matching", "directory")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,8 +63,8 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"Run only these parts: {', '.join(PARTS)}, or fhir for the "
                         "first three (default: all).")
     parser.add_argument("--runs", type=int, default=200,
-                        help="Timed runs of the searchset serialisation and of routing "
-                        "(default 200).")
+                        help="Timed runs of the searchset serialisation, of routing and of "
+                        "each matching measure (default 200).")
     parser.add_argument("--http-runs", type=int, default=50,
                         help="Timed runs of each GET request; the scheduler passes take a "
                         "share of it (default 50).")
@@ -135,6 +135,12 @@ def _run(app, args, where: str) -> dict:
     if "casework" in parts:
         hub = casework.build_hub(app)
         results["casework"] = casework.bench(app, hub, runs=args.runs, http_runs=args.http_runs)
+    if "matching" in parts:
+        results["matching"] = matching.bench(runs=args.runs)
+    if "directory" in parts:
+        county = directory.build_directory(app)
+        results["directory"] = directory.bench(app, county, runs=args.runs,
+                                               http_runs=args.http_runs)
     environment = _environment(app, where)
     # Other work on the machine slows every figure; the ratios to floors suffer least.
     environment["load_average"] = {"before": load_before, "after": _load()}
@@ -195,7 +201,8 @@ def _print(results: dict) -> None:
     print(f"\nKindly benchmarks: {env['dialect']} {env['server_version'] or ''}, "
           f"Python {env['python']}, {env['cpu'] or 'unknown CPU'} ({env['cpus']} CPUs), "
           f"load average {env['load_average']['before']} -> {env['load_average']['after']}\n")
-    rows = _fhir_rows(results) + _casework_rows(results.get("casework"))
+    rows = (_fhir_rows(results) + _casework_rows(results.get("casework"))
+            + _matching_rows(results.get("matching")) + directory.rows(results.get("directory")))
     print(table(rows, ("measure", "runs", "median ms", "p95 ms", "floor", "floor median ms",
                        "ratio median", "ratio p95", "goal")))
     if "intake" in results:
@@ -245,6 +252,12 @@ def _print(results: dict) -> None:
         print(f"Casework hub: {hub['connectors']} connectors, {hub['referrals_in_team']} "
               f"referrals ({hub['open_referrals']} open), {hub['contacts']} contacts, "
               f"{hub['follow_ups']} follow-ups; built in {hub['build_s']} s.")
+    if "matching" in results:
+        m = results["matching"]
+        made = m["facts_for_all_offers"]
+        print(f"Matching: facts_for over all {m['offers']} offers {made['median_ms']:.1f} ms "
+              f"median (made once, then ranked many times); best for the first person: "
+              f"{m['sample'][0] if m['sample'] else '(none)'}.")
 
 
 def _fhir_rows(results: dict) -> list[tuple]:
@@ -301,11 +314,22 @@ def _casework_rows(cw: dict | None) -> list[tuple]:
     ]
 
 
+def _matching_rows(m: dict | None) -> list[tuple]:
+    if m is None:
+        return []
+    return [(
+        f"matching.rank, {r['offers']} offers: {r['label']} ({r['returned']} returned)",
+        r["rank"]["runs"], f"{r['rank']['median_ms']:.2f}", f"{r['rank']['p95_ms']:.2f}",
+        "same loop, no scoring", f"{r['floor']['median_ms']:.2f}", f"{r['ratio_median']:.1f}x",
+        f"{r['ratio_p95']:.1f}x", f"< {r['goal_ms']:.0f} ms: {_verdict(r['goal_met'])}",
+    ) for r in m["measures"]]
+
+
 def _save(results: dict, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = results["started"].replace(":", "").replace("-", "").replace("+0000", "Z")
     # fhir-* whenever a FHIR part ran (the end-to-end test looks for that name).
-    kind = "fhir" if set(results["parts"]) & set(FHIR_PARTS) else "casework"
+    kind = "fhir" if set(results["parts"]) & set(FHIR_PARTS) else results["parts"][0]
     path = folder / f"{kind}-{stamp}-{results['environment']['dialect']}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path

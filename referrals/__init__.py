@@ -16,6 +16,11 @@ def create_app(config=None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.from_object(load_config(config))
+    _check_settings(app)
+    if hops := int(app.config["PROXY_FIX_HOPS"]):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     _init_extensions(app)
     _init_templates(app)
@@ -31,6 +36,16 @@ def create_app(config=None) -> Flask:
 
     cli.register(app)
     return app
+
+
+def _check_settings(app: Flask) -> None:
+    """Refuse to start on a setting that would otherwise fail on first use."""
+    from referrals.directory.ratelimit import limits_from
+
+    try:
+        limits_from(app.config["SELF_REFERRAL_RATE_LIMIT"])
+    except (TypeError, ValueError) as exc:
+        raise RuntimeError(f"SELF_REFERRAL_RATE_LIMIT is not valid: {exc}") from None
 
 
 def _init_extensions(app: Flask) -> None:
@@ -76,14 +91,19 @@ def _register_blueprints(app: Flask) -> None:
     from referrals.admin.views import bp as admin_bp
     from referrals.auth.views import bp as auth_bp
     from referrals.caseload.views import bp as caseload_bp
+    from referrals.directory.manage_views import bp as directory_manage_bp
+    from referrals.directory.openreferral import bp as openreferral_bp
+    from referrals.directory.views import bp as directory_bp
     from referrals.health import bp as health_bp
     from referrals.hub.views import bp as hub_bp
     from referrals.intake.views import bp as intake_bp
+    from referrals.matching.views import bp as matching_bp
     from referrals.notifications.views import bp as notifications_bp
 
     from referrals.extensions import csrf
 
     for bp in (auth_bp, intake_bp, caseload_bp, admin_bp, health_bp, fhir_bp, notifications_bp,
-               hub_bp):
+               hub_bp, directory_bp, directory_manage_bp, openreferral_bp, matching_bp):
         app.register_blueprint(bp)
     csrf.exempt(fhir_bp)  # bearer tokens, not cookies: no cross-site request to forge
+    csrf.exempt(openreferral_bp)  # read-only and public

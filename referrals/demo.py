@@ -1,31 +1,39 @@
 """The demo market town, built through the same services real users go through."""
 from __future__ import annotations
 
+import csv
+import json
 import random
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import select
 
-from referrals import reasons, workdays, workflow
+from referrals import geo, reasons, workdays, workflow
 from referrals.auth.service import create_user
+from referrals.directory.importing import import_pages
 from referrals.extensions import db
 from referrals.intake.service import (
     ConsentRecord,
     IntakeRequest,
     PersonDetails,
+    SELF_REFERRAL,
     ReasonEntry,
     create_referral,
 )
 from referrals.models import (
     CommunicationNeed,
     ConsentMethod,
+    ConnectionKind,
+    ConnectionStatus,
     Contact,
     ContactChannel,
     ContactMethod,
     ContactOutcome,
     FollowUp,
     FollowUpStatus,
+    Offer,
     Patient,
     Practice,
     ReferralStatus,
@@ -39,10 +47,16 @@ from referrals.models import (
 from referrals.nhs_number import check_digit
 
 S = ReferralStatus
+DATA = Path(__file__).resolve().parent / "directory" / "data"
+DIRECTORY_FILE = DATA / "kindlebury-directory.json"
+POSTCODES_FILE = DATA / "kindlebury-postcodes.csv"
+# The day the directory file's "last checked" dates were written for; the demo moves
+# them by however long ago that was, so the town never all falls due for checking.
+DIRECTORY_WRITTEN_ON = date(2026, 11, 23)
 
 PRACTICES = [
     ("KND001", "Market Street Surgery", "12 Market Street, Kindlebury", "KB1 1AB", "01632 960101"),
-    ("KND002", "Riverside Medical Centre", "Mill Lane, Kindlebury", "KB2 3CD", "01632 960202"),
+    ("KND002", "Riverside Medical Centre", "Mill Lane, Kindlebury", "KB2 3BD", "01632 960202"),
     ("KND003", "Hillview Health Centre", "4 Hillview Road, Upper Kindlebury", "KB3 5EF", "01632 960303"),
 ]
 PCN = "Kindlebury and Vale PCN"
@@ -160,6 +174,7 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
         practices.append(practice)
     db.session.flush()
     progress(f"Created {len(practices)} practices and the connector team.")
+    build_directory(today=workdays.uk_date(now), progress=progress)
 
     accounts = [
         create_user(email=email, name=name, role=role, password=password,
@@ -200,13 +215,99 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
             actor = referrer if step is S.CANCELLED else (referral.connector or connectors[0])
             if step in (S.IN_PROGRESS, S.UNABLE_TO_CONTACT):
                 _casework_before(referral, rng, until=at, reached=step is S.IN_PROGRESS)
+            if step in (S.COMPLETED, S.DECLINED):
+                _connections(referral, rng, until=at, outcome=step)
             workflow.transition(referral, step, actor=actor, now=at,
                                 reason=CLOSING_REASONS.get(step, ""))
         if target is S.IN_PROGRESS:
             _casework_since(referral, rng, now=now, today=today)
+            _connections(referral, rng, until=now - timedelta(minutes=5), outcome=None)
+    _self_referral(practices[1], now=now - timedelta(hours=3))
     db.session.flush()
-    progress(f"Created {people} people with referrals in every status.")
+    progress(f"Created {people} people with referrals in every status, and a self-referral.")
     return accounts
+
+
+def _self_referral(practice: Practice, *, now: datetime) -> None:
+    """Someone who found the directory and asked a connector to get in touch."""
+    create_referral(IntakeRequest(
+        person=PersonDetails(nhs_number="", given_name="Brenda", family_name="Okoro",
+                             birth_date=date(1951, 6, 14), sex=Sex.UNKNOWN, postcode="KB2 4HP",
+                             phone="07700 900514", preferred_contact=ContactMethod.PHONE),
+        reasons=[ReasonEntry(reasons.OTHER.code, "Self-referral")],
+        practice=practice,
+        consent=ConsentRecord(given=True, method=ConsentMethod.WRITTEN),
+        what_matters="Since moving here to be near my daughter I don't know anyone. I used to "
+                     "sing in a choir and would love to find one.",
+        source=SELF_REFERRAL, referrer_name="Self-referral",
+    ), actor=None, actor_label="public directory", now=now)
+
+
+def build_directory(*, today: date, progress: Callable[[str], None] = lambda _: None) -> None:
+    """The town's postcodes and its community directory, through the same loaders the
+    import commands use."""
+    with POSTCODES_FILE.open(newline="") as rows:
+        geo.load_postcodes(csv.DictReader(rows))
+    report = import_pages([json.loads(DIRECTORY_FILE.read_text())], source=DIRECTORY_FILE.name)
+    if report.errors:
+        raise RuntimeError(f"the demo directory did not import: {report.errors}")
+    shift = today - DIRECTORY_WRITTEN_ON
+    for offer in db.session.scalars(select(Offer)):
+        if offer.last_verified_on is not None:
+            offer.last_verified_on = min(today, offer.last_verified_on + shift)
+    db.session.flush()
+    progress(f"Imported the community directory: {report.services_read} offers.")
+
+
+# Parts of the week people say suit them, for the matcher.
+SLOTS = ["MO-morning", "TU-morning", "TU-afternoon", "WE-morning", "TH-morning",
+         "TH-afternoon", "FR-morning", "SA-morning", "WE-evening"]
+
+
+def _connections(referral, rng: random.Random, *, until: datetime,
+                 outcome: ReferralStatus | None) -> None:
+    """What suits the person and the offers put to them, from the matcher's suggestions:
+    a completed referral has at least one attended, a declined one ends declined, an open
+    one has connections still under way."""
+    from referrals.matching import service as matching
+
+    connector = referral.connector
+    if connector is None or referral.first_contact_at is None:
+        return
+    start = referral.first_contact_at
+    if until - start < timedelta(days=2):
+        return
+    matching.save_preferences(
+        referral, availability=rng.sample(SLOTS, rng.randint(2, 5)),
+        prefers_free=rng.random() < 0.4, max_distance_km=rng.choice([None, 5.0, 10.0]),
+        access_needs=["step-free"] if rng.random() < 0.2 else [], language="",
+        actor=connector, now=start)
+    suggestions = matching.suggestions_for(referral, today=start.date(), limit=4)
+    if outcome is S.DECLINED:
+        plan = [[ConnectionStatus.DECLINED]]
+    elif outcome is S.COMPLETED:
+        plan = [[ConnectionStatus.ACCEPTED, ConnectionStatus.ATTENDED]] + rng.sample([
+            [ConnectionStatus.ACCEPTED, ConnectionStatus.DID_NOT_ATTEND],
+            [ConnectionStatus.DECLINED], [ConnectionStatus.NO_CAPACITY],
+            [ConnectionStatus.ACCEPTED, ConnectionStatus.ATTENDED]], rng.randint(0, 2))
+    else:
+        plan = rng.sample([[], [ConnectionStatus.ACCEPTED],
+                           [ConnectionStatus.ACCEPTED, ConnectionStatus.ATTENDED],
+                           [ConnectionStatus.ACCEPTED, ConnectionStatus.DID_NOT_ATTEND]],
+                          rng.randint(1, 3))
+    span = (until - start) / (len(plan) * 3 + 1)
+    at = start
+    for suggestion, moves in zip(suggestions, plan):
+        at += span
+        kind = rng.choice([ConnectionKind.SIGNPOST, ConnectionKind.REFERRAL])
+        connection = matching.record_connection(
+            referral, suggestion.offer, kind=kind, on=at.date(), match=suggestion.match,
+            notes=rng.choice(["", "Keen to try it.", "Would like someone to go with them."]),
+            actor=connector, today=at.date(), now=at)
+        for status in moves:
+            at += span
+            matching.update_connection(connection, status=status, on=at.date(),
+                                       actor=connector, today=at.date(), now=at)
 
 
 NOTES = [
