@@ -32,6 +32,7 @@ NAVIGATION = {
         ("My caseload", "caseload.my_caseload"),
         ("Triage queue", "caseload.triage_queue"),
         ("Referrals", "intake.list_referrals"),
+        ("Directory", "directory.search"),
     ],
     Role.COORDINATOR: [("Hub", "hub.workload"), ("Referrals", "intake.list_referrals"),
                        ("Directory", "directory_manage.list_offers")],
