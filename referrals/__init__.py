@@ -35,7 +35,22 @@ def create_app(config=None) -> Flask:
     from referrals import cli
 
     cli.register(app)
+    _wire_reports(app)
     return app
+
+
+def _wire_reports(app: Flask) -> None:
+    """Outcome letters live in `reports`, which the domain never imports: their pages,
+    command and the hook that writes a letter as a referral closes are wired here."""
+    from referrals import signals
+    from reports import cli as reports_cli
+    from reports import lifecycle
+    from reports.views import bp as letters_bp
+
+    app.register_blueprint(letters_bp)
+    reports_cli.register(app)
+    # Blinker keeps one connection per receiver, however many apps are made.
+    signals.referral_closed.connect(lifecycle.on_referral_closed)
 
 
 def _check_settings(app: Flask) -> None:
@@ -98,12 +113,13 @@ def _register_blueprints(app: Flask) -> None:
     from referrals.hub.views import bp as hub_bp
     from referrals.intake.views import bp as intake_bp
     from referrals.matching.views import bp as matching_bp
+    from referrals.outcomes.views import bp as outcomes_bp
     from referrals.notifications.views import bp as notifications_bp
 
     from referrals.extensions import csrf
 
     for bp in (auth_bp, intake_bp, caseload_bp, admin_bp, health_bp, fhir_bp, notifications_bp,
-               hub_bp, directory_bp, directory_manage_bp, openreferral_bp, matching_bp):
+               hub_bp, directory_bp, directory_manage_bp, openreferral_bp, matching_bp, outcomes_bp):
         app.register_blueprint(bp)
     csrf.exempt(fhir_bp)  # bearer tokens, not cookies: no cross-site request to forge
     csrf.exempt(openreferral_bp)  # read-only and public

@@ -76,6 +76,12 @@ class Config:
     # Behind a load balancer or reverse proxy, how many proxies set X-Forwarded-For and
     # -Proto: the self-referral limit counts per client, so it must see the real address.
     PROXY_FIX_HOPS = 0
+
+    # Outcome instruments: the built-in definitions (referrals/outcomes/instruments/) plus
+    # these files, e.g. a licensed SWEMWBS or MYCaW wording an organisation holds.
+    OUTCOME_INSTRUMENT_FILES: list[str] = []
+    # Write the outcome letter as a referral closes (completed, declined, unable to contact).
+    LETTERS_ON_CLOSE = True
     POSTCODE_LOOKUP_TIMEOUT = 3.0
 
     def finalise(self) -> None:
@@ -107,6 +113,8 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     # A scheduler started by a test runs its jobs only when the test says so.
     SCHEDULER_CATCH_UP = False
+    # Rendering a PDF on every close would slow every casework test; letter tests turn it on.
+    LETTERS_ON_CLOSE = False
 
     def finalise(self) -> None:
         pass

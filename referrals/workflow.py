@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from referrals import signals
 from referrals.errors import IllegalTransition, ReasonRequired
 from referrals.extensions import db
 from referrals.models import Referral, ReferralEvent, ReferralStatus, User, utcnow
@@ -29,6 +30,8 @@ TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
 }
 
 REASON_REQUIRED = frozenset({S.REJECTED, S.CANCELLED})
+# Closing with an outcome for the GP: each gets an outcome letter (signals.referral_closed).
+CLOSED_WITH_OUTCOME = frozenset({S.COMPLETED, S.DECLINED, S.UNABLE_TO_CONTACT})
 
 
 def allowed_moves(status: ReferralStatus) -> frozenset[ReferralStatus]:
@@ -75,6 +78,9 @@ def transition(
     referral.version += 1
     db.session.add(event)
     db.session.flush()
+    if to in CLOSED_WITH_OUTCOME:
+        signals.referral_closed.send(referral, event=event, actor=actor,
+                                     actor_label=actor_label, now=now)
     return event
 
 

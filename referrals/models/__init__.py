@@ -33,6 +33,13 @@ from referrals.models.directory import (
 )
 from referrals.models.notification import DeliveryClaim, Notification
 from referrals.models.organisation import Practice, Team
+from referrals.models.outcome import (
+    CompletionMode,
+    LetterTrigger,
+    Measurement,
+    OutcomeLetter,
+    Timepoint,
+)
 from referrals.models.patient import CommunicationNeed, ContactMethod, Patient, Sex
 from referrals.models.referral import (
     OPEN_STATUSES,
@@ -47,6 +54,11 @@ from referrals.models.referral import (
 from referrals.models.user import LoginAttempt, Role, User
 
 __all__ = [
+    "CompletionMode",
+    "LetterTrigger",
+    "Measurement",
+    "OutcomeLetter",
+    "Timepoint",
     "OPEN_STATUSES",
     "OUTCOME_CONNECTION_STATUSES",
     "ApiClient",

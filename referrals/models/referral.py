@@ -14,6 +14,7 @@ from referrals.models.casework import Contact, FollowUp
 from referrals.models.columns import enum_column_type
 from referrals.models.connection import Connection
 from referrals.models.organisation import Practice, Team
+from referrals.models.outcome import Measurement, OutcomeLetter
 from referrals.models.patient import Patient
 from referrals.models.user import User
 
@@ -134,6 +135,10 @@ class Referral(Base):
     max_distance_km: Mapped[float | None]
     access_needs: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     language: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    # For the outcome letter: what the connector asks of the GP ("" = no actions), and
+    # the person's wish that only coded information go back to the practice.
+    gp_actions: Mapped[str] = mapped_column(Text, default="", server_default="")
+    coded_only: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     # Bumped on every change; the FHIR meta.versionId and ETag of the ServiceRequest and Task.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -153,6 +158,9 @@ class Referral(Base):
     )
     contacts: Mapped[list[Contact]] = relationship(order_by="(Contact.at, Contact.id)")
     follow_ups: Mapped[list[FollowUp]] = relationship(order_by="(FollowUp.due_on, FollowUp.id)")
+    measurements: Mapped[list[Measurement]] = relationship(
+        order_by="(Measurement.completed_on, Measurement.id)")
+    letters: Mapped[list[OutcomeLetter]] = relationship(order_by="OutcomeLetter.number")
     connections: Mapped[list[Connection]] = relationship(
         order_by="(Connection.created_at, Connection.id)")
 
