@@ -275,11 +275,13 @@ def _connections(referral, rng: random.Random, *, until: datetime,
     if connector is None or referral.first_contact_at is None:
         return
     start = referral.first_contact_at
-    if until - start < timedelta(days=2):
+    if until <= start:
         return
+    # A travel limit only for people still being helped: a closed story needs its offers.
+    limit = rng.choice([None, 5.0, 10.0]) if outcome is None else None
     matching.save_preferences(
         referral, availability=rng.sample(SLOTS, rng.randint(2, 5)),
-        prefers_free=rng.random() < 0.4, max_distance_km=rng.choice([None, 5.0, 10.0]),
+        prefers_free=rng.random() < 0.4, max_distance_km=limit,
         access_needs=["step-free"] if rng.random() < 0.2 else [], language="",
         actor=connector, now=start)
     suggestions = matching.suggestions_for(referral, today=start.date(), limit=4)

@@ -70,8 +70,10 @@ def test_seed_demo_builds_a_small_market_town_with_referrals_in_every_status(db,
     assert count(db, Team) == 1
     assert roles(db) == {Role.REFERRER: 3, Role.MANAGER: 3, Role.CONNECTOR: 3,
                          Role.COORDINATOR: 1, Role.ADMIN: 1}
-    assert count(db, Patient) == 40
-    assert count(db, Referral) == 40
+    # Forty referred by their GP, and one who asked through the public directory.
+    assert count(db, Patient) == 41
+    assert count(db, Referral) == 41
+    assert count(db, Referral, Referral.source == "self") == 1
     team = db.session.scalars(select(Team)).one()
     assert count(db, Practice, Practice.team_id == team.id) == 3
     statuses = set(db.session.scalars(select(Referral.status).distinct()))
@@ -94,6 +96,20 @@ def test_seed_demo_gives_connectors_casework_to_look_at(db, seeded):
     assert all(len(r.contacts) >= 3 and not any(c.outcome.reached for c in r.contacts)
                for r in closed_unreached)
     assert count(db, Contact) > len(working) and count(db, FollowUp) == len(working)
+
+
+def test_seed_demo_gives_the_town_a_directory_and_connections_to_follow(db, seeded):
+    from referrals.models import Connection, ConnectionStatus, Offer, OfferKind, PostcodePlace
+
+    assert count(db, Offer) >= 60
+    assert count(db, Offer, Offer.kind == OfferKind.VOLUNTEERING) >= 10
+    assert count(db, PostcodePlace) > 30
+    completed = db.session.scalars(
+        select(Referral).where(Referral.status == ReferralStatus.COMPLETED)).all()
+    # Every completed referral got the person to at least one offer.
+    assert all(any(c.status is ConnectionStatus.ATTENDED for c in r.connections)
+               for r in completed)
+    assert count(db, Connection, Connection.status == ConnectionStatus.ACCEPTED) > 0
 
 
 def test_seed_demo_uses_the_password_it_is_given(db, runner):
@@ -136,7 +152,7 @@ def test_seed_demo_if_empty_does_nothing_successfully_when_there_is_data(db, run
 def test_seed_demo_if_empty_seeds_an_empty_database(db, runner):
     result = runner.invoke(args=["seed-demo", "--if-empty"])
     assert result.exit_code == 0, result.output
-    assert count(db, Patient) == 40
+    assert count(db, Patient) == 41
 
 
 def test_seed_demo_force_adds_the_demo_beside_other_data(db, make, runner):
@@ -144,7 +160,7 @@ def test_seed_demo_force_adds_the_demo_beside_other_data(db, make, runner):
     result = runner.invoke(args=["seed-demo", "--force"])
     assert result.exit_code == 0, result.output
     assert count(db, User) == 12
-    assert count(db, Patient) == 40
+    assert count(db, Patient) == 41
 
 
 def test_seed_demo_force_refuses_to_add_the_demo_a_second_time(db, runner, seeded):
