@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from referrals.directory import importing
+from referrals.directory import csv_layout, importing
 from referrals.extensions import db
 from referrals.geo import PostcodeRowError, load_postcodes
 
@@ -71,7 +71,7 @@ def import_openreferral(files: tuple[Path, ...]) -> None:
 def import_directory_csv(folder: Path) -> None:
     """Upsert services from a folder of CSV files (see docs/openreferral.md)."""
     try:
-        services, problems = importing.read_csv_folder(folder)
+        services, problems = csv_layout.read_csv_folder(folder)
     except importing.ImportFailed as exc:
         raise click.ClickException(str(exc)) from None
     report = _run([(f"{folder.name}/services.csv", services)], "Importing services")

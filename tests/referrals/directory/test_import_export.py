@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from referrals.directory import importing, oruk
+from referrals.directory import csv_layout, importing, oruk
 from referrals.directory import vocabulary as v
 from referrals.geo import locate
 from referrals.models import (
@@ -314,7 +314,7 @@ def csv_folder(tmp_path):
 
 
 def test_the_documented_csv_layout_imports_every_mapped_field(db, csv_folder, validate_oruk):
-    services, problems = importing.read_csv_folder(csv_folder)
+    services, problems = csv_layout.read_csv_folder(csv_folder)
     report = importing.import_pages([services])
 
     assert problems == [] and report.errors == []
@@ -334,9 +334,9 @@ def test_the_documented_csv_layout_imports_every_mapped_field(db, csv_folder, va
 
 
 def test_the_csv_import_is_idempotent(db, csv_folder):
-    importing.import_pages([importing.read_csv_folder(csv_folder)[0]])
+    importing.import_pages([csv_layout.read_csv_folder(csv_folder)[0]])
 
-    again = importing.import_pages([importing.read_csv_folder(csv_folder)[0]])
+    again = importing.import_pages([csv_layout.read_csv_folder(csv_folder)[0]])
 
     assert not again.changed, again.changes
     assert outcome(again, "services") == (0, 0, 2)
@@ -348,7 +348,7 @@ def test_csv_rows_pointing_nowhere_are_reported(db, csv_folder):
     with (csv_folder / "attributes.csv").open("a") as f:
         f.write(f"{KNIT},category:not-a-category\n")
 
-    _, problems = importing.read_csv_folder(csv_folder)
+    _, problems = csv_layout.read_csv_folder(csv_folder)
 
     assert any("schedules.csv line 4" in p and "no-such-service" in p for p in problems)
     assert any("attributes.csv line 7" in p and "category:not-a-category" in p
@@ -357,7 +357,7 @@ def test_csv_rows_pointing_nowhere_are_reported(db, csv_folder):
 
 def test_a_folder_without_services_csv_fails(tmp_path):
     with pytest.raises(importing.ImportFailed, match="no services.csv"):
-        importing.read_csv_folder(tmp_path)
+        csv_layout.read_csv_folder(tmp_path)
 
 
 # --- the commands -------------------------------------------------------------------
