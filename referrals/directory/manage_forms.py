@@ -11,17 +11,15 @@ from wtforms.fields.choices import SelectChoice
 
 from referrals.caseload.forms import parse_time
 from referrals.directory import vocabulary
-from referrals.directory.service import (
+from referrals.directory.details import (
     MAX_SESSIONS,
     OfferDetails,
-    OfferFilter,
     OrganisationDetails,
     Session,
     Venue,
-    charge,
-    venue_site,
-    weekly_sessions,
 )
+from referrals.directory.listing import OfferFilter
+from referrals.directory.service import charge, venue_site, weekly_sessions
 from referrals.forms import KindlyForm, MultiCheckboxField
 from referrals.models import CapacityStatus, DirectoryOrganisation, Offer, OfferKind, OfferStatus
 

@@ -10,7 +10,12 @@ from sqlalchemy.orm import selectinload
 
 from referrals.access import allow
 from referrals.caseload.forms import attach_errors
-from referrals.directory import display, service, vocabulary
+from referrals.directory import display, listing, service, vocabulary
+from referrals.directory.details import (
+    DirectoryInvalid,
+    offer_problems,
+    organisation_problems,
+)
 from referrals.directory.manage_forms import (
     CapacityForm,
     ConfirmForm,
@@ -18,7 +23,6 @@ from referrals.directory.manage_forms import (
     OrganisationForm,
     offer_filter,
 )
-from referrals.directory.service import DirectoryInvalid
 from referrals.extensions import db
 from referrals.models import (
     CapacityStatus,
@@ -48,8 +52,8 @@ def list_offers():
     today = _today()
     filters = offer_filter(request.args)
     return render_template(
-        "directory_manage/list_offers.html", page=service.find_offers(filters, today=today),
-        filters=filters, due=service.needs_checking_count(today=today), today=today,
+        "directory_manage/list_offers.html", page=listing.find_offers(filters, today=today),
+        filters=filters, due=listing.needs_checking_count(today=today), today=today,
         **_vocabulary())
 
 
@@ -59,8 +63,8 @@ def needs_checking():
     """Active offers nobody has verified for six months, never-verified and oldest first."""
     today = _today()
     return render_template("directory_manage/needs_checking.html",
-                           offers=service.needs_checking(today=today), today=today,
-                           days=service.CHECK_EVERY_DAYS, **_vocabulary())
+                           offers=listing.needs_checking(today=today), today=today,
+                           days=listing.CHECK_EVERY_DAYS, **_vocabulary())
 
 
 @bp.route(f"/offers/{OFFER_ID}")
@@ -76,7 +80,7 @@ def show_offer(offer_id: str):
 @allow(Role.COORDINATOR)
 def new_offer():
     """Add an offer to the directory."""
-    form = OfferForm(service.organisation_choices())
+    form = OfferForm(listing.organisation_choices())
     if not form.is_submitted():
         form.organisation.data = request.args.get("organisation", "")
         form.status.data = OfferStatus.ACTIVE.value
@@ -90,7 +94,7 @@ def new_offer():
 def edit_offer(offer_id: str):
     """Change an offer's details; what an import brought and the form does not show stays."""
     offer = _offer_or_404(offer_id)
-    form = OfferForm(service.organisation_choices(offer.organisation_id), offer.status)
+    form = OfferForm(listing.organisation_choices(offer.organisation_id), offer.status)
     if not form.is_submitted():
         form.fill(offer)
     elif _save(form, lambda details: service.update_offer(offer, details, actor=current_user)
@@ -158,7 +162,7 @@ def set_capacity(offer_id: str):
 def list_organisations():
     """Every organisation with its number of active offers."""
     return render_template("directory_manage/list_organisations.html",
-                           rows=service.organisations_with_counts())
+                           rows=listing.organisations_with_counts())
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
@@ -168,7 +172,7 @@ def new_organisation():
     form = OrganisationForm()
     if form.is_submitted() and (organisation := _save(
             form, lambda d: service.create_organisation(d, actor=current_user),
-            service.organisation_problems)):
+            organisation_problems)):
         db.session.commit()
         flash(f"{organisation.name} added. Now add its offers.", "success")
         return redirect(url_for(".edit_organisation", organisation_id=organisation.id))
@@ -184,7 +188,7 @@ def edit_organisation(organisation_id: str):
     if not form.is_submitted():
         form.fill(organisation)
     elif _save(form, lambda d: service.update_organisation(organisation, d, actor=current_user)
-               or organisation, service.organisation_problems):
+               or organisation, organisation_problems):
         db.session.commit()
         flash(f"Saved the changes to {organisation.name}.", "success")
         return redirect(url_for(".list_organisations"))
@@ -219,7 +223,7 @@ def _save(form, save, problems=None):
     When a field failed to parse, the service's rules still run on the rest, so the
     coordinator sees every problem at once.
     """
-    problems = problems or service.offer_problems
+    problems = problems or offer_problems
     if not form.validate():
         attach_errors(form, problems(form.details()))
         return None
@@ -259,7 +263,7 @@ def _today():
 def _vocabulary() -> dict:
     return {"display": display, "kinds": list(OfferKind), "statuses": list(OfferStatus),
             "capacities": list(CapacityStatus), "categories": vocabulary.CATEGORIES,
-            "due_check": service.is_due_check}
+            "due_check": listing.is_due_check}
 
 
 def _offer_or_404(offer_id: str) -> Offer:

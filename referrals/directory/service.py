@@ -8,22 +8,32 @@ every change and flush. The caller commits.
 Editing keeps every HSDS id and `extra` an import brought, and every part of an offer the
 coordinator's form does not show: other venues, schedules that are not one weekday a
 week, other cost options, terms from other taxonomies.
+
+The details a form hands these functions, and the rules they must meet, are in
+`details.py`; the coordinator's lists of offers and organisations in `listing.py`.
 """
 from __future__ import annotations
 
-import re
 import uuid
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-from urllib.parse import urlsplit
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from referrals import audit, geo
 from referrals.directory import vocabulary
-from referrals.errors import DomainError, NotPermitted
+from referrals.directory.details import (
+    MAX_SESSIONS,
+    DirectoryInvalid,
+    OfferDetails,
+    OrganisationDetails,
+    Session,
+    Venue,
+    offer_problems,
+    organisation_problems,
+    website_address,
+)
+from referrals.errors import NotPermitted
 from referrals.extensions import db
 from referrals.models import (
     CapacityStatus,
@@ -32,7 +42,6 @@ from referrals.models import (
     Location,
     Offer,
     OfferAttribute,
-    OfferKind,
     OfferStatus,
     Role,
     Schedule,
@@ -45,82 +54,7 @@ from referrals.models import (
 from referrals.postcode import normalise_postcode
 from referrals.workdays import uk_date
 
-# An offer needs checking when nobody has confirmed its details for six months.
-CHECK_EVERY_DAYS = 183
-MAX_SESSIONS = 3
-MAX_AGE = 120
-MAX_AMOUNT = Decimal(10000)
-MAX_TEXT = 10_000
 FREE = "Free"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^[0-9 +()\-]{6,40}$")
-
-
-class DirectoryInvalid(DomainError):
-    """A change broke a directory rule; `errors` maps a form field name to its message."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(errors.values()))
-
-
-@dataclass
-class OrganisationDetails:
-    name: str = ""
-    description: str = ""
-    email: str = ""
-    phone: str = ""
-    website: str = ""
-
-
-@dataclass
-class Venue:
-    name: str = ""
-    address_1: str = ""
-    address_2: str = ""
-    city: str = ""
-    postcode: str = ""
-    latitude: float | None = None
-    longitude: float | None = None
-
-    @property
-    def blank(self) -> bool:
-        words = (self.name, self.address_1, self.address_2, self.city, self.postcode)
-        return not any(w.strip() for w in words) and self.latitude is self.longitude is None
-
-
-@dataclass
-class Session:
-    """One row of the weekly timetable; `row` (1..3) names its form fields."""
-
-    row: int
-    day: str | None = None
-    opens_at: time | None = None
-    closes_at: time | None = None
-
-
-@dataclass
-class OfferDetails:
-    name: str = ""
-    organisation_id: str | None = None
-    kind: OfferKind | None = None
-    description: str = ""
-    categories: list[str] = field(default_factory=list)
-    status: OfferStatus | None = OfferStatus.ACTIVE
-    venue: Venue = field(default_factory=Venue)
-    accessibility: list[str] = field(default_factory=list)
-    sessions: list[Session] = field(default_factory=list)
-    free: bool | None = None  # None: the coordinator has not said
-    amount: Decimal | None = None
-    cost_description: str = ""
-    minimum_age: int | None = None
-    maximum_age: int | None = None
-    eligibility_description: str = ""
-    languages: list[str] = field(default_factory=list)
-    contact_name: str = ""
-    contact_phone: str = ""
-    email: str = ""
-    website: str = ""
 
 
 def require_coordinator(actor: User | None) -> None:
@@ -132,16 +66,12 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def _raise_if(errors: dict[str, str]) -> None:
+    if errors:
+        raise DirectoryInvalid(errors)
+
+
 # --- organisations ---------------------------------------------------------------
-
-
-def organisation_problems(details: OrganisationDetails) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if not details.name.strip():
-        errors["name"] = "Enter the organisation's name"
-    _check_lengths(errors, details, name=300, description=MAX_TEXT)
-    _check_contact(errors, details.email, details.phone, details.website)
-    return errors
 
 
 def create_organisation(details: OrganisationDetails, *, actor: User) -> DirectoryOrganisation:
@@ -198,40 +128,6 @@ def _apply_organisation(organisation: DirectoryOrganisation, d: OrganisationDeta
 
 
 # --- offers ----------------------------------------------------------------------
-
-
-def offer_problems(d: OfferDetails) -> dict[str, str]:
-    """Every rule `d` breaks, by form field; empty when it may be saved."""
-    errors: dict[str, str] = {}
-    if not d.name.strip():
-        errors["name"] = "Enter the offer's name"
-    organisation = db.session.get(DirectoryOrganisation, d.organisation_id) \
-        if d.organisation_id else None
-    if organisation is None:
-        errors["organisation"] = "Choose the organisation that runs this offer"
-    elif organisation.retired_at is not None and d.status is OfferStatus.ACTIVE:
-        errors["organisation"] = (f"{organisation.name} is retired: choose another organisation, "
-                                  "or make the offer inactive")
-    if d.kind is None:
-        errors["kind"] = "Choose what kind of offer this is"
-    if d.status is None:
-        errors["status"] = "Choose whether the offer is active"
-    if any(code not in vocabulary.CATEGORY_BY_CODE for code in d.categories):
-        errors["categories"] = "Choose categories from the list"
-    if any(code not in vocabulary.ACCESSIBILITY_BY_CODE for code in d.accessibility):
-        errors["accessibility"] = "Choose accessibility features from the list"
-    elif d.accessibility and d.venue.blank:
-        errors["accessibility"] = "Enter the venue to record its accessibility features"
-    if any(code not in vocabulary.LANGUAGES for code in d.languages):
-        errors["languages"] = "Choose languages from the list"
-    _check_lengths(errors, d, name=300, description=MAX_TEXT, cost_description=MAX_TEXT,
-                   eligibility_description=MAX_TEXT, contact_name=200)
-    _check_venue(errors, d.venue)
-    _check_sessions(errors, d.sessions)
-    _check_cost(errors, d)
-    _check_ages(errors, d.minimum_age, d.maximum_age)
-    _check_contact(errors, d.email, d.contact_phone, d.website, phone_field="contact_phone")
-    return errors
 
 
 def create_offer(d: OfferDetails, *, actor: User) -> Offer:
@@ -335,6 +231,9 @@ def _is_weekly_session(s: Schedule) -> bool:
 
 
 def _apply_offer(offer: Offer, d: OfferDetails) -> None:
+    # Set even when only a venue, a session or a category changes (they are other rows),
+    # so the matcher's cached facts for this offer are renewed at once.
+    offer.updated_at = utcnow()
     offer.name = d.name.strip()
     offer.organisation = db.session.get(DirectoryOrganisation, d.organisation_id)
     offer.kind = d.kind
@@ -458,100 +357,6 @@ def _apply_cost(offer: Offer, d: OfferDetails) -> None:
     offer.is_free = bool(d.free)
 
 
-# --- checks ----------------------------------------------------------------------
-
-
-def _check_lengths(errors: dict[str, str], details, **limits: int) -> None:
-    for name, limit in limits.items():
-        if name not in errors and len(getattr(details, name) or "") > limit:
-            errors[name] = f"Use {limit:,} characters or fewer"
-
-
-def _check_contact(errors: dict[str, str], email: str, phone: str, website: str, *,
-                   phone_field: str = "phone") -> None:
-    email, phone, website = email.strip(), phone.strip(), website.strip()
-    if email and (len(email) > 254 or not _EMAIL.match(email)):
-        errors["email"] = "Enter an email address like name@example.org"
-    if phone and not _PHONE.match(phone):
-        errors[phone_field] = "Enter a phone number, like 01632 960 001"
-    if website:
-        address = website_address(website)
-        parts = urlsplit(address)
-        if len(address) > 500 or "." not in parts.netloc or " " in address:
-            errors["website"] = "Enter a web address like www.example.org"
-
-
-def website_address(raw: str) -> str:
-    """The address as typed, with https:// when no scheme was given."""
-    text = (raw or "").strip()
-    if text and not re.match(r"^https?://", text, re.IGNORECASE):
-        text = "https://" + text
-    return text
-
-
-def _check_venue(errors: dict[str, str], venue: Venue) -> None:
-    if venue.blank:
-        return
-    limits = {"venue_name": venue.name, "address_1": venue.address_1,
-              "address_2": venue.address_2}
-    for name, value in limits.items():
-        if len(value.strip()) > 300:
-            errors[name] = "Use 300 characters or fewer"
-    if len(venue.city.strip()) > 120:
-        errors["city"] = "Use 120 characters or fewer"
-    if not venue.postcode.strip():
-        errors["postcode"] = "Enter the venue's postcode"
-    elif normalise_postcode(venue.postcode) is None:
-        errors["postcode"] = "Enter a real postcode, like KB1 1AB"
-    if (venue.latitude is None) != (venue.longitude is None):
-        missing = "latitude" if venue.latitude is None else "longitude"
-        errors[missing] = "Enter both latitude and longitude, or leave both blank"
-    if venue.latitude is not None and not -90 <= venue.latitude <= 90:
-        errors["latitude"] = "Latitude must be between -90 and 90"
-    if venue.longitude is not None and not -180 <= venue.longitude <= 180:
-        errors["longitude"] = "Longitude must be between -180 and 180"
-
-
-def _check_sessions(errors: dict[str, str], sessions: list[Session]) -> None:
-    if len(sessions) > MAX_SESSIONS:
-        errors["session_1_day"] = f"Enter up to {MAX_SESSIONS} weekly sessions"
-    for s in sessions:
-        key, name = f"session_{s.row}", f"session {s.row}"
-        if s.day not in vocabulary.WEEKDAY_NAMES:
-            errors[f"{key}_day"] = f"Choose the day for {name}"
-        if s.opens_at is None:
-            errors[f"{key}_opens"] = f"Enter the time {name} starts, for example 10:00"
-        if s.closes_at is None:
-            errors[f"{key}_closes"] = f"Enter the time {name} finishes, for example 12:00"
-        elif s.opens_at is not None and s.closes_at <= s.opens_at:
-            errors[f"{key}_closes"] = f"The time {name} finishes must be after it starts"
-
-
-def _check_cost(errors: dict[str, str], d: OfferDetails) -> None:
-    if d.free is None:
-        errors["cost"] = "Say whether the offer is free"
-    elif not d.free:
-        if d.amount is None and not d.cost_description.strip():
-            errors["amount"] = "Enter the amount, or describe the cost"
-        elif d.amount is not None and not Decimal(0) < d.amount < MAX_AMOUNT:
-            errors["amount"] = (f"Enter an amount more than £0 and less than £{MAX_AMOUNT:,}, "
-                                "or choose free")
-
-
-def _check_ages(errors: dict[str, str], low: int | None, high: int | None) -> None:
-    for name, age in (("minimum_age", low), ("maximum_age", high)):
-        if age is not None and not 0 <= age <= MAX_AGE:
-            errors[name] = f"Enter an age from 0 to {MAX_AGE}"
-    if "minimum_age" not in errors and "maximum_age" not in errors \
-            and low is not None and high is not None and high < low:
-        errors["maximum_age"] = "The maximum age must be the same as or more than the minimum"
-
-
-def _raise_if(errors: dict[str, str]) -> None:
-    if errors:
-        raise DirectoryInvalid(errors)
-
-
 # --- audit -----------------------------------------------------------------------
 
 
@@ -583,105 +388,3 @@ def _offer_snapshot(offer: Offer) -> dict:
 
 def _changed(before: dict, after: dict) -> list[str]:
     return [name for name in after if before.get(name) != after[name]]
-
-
-# --- lists -----------------------------------------------------------------------
-
-
-@dataclass
-class OfferFilter:
-    text: str = ""
-    status: OfferStatus | None = None
-    kind: OfferKind | None = None
-    category: str | None = None
-    capacity: CapacityStatus | None = None
-    needs_checking: bool = False
-    page: int = 1
-    per_page: int = 50
-
-
-@dataclass
-class OfferPage:
-    rows: list[Offer]
-    total: int
-    page: int
-    pages: int
-
-
-def check_cutoff(today: date) -> date:
-    """Offers last verified on or before this day need checking."""
-    return today - timedelta(days=CHECK_EVERY_DAYS)
-
-
-def needs_checking_clause(today: date):
-    return and_(Offer.status == OfferStatus.ACTIVE,
-                or_(Offer.last_verified_on.is_(None),
-                    Offer.last_verified_on <= check_cutoff(today)))
-
-
-def is_due_check(offer: Offer, today: date) -> bool:
-    return offer.status is OfferStatus.ACTIVE and (
-        offer.last_verified_on is None or offer.last_verified_on <= check_cutoff(today))
-
-
-def find_offers(f: OfferFilter, *, today: date) -> OfferPage:
-    """Offers matching the filters, by name, a page at a time."""
-    query = select(Offer).outerjoin(Offer.organisation)
-    if text := f.text.strip():
-        query = query.where(or_(Offer.name.icontains(text, autoescape=True),
-                                DirectoryOrganisation.name.icontains(text, autoescape=True)))
-    if f.status is not None:
-        query = query.where(Offer.status == f.status)
-    if f.kind is not None:
-        query = query.where(Offer.kind == f.kind)
-    if f.capacity is not None:
-        query = query.where(Offer.capacity_status == f.capacity)
-    if f.category:
-        query = query.where(Offer.id.in_(select(OfferAttribute.offer_id).where(
-            OfferAttribute.taxonomy_term_id == vocabulary.term_id(f.category))))
-    if f.needs_checking:
-        query = query.where(needs_checking_clause(today))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = max(1, -(-total // f.per_page))
-    page = min(max(1, f.page), pages)
-    rows = db.session.scalars(
-        query.order_by(Offer.name, Offer.id).options(selectinload(Offer.organisation))
-        .offset((page - 1) * f.per_page).limit(f.per_page)
-    ).all()
-    return OfferPage(rows=list(rows), total=total, page=page, pages=pages)
-
-
-def needs_checking(*, today: date) -> list[Offer]:
-    """Active offers not verified for six months, never-verified first, then oldest."""
-    return list(db.session.scalars(
-        select(Offer).where(needs_checking_clause(today))
-        # False sorts first, so never-verified (NULL) offers lead on every database.
-        .order_by(Offer.last_verified_on.is_not(None), Offer.last_verified_on, Offer.name)
-        .options(selectinload(Offer.organisation))
-    ))
-
-
-def needs_checking_count(*, today: date) -> int:
-    return db.session.scalar(select(func.count(Offer.id)).where(needs_checking_clause(today)))
-
-
-def organisations_with_counts() -> list[tuple[DirectoryOrganisation, int]]:
-    """Every organisation with its number of active offers; retired ones last."""
-    query: Select = (
-        select(DirectoryOrganisation, func.count(Offer.id))
-        .outerjoin(Offer, and_(Offer.organisation_id == DirectoryOrganisation.id,
-                               Offer.status == OfferStatus.ACTIVE))
-        .group_by(DirectoryOrganisation.id)
-        .order_by(DirectoryOrganisation.retired_at.is_not(None), DirectoryOrganisation.name)
-    )
-    return [(organisation, count) for organisation, count in db.session.execute(query)]
-
-
-def organisation_choices(current: str | None = None) -> list[DirectoryOrganisation]:
-    """Organisations an offer may belong to: those not retired, and its current one."""
-    return list(db.session.scalars(
-        select(DirectoryOrganisation)
-        .where(or_(DirectoryOrganisation.retired_at.is_(None),
-                   DirectoryOrganisation.id == (current or "")))
-        .order_by(DirectoryOrganisation.name)
-    ))

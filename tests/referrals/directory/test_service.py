@@ -9,15 +9,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from referrals.directory import service, vocabulary
-from referrals.directory.service import (
+from referrals.directory import listing, service, vocabulary
+from referrals.directory.details import (
     DirectoryInvalid,
     OfferDetails,
-    OfferFilter,
     OrganisationDetails,
     Session,
     Venue,
+    offer_problems,
 )
+from referrals.directory.listing import OfferFilter
 from referrals.errors import NotPermitted
 from referrals.geo import load_postcodes
 from referrals.models import (
@@ -215,7 +216,7 @@ def test_a_broken_rule_is_refused_by_its_field_and_nothing_is_saved(
 
 
 def test_every_problem_is_reported_at_once(db, coordinator, details):
-    problems = service.offer_problems(replace(details, name="", free=None, minimum_age=200))
+    problems = offer_problems(replace(details, name="", free=None, minimum_age=200))
 
     assert set(problems) == {"name", "cost", "minimum_age"}
 
@@ -475,10 +476,10 @@ def test_an_offer_needs_checking_from_183_days_after_it_was_verified(db, offers)
     fresh = offers.offer("Fresh", verified_on=TODAY - timedelta(days=182))
     due = offers.offer("Due", verified_on=TODAY - timedelta(days=183))
 
-    assert not service.is_due_check(fresh, TODAY)
-    assert service.is_due_check(due, TODAY)
-    assert service.needs_checking(today=TODAY) == [due]
-    assert service.needs_checking_count(today=TODAY) == 1
+    assert not listing.is_due_check(fresh, TODAY)
+    assert listing.is_due_check(due, TODAY)
+    assert listing.needs_checking(today=TODAY) == [due]
+    assert listing.needs_checking_count(today=TODAY) == 1
 
 
 def test_needs_checking_lists_active_offers_never_verified_first_then_oldest(db, offers):
@@ -488,7 +489,7 @@ def test_needs_checking_lists_active_offers_never_verified_first_then_oldest(db,
     offers.offer("Inactive", status=OfferStatus.INACTIVE)
     offers.offer("Recent", verified_on=TODAY)
 
-    assert service.needs_checking(today=TODAY) == [never, older, old]
+    assert listing.needs_checking(today=TODAY) == [never, older, old]
 
 
 def test_verifying_takes_an_offer_off_the_needs_checking_list(db, coordinator, offers):
@@ -496,7 +497,7 @@ def test_verifying_takes_an_offer_off_the_needs_checking_list(db, coordinator, o
 
     service.mark_verified(offer, actor=coordinator)
 
-    assert service.needs_checking(today=offer.last_verified_on) == []
+    assert listing.needs_checking(today=offer.last_verified_on) == []
 
 
 # --- capacity ----------------------------------------------------------------------
@@ -530,7 +531,7 @@ def test_the_list_filters_by_words_in_the_name_or_organisation(db, offers):
     offers.offer("Choir")
 
     def names(**kw):
-        return [o.name for o in service.find_offers(OfferFilter(**kw), today=TODAY).rows]
+        return [o.name for o in listing.find_offers(OfferFilter(**kw), today=TODAY).rows]
 
     assert names(text="men's shed") == [tools.name]
     assert names(text="100%") == [walk.name]
@@ -545,7 +546,7 @@ def test_the_list_filters_by_status_kind_capacity_category_and_checking(
     gone = offers.offer("Gone", status=OfferStatus.INACTIVE)
 
     def ids(**kw):
-        return {o.id for o in service.find_offers(OfferFilter(**kw), today=TODAY).rows}
+        return {o.id for o in listing.find_offers(OfferFilter(**kw), today=TODAY).rows}
 
     assert ids(capacity=CapacityStatus.FULL) == {full.id}
     assert ids(kind=OfferKind.VOLUNTEERING) == {job.id}
@@ -559,8 +560,8 @@ def test_the_list_pages_by_name(db, offers):
     for n in range(5):
         offers.offer(f"Offer {n}")
 
-    second = service.find_offers(OfferFilter(page=2, per_page=2), today=TODAY)
-    beyond = service.find_offers(OfferFilter(page=99, per_page=2), today=TODAY)
+    second = listing.find_offers(OfferFilter(page=2, per_page=2), today=TODAY)
+    beyond = listing.find_offers(OfferFilter(page=99, per_page=2), today=TODAY)
 
     assert ([o.name for o in second.rows], second.total, second.pages) == (
         ["Offer 2", "Offer 3"], 5, 3)
@@ -575,6 +576,6 @@ def test_organisations_are_listed_with_their_active_offers_retired_last(
     offers.offer(organisation=zeta, status=OfferStatus.INACTIVE)
     service.retire_organisation(alpha, actor=coordinator)
 
-    assert service.organisations_with_counts() == [(zeta, 1), (alpha, 0)]
-    assert service.organisation_choices() == [zeta]
-    assert service.organisation_choices(alpha.id) == [alpha, zeta]
+    assert listing.organisations_with_counts() == [(zeta, 1), (alpha, 0)]
+    assert listing.organisation_choices() == [zeta]
+    assert listing.organisation_choices(alpha.id) == [alpha, zeta]
