@@ -505,8 +505,10 @@ def test_the_distance_is_referrals_geos_great_circle_distance_to_the_nearest_ven
     assert km == pytest.approx(min(haversine_km(*home, *p) for p in at), abs=1e-6)
 
 
-def test_scoring_is_pure_no_flask_database_or_models():
-    tree = ast.parse(Path(scoring.__file__).read_text())
+@pytest.mark.parametrize("module", ["scoring", "factors", "types"])
+def test_scoring_is_pure_no_flask_database_or_models(module):
+    path = Path(scoring.__file__).with_name(f"{module}.py")
+    tree = ast.parse(path.read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                 for alias in node.names}
     imported |= {node.module for node in ast.walk(tree)
