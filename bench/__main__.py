@@ -19,14 +19,14 @@ import flask_migrate
 import sqlalchemy
 from sqlalchemy import inspect, text
 
-from bench import casework, directory, fhir, matching, world
+from bench import casework, directory, fhir, letters, matching, world
 from bench.timing import table
 from referrals import create_app
 from referrals.extensions import db
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FHIR_PARTS = ("searchset", "search", "intake")
-PARTS = (*FHIR_PARTS, "casework", "matching", "directory")
+PARTS = (*FHIR_PARTS, "casework", "matching", "directory", "letters")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     with _database(args.database_url) as (url, where):
         # No SMTP host whatever the environment says: the scheduler bench delivers in-app only.
         app = create_app({"ENV_NAME": "production", "SECRET_KEY": "bench-only-not-a-secret",
-                          "SQLALCHEMY_DATABASE_URI": url, "SMTP_HOST": ""})
+                          "SQLALCHEMY_DATABASE_URI": url, "SMTP_HOST": "",
+                          # Letters are measured on their own (--only letters), not as a
+                          # side effect of every referral the casework hub closes.
+                          "LETTERS_ON_CLOSE": False})
         try:
             _create_schema(app, provided=args.database_url is not None)
         except RuntimeError as exc:
@@ -68,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--http-runs", type=int, default=50,
                         help="Timed runs of each GET request; the scheduler passes take a "
                         "share of it (default 50).")
+    parser.add_argument("--letter-batch", type=int, default=50,
+                        help="Letters in the batch measure (default 50).")
     parser.add_argument("--results-dir", type=Path, default=RESULTS,
                         help="Where the JSON results go (default bench/results/).")
     return parser
@@ -137,6 +142,8 @@ def _run(app, args, where: str) -> dict:
         results["casework"] = casework.bench(app, hub, runs=args.runs, http_runs=args.http_runs)
     if "matching" in parts:
         results["matching"] = matching.bench(runs=args.runs)
+    if "letters" in parts:
+        results["letters"] = letters.bench(app, runs=args.runs, batch=args.letter_batch)
     if "directory" in parts:
         county = directory.build_directory(app)
         results["directory"] = directory.bench(app, county, runs=args.runs,
@@ -202,7 +209,8 @@ def _print(results: dict) -> None:
           f"Python {env['python']}, {env['cpu'] or 'unknown CPU'} ({env['cpus']} CPUs), "
           f"load average {env['load_average']['before']} -> {env['load_average']['after']}\n")
     rows = (_fhir_rows(results) + _casework_rows(results.get("casework"))
-            + _matching_rows(results.get("matching")) + directory.rows(results.get("directory")))
+            + _matching_rows(results.get("matching")) + directory.rows(results.get("directory"))
+            + letters.rows(results.get("letters")))
     print(table(rows, ("measure", "runs", "median ms", "p95 ms", "floor", "floor median ms",
                        "ratio median", "ratio p95", "goal")))
     if "intake" in results:

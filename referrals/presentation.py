@@ -26,8 +26,9 @@ STATUS_COLOURS = {
 
 # Navigation per role: (label, endpoint).
 NAVIGATION = {
-    Role.REFERRER: [("Referrals", "intake.list_referrals"), ("Make a referral", "intake.new_referral")],
-    Role.MANAGER: [("Referrals", "intake.list_referrals")],
+    Role.REFERRER: [("Referrals", "intake.list_referrals"), ("Make a referral", "intake.new_referral"),
+                    ("Outcome letters", "letters.inbox")],
+    Role.MANAGER: [("Referrals", "intake.list_referrals"), ("Outcome letters", "letters.inbox")],
     Role.CONNECTOR: [
         ("My caseload", "caseload.my_caseload"),
         ("Triage queue", "caseload.triage_queue"),

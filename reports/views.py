@@ -2,6 +2,156 @@
 on demand."""
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
+from dataclasses import dataclass
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import selectinload
+
+from referrals import access, audit, workflow
+from referrals.access import HUB_ROLES, PRACTICE_ROLES, allow
+from referrals.extensions import db
+from referrals.models import LetterTrigger, OutcomeLetter, Referral, Role, User, utcnow
+from reports import store
 
 bp = Blueprint("letters", __name__)
+log = logging.getLogger(__name__)
+
+REFERRAL_ID = "<int(max=2147483647):referral_id>"
+MAX_VERSION = 2147483647
+MAX_PAGE = 100_000
+
+
+@dataclass(frozen=True)
+class LetterPanel:
+    """What a referral's page shows about its outcome letter."""
+
+    latest: OutcomeLetter | None
+    may_produce: bool
+
+
+def may_produce(user: User, referral: Referral) -> bool:
+    """The connector holding a closed referral, or a coordinator of its team, may write
+    a new version of its letter; the letter tells how a referral closed, so never before."""
+    if referral.status not in workflow.CLOSED_WITH_OUTCOME or not access.can_see(user, referral):
+        return False
+    return user.role is Role.COORDINATOR or (
+        user.role is Role.CONNECTOR and referral.connector_id == user.id)
+
+
+@bp.app_template_global()
+def outcome_letter_panel(referral: Referral) -> LetterPanel:
+    """For the workspace and the referral page, which the domain renders without
+    knowing about letters."""
+    return LetterPanel(latest=store.latest_letter(referral),
+                       may_produce=may_produce(current_user, referral))
+
+
+@bp.route("/letters")
+@allow(*PRACTICE_ROLES)
+def inbox():
+    """Every outcome letter for the user's practice: unread first, then newest."""
+    # Clamped so a silly ?page= cannot overflow the database's OFFSET.
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    size = int(current_app.config["PAGE_SIZE"])
+    ours = OutcomeLetter.practice_id == current_user.practice_id
+    count = select(func.count(OutcomeLetter.id)).where(ours)
+    total = db.session.scalar(count)
+    unread = db.session.scalar(count.where(OutcomeLetter.read_at.is_(None)))
+    letters = db.session.scalars(
+        select(OutcomeLetter).where(ours)
+        .options(selectinload(OutcomeLetter.read_by))
+        .order_by(case((OutcomeLetter.read_at.is_(None), 0), else_=1),
+                  OutcomeLetter.created_at.desc(), OutcomeLetter.id.desc())
+        .limit(size).offset((page - 1) * size)
+    ).all()
+    referrals = {r.id: r for r in db.session.scalars(
+        select(Referral).where(Referral.id.in_({letter.referral_id for letter in letters}))
+        .options(selectinload(Referral.patient)))}
+    audit.record("list", actor=current_user, entity_type="outcome-letter",
+                 detail={"shown": [letter.id for letter in letters], "page": page})
+    page_html = render_template(
+        "letters/inbox.html",
+        rows=[(letter, referrals[letter.referral_id]) for letter in letters],
+        unread=unread,
+        page=page,
+        has_next=page * size < total,
+    )
+    db.session.commit()  # after rendering: a commit expires the rows the page shows
+    return page_html
+
+
+@bp.route(f"/referrals/{REFERRAL_ID}/letter.pdf")
+@allow(*PRACTICE_ROLES, *HUB_ROLES)
+def download(referral_id: int):
+    """The referral's outcome letter as a PDF: the newest version, or `?version=N`."""
+    referral = access.referral_or_404(referral_id)
+    number = _version_arg(request.args.get("version"))
+    letter = store.letter_version(referral, number)
+    practice_user = current_user.role in PRACTICE_ROLES
+    if letter is None or (practice_user and letter.practice_id != current_user.practice_id):
+        abort(404)
+    if practice_user and letter.read_at is None:
+        # One UPDATE that only an unread letter matches: of two people opening it at
+        # once, the first keeps the receipt.
+        db.session.execute(
+            update(OutcomeLetter)
+            .where(OutcomeLetter.id == letter.id, OutcomeLetter.read_at.is_(None))
+            .values(read_at=utcnow(), read_by_id=current_user.id)
+            .execution_options(synchronize_session=False))
+    audit.record("read", actor=current_user, entity_type="outcome-letter", entity_id=letter.id,
+                 patient_id=referral.patient_id,
+                 detail={"referral_id": referral.id, "number": letter.number})
+    pdf = letter.pdf  # deferred: loaded only here, before the commit expires it
+    filename = f"{referral.reference}-outcome-letter-v{letter.number}.pdf"
+    db.session.commit()
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route(f"/caseload/referrals/{REFERRAL_ID}/letter", methods=["POST"])
+@allow(Role.CONNECTOR, Role.COORDINATOR)
+def produce(referral_id: int):
+    """Write a new version of a closed referral's outcome letter (CSRF-checked by the
+    app's CSRFProtect)."""
+    referral = access.referral_or_404(referral_id)
+    workspace = url_for("caseload.workspace", referral_id=referral.id)
+    if not may_produce(current_user, referral):
+        flash("An outcome letter can be written once the referral is closed, by its "
+              "connector or a coordinator.", "error")
+        return redirect(workspace)
+    try:
+        letter = store.produce_letter(referral, trigger=LetterTrigger.ON_DEMAND,
+                                      actor=current_user)
+    except Exception:  # a rendering failure is reported, never a 500
+        db.session.rollback()
+        log.exception("On-demand outcome letter for referral %s failed", referral_id)
+        flash("The outcome letter could not be produced. Try again later.", "error")
+        return redirect(workspace)
+    db.session.commit()
+    flash(f"Outcome letter version {letter.number} produced.", "success")
+    return redirect(workspace)
+
+
+def _version_arg(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_VERSION:
+        abort(404)
+    return int(raw)

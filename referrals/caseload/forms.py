@@ -5,7 +5,7 @@ import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
@@ -150,6 +150,10 @@ CLOSING_LABELS = {
 class CloseForm(KindlyForm):
     closing = RadioField("How is this referral closing?", choices=[], validate_choice=False)
     note = TextAreaField("Closing note", validators=[Length(max=4000)])
+    # For the outcome letter, which is written as the referral closes.
+    gp_actions = TextAreaField("Plan and requested actions for the GP (optional)",
+                               validators=[Length(max=4000)])
+    coded_only = BooleanField("Share only coded information with the practice")
 
     def offer(self, closings: list[str]) -> None:
         self.closing.choices = [SelectChoice(name, CLOSING_LABELS[name]) for name in closings]

@@ -269,18 +269,22 @@ def closings_offered(referral: Referral) -> list[str]:
 
 
 def close_referral(
-    referral: Referral, closing: str, *, actor: User, note: str, now: datetime | None = None
+    referral: Referral, closing: str, *, actor: User, note: str, gp_actions: str = "",
+    coded_only: bool = False, now: datetime | None = None
 ) -> None:
     """Decline, complete, or close as unable to contact, with a required closing note.
 
     Unable to contact is refused until the team's number of failed attempts is reached.
-    Open follow-ups are left as they are for the record.
+    Open follow-ups are left as they are for the record. `gp_actions` (blank: none) and
+    `coded_only` are set before the move, so the letter written as it closes has them.
     """
     access.require(actor, Action.CLOSE, referral)
     if closing not in closings_offered(referral):
         raise CaseworkInvalid({"closing": "Select one of the options"})
     if not _note(note):
         raise CaseworkInvalid({"note": "Write a closing note"})
+    referral.gp_actions = (gp_actions or "").strip()
+    referral.coded_only = bool(coded_only)
     workflow.transition(referral, CLOSINGS[closing], actor=actor, reason=_note(note), now=now)
     audit.record_referral(f"close-{closing}", referral, actor=actor)
     db.session.flush()

@@ -234,7 +234,8 @@ def close(referral_id: int):
         if form.validate():
             try:
                 service.close_referral(referral, form.closing.data or "", actor=current_user,
-                                       note=form.note.data)
+                                       note=form.note.data, gp_actions=form.gp_actions.data,
+                                       coded_only=form.coded_only.data)
             except CaseworkInvalid as exc:
                 attach_errors(form, exc.errors)
             else:
@@ -263,6 +264,7 @@ def _load_referral(referral_id: int) -> Referral:
         selectinload(Referral.team),
         selectinload(Referral.contacts).selectinload(Contact.recorded_by),
         selectinload(Referral.follow_ups),
+        selectinload(Referral.measurements),  # the Outcome measures section
         selectinload(Referral.events).selectinload(ReferralEvent.actor),
         # The Connections section and the timeline's connection steps.
         selectinload(Referral.connections).options(

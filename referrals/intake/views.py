@@ -158,6 +158,7 @@ def _load_referral(referral_id: int) -> Referral:
         referral_id,
         selectinload(Referral.patient),
         selectinload(Referral.reasons),
+        selectinload(Referral.measurements),  # the change from baseline
         selectinload(Referral.events).selectinload(ReferralEvent.actor),
         # The timeline's connection steps.
         selectinload(Referral.connections).options(

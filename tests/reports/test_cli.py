@@ -1,0 +1,146 @@
+"""`flask letters --since DATE`: every outstanding letter, rendered in worker processes.
+
+The workers are separate processes with their own engines, so they need committed data:
+these tests build their own app on a fresh database file (or PostgreSQL database)
+instead of the rolled-back `db` fixture.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import flask_migrate
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.engine import make_url
+
+from referrals import create_app
+from referrals.extensions import db
+from referrals.models import LetterTrigger, OutcomeLetter, Referral, ReferralStatus, utcnow
+from referrals.workdays import uk_date
+from reports import cli, store
+from tests.builders import Builders
+
+S = ReferralStatus
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def committed_app(request, tmp_path):
+    """An app on a fresh database that worker processes can see, migrated."""
+    if request.param == "sqlite":
+        url, drop = f"sqlite:///{tmp_path / 'letters.db'}", None
+    else:
+        base = request.getfixturevalue("postgres_url")
+        name = f"kindly_letters_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = make_url(base).set(database=name).render_as_string(hide_password=False)
+
+        def drop():
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        flask_migrate.upgrade()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if drop:
+            drop()
+
+
+def seed(app) -> dict[str, list[int]]:
+    """Three referrals closed with an outcome (no letter: LETTERS_ON_CLOSE is off in
+    tests), one closed long ago, one still open, one rejected."""
+    with app.app_context():
+        make = Builders(db.session)
+        practice = make.practice()
+        closed = [make.referral(practice, status=status).id
+                  for status in (S.COMPLETED, S.DECLINED, S.UNABLE_TO_CONTACT)]
+        make.referral(practice, status=S.IN_PROGRESS)
+        make.referral(practice, status=S.REJECTED)
+        db.session.commit()
+        result = {"closed": closed}
+        db.session.remove()
+        return result
+
+
+def letters(app) -> list[OutcomeLetter]:
+    with app.app_context():
+        rows = db.session.scalars(select(OutcomeLetter).order_by(OutcomeLetter.referral_id)).all()
+        db.session.expunge_all()
+        db.session.remove()
+        return rows
+
+
+def test_every_outstanding_letter_is_produced_once_by_worker_processes(committed_app):
+    seeded = seed(committed_app)
+    today = uk_date(utcnow())
+    runner = committed_app.test_cli_runner()
+
+    result = runner.invoke(args=["letters", "--since", f"{today:%Y-%m-%d}", "--workers", "2"])
+
+    assert result.exit_code == 0, result.output
+    assert "3 outstanding letters; rendering with 2 worker processes." in result.output
+    assert "Produced 3 letters in" in result.output and "letters/second" in result.output
+    stored = letters(committed_app)
+    assert [row.referral_id for row in stored] == seeded["closed"]
+    assert all(row.number == 1 and row.trigger is LetterTrigger.BATCH for row in stored)
+    assert all(row.created_by_label == cli.BATCH_LABEL and row.pages >= 1 for row in stored)
+
+    again = runner.invoke(args=["letters", "--since", f"{today:%Y-%m-%d}"])
+
+    assert again.exit_code == 0, again.output
+    assert "No outstanding letters" in again.output
+    assert len(letters(committed_app)) == 3
+
+
+def test_referrals_closed_before_the_date_are_left(committed_app):
+    seed(committed_app)
+    tomorrow = uk_date(utcnow()) + timedelta(days=1)
+
+    result = committed_app.test_cli_runner().invoke(
+        args=["letters", "--since", f"{tomorrow:%Y-%m-%d}"])
+
+    assert result.exit_code == 0, result.output
+    assert "No outstanding letters" in result.output
+    assert letters(committed_app) == []
+
+
+def test_a_failed_letter_is_named_and_the_command_fails(committed_app, monkeypatch):
+    seeded = seed(committed_app)
+    bad = seeded["closed"][1]
+    with committed_app.app_context():
+        bad_reference = db.session.get(Referral, bad).reference
+        db.session.remove()
+
+    def rendered(ids, *, workers, now):
+        # What the pool yields when one worker's render raised (see cli._render).
+        for referral_id in ids:
+            if referral_id == bad:
+                yield referral_id, None, "RuntimeError: no fonts"
+            else:  # rendered here, in the command's own process
+                referral = db.session.get(Referral, referral_id)
+                yield referral_id, store.render_letter(referral, now=now), ""
+
+    monkeypatch.setattr(cli, "_rendered", rendered)
+    result = committed_app.test_cli_runner().invoke(
+        args=["letters", "--since", f"{uk_date(utcnow()):%Y-%m-%d}"])
+
+    assert result.exit_code == 1
+    assert "Produced 2 letters" in result.output
+    assert f"{bad_reference}: RuntimeError: no fonts" in result.output
+    assert bad not in [row.referral_id for row in letters(committed_app)]
+
+
+@pytest.mark.parametrize("args", [["letters"], ["letters", "--since", "31/03/2026"],
+                                  ["letters", "--since", "2026-03-31", "--workers", "0"]])
+def test_the_command_refuses_bad_arguments(app, args):
+    result = app.test_cli_runner().invoke(args=args)
+
+    assert result.exit_code == 2
