@@ -21,12 +21,25 @@ SEARCH = {
         ("_id", "token"), ("based-on", "reference"), ("patient", "reference"),
         ("subject", "reference"), ("status", "token"), ("_lastUpdated", "date"),
     ],
+    "QuestionnaireResponse": [
+        ("_id", "token"), ("based-on", "reference"), ("patient", "reference"),
+        ("subject", "reference"), ("questionnaire", "reference"),
+    ],
+    "Observation": [
+        ("_id", "token"), ("based-on", "reference"), ("patient", "reference"),
+        ("subject", "reference"), ("code", "token"),
+    ],
+    "DocumentReference": [
+        ("_id", "token"), ("related", "reference"), ("patient", "reference"),
+        ("subject", "reference"), ("status", "token"),
+    ],
     "HealthcareService": [
         ("_id", "token"), ("name", "string"), ("active", "token"),
         ("service-category", "token"), ("service-type", "token"), ("_lastUpdated", "date"),
     ],
 }
-VERSIONED = frozenset({"ServiceRequest", "Task", "Procedure"})
+VERSIONED = frozenset({"ServiceRequest", "Task", "Procedure", "QuestionnaireResponse",
+                       "Observation", "DocumentReference", "Binary"})
 
 
 def capability_statement(base: str, software_version: str, date: str) -> dict:
@@ -85,6 +98,22 @@ def capability_statement(base: str, software_version: str, date: str) -> dict:
                          documentation="What came of each offer a connector put the person in "
                                        "touch with: completed (attended) or not-done with a "
                                        "statusReason; referenced from Task.output."),
+                resource("QuestionnaireResponse", ["read", "search-type"],
+                         documentation="One completion of an outcome measure (ONS4, UCLA "
+                                       "loneliness, …) at baseline, follow-up or closing; "
+                                       "referenced from Task.output."),
+                resource("Observation", ["read", "search-type"],
+                         documentation="One score of an outcome measure (category survey, "
+                                       "code in https://kindly.example/fhir/CodeSystem/"
+                                       "outcome-score), derivedFrom its "
+                                       "QuestionnaireResponse; referenced from Task.output."),
+                resource("DocumentReference", ["read", "search-type"],
+                         documentation="Each version of a referral's outcome letter to the "
+                                       "practice (context.related -> the ServiceRequest); "
+                                       "the current one is referenced from Task.output."),
+                resource("Binary", ["read"],
+                         documentation="An outcome letter's PDF. Accept: application/pdf "
+                                       "returns the raw file; otherwise a Binary resource."),
                 resource("HealthcareService", ["read", "search-type"],
                          searchInclude=["HealthcareService:location"],
                          documentation="The community directory's offers; any API client "

@@ -37,6 +37,9 @@ from referrals.models import Connection, Patient, Referral, utcnow
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 
 JSON_TYPES = {codes.MEDIA_TYPE, "application/json", "application/json+fhir"}
+PDF = "application/pdf"
+# Reads that answer with the raw file when the client prefers it (FHIR Binary read).
+RAW_ENDPOINTS = frozenset({"fhir.read_binary"})
 
 
 # --- plumbing -------------------------------------------------------------------
@@ -79,13 +82,23 @@ def negotiate():
     wanted = request.args.get("_format")
     if wanted and wanted not in ("json", *JSON_TYPES):
         raise FhirError("Only JSON is supported (_format=json)", status=406, code="not-supported")
+    offered = JSON_TYPES | ({PDF} if request.endpoint in RAW_ENDPOINTS else set())
     if request.headers.get("Accept") and not any(
-            media in request.accept_mimetypes for media in JSON_TYPES):
-        raise FhirError(f"Only {codes.MEDIA_TYPE} is available", status=406,
-                        code="not-supported")
+            media in request.accept_mimetypes for media in offered):
+        raise FhirError(f"Only {' or '.join(sorted(offered & {codes.MEDIA_TYPE, PDF}))} "
+                        "is available", status=406, code="not-supported")
     if request.method in ("POST", "PUT") and request.mimetype not in JSON_TYPES:
         raise UnsupportedMediaType(
             f"Send {codes.MEDIA_TYPE}, not {request.mimetype or 'no Content-Type'}")
+
+
+def wants_pdf() -> bool:
+    """The client prefers the raw PDF (Accept: application/pdf) to a Binary resource.
+    `*/*` or no Accept means FHIR JSON, and so does _format."""
+    if request.args.get("_format"):
+        return False
+    best = request.accept_mimetypes.best_match([codes.MEDIA_TYPE, "application/json", PDF])
+    return best == PDF
 
 
 @bp.errorhandler(FhirError)
@@ -148,7 +161,20 @@ def referral_options(query):
         selectinload(Referral.connector), selectinload(Referral.team),
         selectinload(Referral.practice), selectinload(Referral.events),
         selectinload(Referral.connections).selectinload(Connection.offer),  # Task.output
+        selectinload(Referral.measurements), selectinload(Referral.letters),  # Task.output
     )
+
+
+def outcome_referrals(ids) -> dict[int, Referral]:
+    """The referrals that outcome resources (measurements, letters) belong to, by id, with
+    what their mappers read, in one round of queries."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    return {r.id: r for r in db.session.scalars(select(Referral).where(Referral.id.in_(ids))
+                                                .options(selectinload(Referral.patient),
+                                                         selectinload(Referral.team),
+                                                         selectinload(Referral.letters)))}
 
 
 def load_referral(raw_id: str, prefix: str = "") -> Referral:
@@ -170,10 +196,13 @@ def etag(referral: Referral) -> str:
 
 
 def versioned(resource: dict, status: int = 200, **extra) -> Response:
-    version = resource["meta"]["versionId"]
-    headers = {"ETag": f'W/"{version}"', "Last-Modified": _http_date(resource["meta"]["lastUpdated"])}
-    headers.update(extra)
-    return respond(resource, status, headers)
+    return respond(resource, status, {**version_headers(resource), **extra})
+
+
+def version_headers(resource: dict) -> dict:
+    """ETag and Last-Modified from the resource's meta."""
+    return {"ETag": f'W/"{resource["meta"]["versionId"]}"',
+            "Last-Modified": _http_date(resource["meta"]["lastUpdated"])}
 
 
 def _http_date(value: str) -> str:

@@ -1,22 +1,27 @@
 """Search parameters -> SQL filters: over referrals (ServiceRequest, Task), connections
-(Procedure) and offers (HealthcareService)."""
+(Procedure), offers (HealthcareService), measurements (QuestionnaireResponse,
+Observation) and outcome letters (DocumentReference)."""
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, exists, false, func, or_, select
+from sqlalchemy.orm import aliased
 
 from fhir_adapters import codes
+from fhir_adapters import observation as observation_map
 from fhir_adapters.errors import FhirError
 from fhir_adapters.procedure import STATUSES as PROCEDURE_STATUSES
 from referrals.directory import vocabulary
 from referrals.models import (
     Connection,
+    Measurement,
     Offer,
     OfferAttribute,
     OfferKind,
     OfferStatus,
+    OutcomeLetter,
     Patient,
     Referral,
 )
@@ -321,6 +326,91 @@ def apply_healthcare_service(query: Select, params: dict[str, list[str]],
             query = query.where(Offer.kind.in_(kinds))
         elif name == "_lastUpdated":
             query = query.where(date_filter(Offer.updated_at, raw, name))
+        else:
+            warnings.append(ignored(name))
+    return query, warnings
+
+
+# --- Outcome measures (QuestionnaireResponse, Observation) and letters (DocumentReference)
+
+QUESTIONNAIRE_PREFIX = f"{codes.KINDLY}/Questionnaire/"
+DOCUMENT_STATUSES = frozenset({"current", "superseded", "entered-in-error"})
+
+
+def _local_ids(values: list[str], resource_type: str) -> list[int]:
+    return [i for v in values if (i := local_id(v, resource_type)) is not None]
+
+
+def _questionnaire(value: str):
+    """A canonical (…/Questionnaire/<code>[|version]), Questionnaire/<code> or <code> as a
+    condition on measurements."""
+    url, _, version = value.partition("|")
+    tail = url.rstrip("/").split("/")
+    if len(tail) >= 2 and tail[-2] != "Questionnaire":
+        return false()
+    condition = Measurement.instrument == tail[-1]
+    return condition & (Measurement.instrument_version == version) if version else condition
+
+
+def apply_measurement(query: Select, params: dict[str, list[str]], resource_type: str
+                      ) -> tuple[Select, list, list]:
+    """Narrow a query of measurements joined to their referrals.
+
+    Returns the query, warnings, and for Observation the tests each (measurement,
+    score id) must also pass: a score is not a row, so `_id` and `code` are checked on
+    the scores of the measurements the query finds."""
+    warnings, score_tests = [], []
+    observation = resource_type == "Observation"
+    for name, values, _raw in _values(params):
+        if name == "_id" and observation:
+            wanted = {tail[-1] for v in values if (tail := v.rstrip("/").split("/"))
+                      and (len(tail) < 2 or tail[-2] == "Observation") and is_fhir_id(tail[-1])}
+            ids = [int(m) for v in wanted if (split := observation_map.split_id(v))
+                   and (m := parse_id(split[0])) is not None]
+            query = query.where(Measurement.id.in_(ids))
+            score_tests.append(lambda m, s, wanted=wanted:
+                               observation_map.observation_id(m, s) in wanted)
+        elif name == "_id":
+            query = query.where(Measurement.id.in_(_local_ids(values, resource_type)))
+        elif name == "based-on":
+            query = query.where(Measurement.referral_id.in_(_local_ids(values, "ServiceRequest")))
+        elif name in ("patient", "subject"):
+            query = query.where(Referral.patient_id.in_(_local_ids(values, "Patient")))
+        elif name == "questionnaire" and not observation:
+            query = query.where(or_(*[_questionnaire(v) for v in values]))
+        elif name == "code" and observation:
+            wanted = {code for system, code in map(split_token, values)
+                      if system in (None, observation_map.OUTCOME_SCORE)}
+            score_tests.append(lambda m, s, wanted=wanted:
+                               observation_map.score_code(m, s) in wanted)
+        else:
+            warnings.append(ignored(name))
+    return query, warnings, score_tests
+
+
+def apply_document_reference(query: Select, params: dict[str, list[str]]
+                             ) -> tuple[Select, list]:
+    """Narrow a query of outcome letters joined to their referrals."""
+    warnings = []
+    for name, values, _raw in _values(params):
+        if name == "_id":
+            query = query.where(OutcomeLetter.id.in_(_local_ids(values, "DocumentReference")))
+        elif name == "related":
+            query = query.where(OutcomeLetter.referral_id.in_(
+                _local_ids(values, "ServiceRequest")))
+        elif name in ("patient", "subject"):
+            query = query.where(Referral.patient_id.in_(_local_ids(values, "Patient")))
+        elif name == "status":
+            if unknown := [v for v in values if v not in DOCUMENT_STATUSES]:
+                raise FhirError(f"status: unknown code {unknown[0]!r}", expression=[name],
+                                code="code-invalid")
+            later = aliased(OutcomeLetter)
+            superseded = exists(select(later.id).where(
+                later.referral_id == OutcomeLetter.referral_id,
+                later.number > OutcomeLetter.number))
+            conditions = [~superseded] if "current" in values else []
+            conditions += [superseded] if "superseded" in values else []
+            query = query.where(or_(*conditions) if conditions else false())
         else:
             warnings.append(ignored(name))
     return query, warnings

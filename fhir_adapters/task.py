@@ -5,6 +5,8 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from fhir_adapters import codes
+from fhir_adapters import documentreference as letter_map
+from fhir_adapters import observation as observation_map
 from fhir_adapters.common import coding, concept, instant, meta, reference
 from fhir_adapters.organization import team_id
 from fhir_adapters.patient import patient_reference
@@ -12,6 +14,14 @@ from fhir_adapters.practitioner import role_id
 from fhir_adapters.procedure import is_procedure, output_entry
 from fhir_adapters.servicerequest import requester
 from referrals.models import Referral
+
+# Task.output types for what is not a Procedure. SDOHCC 3.0.0's Task slices only
+# `resulting-activity` (-> Procedure) and its temporary code system has no code for an
+# assessment or a document, so these are Kindly's own (the output slicing is open).
+TASK_OUTPUT = f"{codes.KINDLY}/CodeSystem/task-output"
+MEASURE_OUTPUT = ("outcome-measure", "Outcome measure")
+SCORE_OUTPUT = ("outcome-score", "Outcome score")
+LETTER_OUTPUT = ("outcome-letter", "Outcome letter")
 
 
 def task_id(referral: Referral) -> str:
@@ -58,6 +68,31 @@ def to_fhir(referral: Referral) -> dict:
     elif referral.team is not None:
         resource["owner"] = reference("Organization", team_id(referral.team), referral.team.name)
     # Gravity closes the loop with the Procedures the work led to (attended or not).
-    if outputs := [output_entry(c) for c in referral.connections if is_procedure(c)]:
+    outputs = [output_entry(c) for c in referral.connections if is_procedure(c)]
+    outputs += outcome_outputs(referral)
+    if outputs:
         resource["output"] = outputs
     return resource
+
+
+def outcome_outputs(referral: Referral) -> list[dict]:
+    """Each measurement's QuestionnaireResponse and score Observations, then the current
+    outcome letter's DocumentReference (earlier versions are reached by relatesTo)."""
+    outputs = []
+    for measurement in referral.measurements:
+        when = f"{measurement.timepoint.label.lower()}, {measurement.completed_on.isoformat()}"
+        outputs.append(_output(MEASURE_OUTPUT, reference(
+            "QuestionnaireResponse", measurement.id, f"{measurement.instrument} {when}")))
+        for score_id in measurement.scores or {}:
+            outputs.append(_output(SCORE_OUTPUT, reference(
+                "Observation", observation_map.observation_id(measurement, score_id),
+                f"{observation_map.score_code(measurement, score_id)} {when}")))
+    if referral.letters:
+        latest = max(referral.letters, key=lambda letter: letter.number)
+        outputs.append(_output(LETTER_OUTPUT, reference(
+            "DocumentReference", latest.id, letter_map.title(latest, referral))))
+    return outputs
+
+
+def _output(kind: tuple[str, str], value: dict) -> dict:
+    return {"type": concept(TASK_OUTPUT, *kind), "valueReference": value}

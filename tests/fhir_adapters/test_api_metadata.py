@@ -13,6 +13,10 @@ INTERACTIONS = {
     "Procedure": {"read", "search-type"},
     "HealthcareService": {"read", "search-type"},
     "Location": {"read"},
+    "QuestionnaireResponse": {"read", "search-type"},
+    "Observation": {"read", "search-type"},
+    "DocumentReference": {"read", "search-type"},
+    "Binary": {"read"},
 }
 
 
