@@ -217,11 +217,15 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
                 _casework_before(referral, rng, until=at, reached=step is S.IN_PROGRESS)
             if step in (S.COMPLETED, S.DECLINED):
                 _connections(referral, rng, until=at, outcome=step)
+                _measures(referral, rng, until=at - timedelta(minutes=30),
+                          follow_up=step is S.COMPLETED)
             workflow.transition(referral, step, actor=actor, now=at,
                                 reason=CLOSING_REASONS.get(step, ""))
         if target is S.IN_PROGRESS:
             _casework_since(referral, rng, now=now, today=today)
             _connections(referral, rng, until=now - timedelta(minutes=5), outcome=None)
+            _measures(referral, rng, until=now - timedelta(minutes=5),
+                      follow_up=rng.random() < 0.5)
     _self_referral(practices[1], now=now - timedelta(hours=3))
     db.session.flush()
     progress(f"Created {people} people with referrals in every status, and a self-referral.")
@@ -310,6 +314,36 @@ def _connections(referral, rng: random.Random, *, until: datetime,
             at += span
             matching.update_connection(connection, status=status, on=at.date(),
                                        actor=connector, today=at.date(), now=at)
+
+
+def _measures(referral, rng: random.Random, *, until: datetime, follow_up: bool) -> None:
+    """Wellbeing (ONS4) and loneliness (UCLA 3-item) at the first contact and, for some,
+    again later: most people feel a little better, as the national evaluations found."""
+    from referrals.outcomes.service import record_measurement
+    from referrals.models import CompletionMode, Timepoint
+
+    connector, start = referral.connector, referral.first_contact_at
+    if connector is None or start is None or until <= start:
+        return
+    baseline = {"ons4": {"life_satisfaction": rng.randint(2, 5), "worthwhile": rng.randint(2, 5),
+                         "happy": rng.randint(2, 5), "anxious": rng.randint(5, 9)},
+                "ucla3": {"lack_companionship": rng.randint(2, 3), "left_out": rng.randint(2, 3),
+                          "isolated": rng.randint(2, 3)}}
+    for code, answers in baseline.items():
+        record_measurement(referral, code, timepoint=Timepoint.BASELINE,
+                           mode=CompletionMode.ASSISTED, completed_on=start.date(),
+                           answers=answers, actor=connector, now=start)
+    if not follow_up or until - start < timedelta(days=3):
+        return
+    later = {"ons4": {item: min(10, value + rng.randint(0, 3)) if item != "anxious"
+                      else max(0, value - rng.randint(0, 3))
+                      for item, value in baseline["ons4"].items()},
+             "ucla3": {item: max(1, value - rng.randint(0, 1))
+                       for item, value in baseline["ucla3"].items()}}
+    for code, answers in later.items():
+        record_measurement(referral, code, timepoint=Timepoint.FOLLOW_UP,
+                           mode=rng.choice(list(CompletionMode)), completed_on=until.date(),
+                           answers=answers, actor=connector, now=until)
 
 
 NOTES = [
