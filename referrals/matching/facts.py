@@ -10,7 +10,7 @@ from datetime import date, time
 
 from referrals.directory.vocabulary import CATEGORY_BY_CODE, WEEKDAY_NAMES, categories_for_reasons
 from referrals.matching.scoring import OfferFacts, PersonNeeds, Session
-from referrals.models import CapacityStatus, Offer, OfferStatus, Referral
+from referrals.models import CapacityStatus, Offer, OfferKind, OfferStatus, Referral
 
 _WEEK = tuple(WEEKDAY_NAMES)
 
@@ -19,10 +19,15 @@ def facts_for(offer: Offer) -> OfferFacts:
     """What the matcher needs of this offer. Unflushed defaults read as the columns'
     defaults (active, open, paid, English)."""
     locations = offer.locations
+    categories = frozenset(c for c in offer.category_codes if c in CATEGORY_BY_CODE)
+    if offer.kind == OfferKind.VOLUNTEERING:
+        # A role is a fit for someone looking to volunteer, not for the need it serves:
+        # the befriender role is no answer to someone who needs befriending.
+        categories = categories & {"volunteering"} or frozenset({"volunteering"})
     return OfferFacts(
         offer_id=offer.id,
         name=offer.name or "",
-        categories=frozenset(c for c in offer.category_codes if c in CATEGORY_BY_CODE),
+        categories=categories,
         places=tuple(dict.fromkeys(
             (loc.latitude, loc.longitude) for loc in locations
             if loc.location_type != "virtual"

@@ -186,3 +186,16 @@ def test_facts_read_an_offer_loaded_from_the_database(db):
         selectinload(Offer.attributes))).one()
 
     assert facts_for(loaded) == facts_for(walking_group())
+
+
+def test_a_volunteering_role_fits_people_looking_to_volunteer_not_the_need_it_serves():
+    from referrals.models import OfferAttribute, OfferKind, TaxonomyTerm
+    from referrals.directory import vocabulary
+
+    role = Offer(id="role", name="Befriender volunteer", kind=OfferKind.VOLUNTEERING)
+    for code in ("befriending", "volunteering"):
+        category = vocabulary.CATEGORY_BY_CODE[code]
+        role.attributes.append(OfferAttribute(
+            id=f"a-{code}", term=TaxonomyTerm(id=category.id, code=code, name=category.name)))
+
+    assert facts_for(role).categories == frozenset({"volunteering"})
