@@ -19,7 +19,7 @@ import flask_migrate
 import sqlalchemy
 from sqlalchemy import inspect, text
 
-from bench import casework, directory, fhir, letters, matching, world
+from bench import casework, directory, fhir, matching, world
 from bench.timing import table
 from referrals import create_app
 from referrals.extensions import db
@@ -143,6 +143,8 @@ def _run(app, args, where: str) -> dict:
     if "matching" in parts:
         results["matching"] = matching.bench(runs=args.runs)
     if "letters" in parts:
+        from bench import letters  # imports WeasyPrint, which needs Pango on the machine
+
         results["letters"] = letters.bench(app, runs=args.runs, batch=args.letter_batch)
     if "directory" in parts:
         county = directory.build_directory(app)
@@ -210,7 +212,7 @@ def _print(results: dict) -> None:
           f"load average {env['load_average']['before']} -> {env['load_average']['after']}\n")
     rows = (_fhir_rows(results) + _casework_rows(results.get("casework"))
             + _matching_rows(results.get("matching")) + directory.rows(results.get("directory"))
-            + letters.rows(results.get("letters")))
+            + _letters_rows(results.get("letters")))
     print(table(rows, ("measure", "runs", "median ms", "p95 ms", "floor", "floor median ms",
                        "ratio median", "ratio p95", "goal")))
     if "intake" in results:
@@ -331,6 +333,14 @@ def _matching_rows(m: dict | None) -> list[tuple]:
         "same loop, no scoring", f"{r['floor']['median_ms']:.2f}", f"{r['ratio_median']:.1f}x",
         f"{r['ratio_p95']:.1f}x", f"< {r['goal_ms']:.0f} ms: {_verdict(r['goal_met'])}",
     ) for r in m["measures"]]
+
+
+def _letters_rows(result: dict | None) -> list[tuple]:
+    if result is None:
+        return []
+    from bench import letters
+
+    return letters.rows(result)
 
 
 def _save(results: dict, folder: Path) -> Path:

@@ -233,7 +233,8 @@ def _oruk_schemas() -> dict:
     from jsonschema import Draft202012Validator
 
     if not ORUK_SCHEMA_DIR.is_dir():
-        if _os.environ.get("CI"):
+        # .ci/run sets this, so CI fails rather than skips; a bare clone elsewhere skips.
+        if _os.environ.get("KINDLY_REQUIRE_ORUK_SCHEMAS"):
             pytest.fail(f"the ORUK schemas are missing: {ORUK_SCHEMA_DIR}")
         pytest.skip(f"the ORUK schemas are not beside the project ({ORUK_SCHEMA_DIR})")
     load = lambda name: _json.loads((ORUK_SCHEMA_DIR / name).read_text())  # noqa: E731
