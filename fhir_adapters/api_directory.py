@@ -8,12 +8,12 @@ record is read.
 from __future__ import annotations
 
 from flask import request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fhir_adapters import healthcareservice as hs_map
 from fhir_adapters import location as location_map
 from fhir_adapters import search
-from fhir_adapters.api_read import searchset_response, unique
+from fhir_adapters.api_read import includes_asked, keyset_page, searchset_response, unique
 from fhir_adapters.errors import FhirError, NotFound
 from fhir_adapters.http import api_client_required, bp, respond
 from referrals.directory.search import offer_loading
@@ -45,21 +45,11 @@ def search_healthcare_services():
     after = request.args.get("_after")
     if after is not None and not search.is_fhir_id(after):
         raise FhirError("_after must be the cursor from a next link", expression=["_after"])
-    includes_wanted = request.args.getlist("_include")
-    for wanted in includes_wanted:
-        if wanted != INCLUDE_LOCATION:
-            raise FhirError(f"_include={wanted} is not supported; use {INCLUDE_LOCATION}",
-                            expression=["_include"], code="not-supported")
+    includes_wanted = includes_asked(INCLUDE_LOCATION)
     query, warnings = search.apply_healthcare_service(
         select(Offer), params, hs_map.OFFER_CATEGORY, hs_map.OFFER_KIND)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = query.order_by(Offer.id)
-    if after is not None:
-        page = page.where(Offer.id > after)
-    rows = list(db.session.scalars(page.limit(count + 1).options(*offer_loading()))) \
-        if count else []
-    more = len(rows) > count
-    rows = rows[:count]
+    total, rows, more = keyset_page(query, Offer.id, count=count, after=after,
+                                    load=lambda stmt: stmt.options(*offer_loading()))
     included = unique([location_map.to_fhir(loc) for offer in rows for loc in offer.locations]) \
         if includes_wanted else []
     return searchset_response("HealthcareService", params, total=total,

@@ -93,19 +93,10 @@ def _search(resource_type: str, to_fhir, *, include):
     params = request.args.to_dict(flat=False)
     count = search.count_param(request.args.get("_count"))
     after = search.after_param(request.args.get("_after"))
-    includes_wanted = request.args.getlist("_include")
-    for wanted in includes_wanted:
-        if wanted != include[0]:
-            raise FhirError(f"_include={wanted} is not supported; use {include[0]}",
-                            expression=["_include"], code="not-supported")
+    includes_wanted = includes_asked(include[0])
     query, warnings = search.apply(scoped_referrals(), params, resource_type)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = query.order_by(Referral.id)
-    if after is not None:
-        page = page.where(Referral.id > after)
-    rows = list(db.session.scalars(referral_options(page.limit(count + 1)))) if count else []
-    more = len(rows) > count
-    rows = rows[:count]
+    total, rows, more = keyset_page(query, Referral.id, count=count, after=after,
+                                    load=referral_options)
     included = unique([include[1](referral) for referral in rows]) if includes_wanted else []
     matches = [to_fhir(r) for r in rows]  # before the commit expires the loaded rows
     audit_api("search", entity_type="referral", resource=resource_type,
@@ -114,6 +105,27 @@ def _search(resource_type: str, to_fhir, *, include):
     return searchset_response(resource_type, params, total=total, matches=matches,
                               after=rows[-1].id if more and rows else None,
                               includes=included, warnings=warnings)
+
+
+def keyset_page(query, key, *, count: int, after, load=lambda stmt: stmt):
+    """One page of a search by its key column after the cursor `after`: (total, rows,
+    more). `load` adds the eager loading the page's mappers need."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = query.order_by(key)
+    if after is not None:
+        page = page.where(key > after)
+    rows = list(db.session.scalars(load(page.limit(count + 1)))) if count else []
+    return total, rows[:count], len(rows) > count
+
+
+def includes_asked(allowed: str) -> list[str]:
+    """The `_include` values asked for; anything but `allowed` is refused."""
+    wanted = request.args.getlist("_include")
+    for value in wanted:
+        if value != allowed:
+            raise FhirError(f"_include={value} is not supported; use {allowed}",
+                            expression=["_include"], code="not-supported")
+    return wanted
 
 
 def unique(resources: list[dict]) -> list[dict]:
@@ -189,20 +201,11 @@ def search_procedures():
     params = request.args.to_dict(flat=False)
     count = search.count_param(request.args.get("_count"))
     after = search.after_param(request.args.get("_after"))
-    includes_wanted = request.args.getlist("_include")
-    for wanted in includes_wanted:
-        if wanted != "Procedure:based-on":
-            raise FhirError(f"_include={wanted} is not supported; use Procedure:based-on",
-                            expression=["_include"], code="not-supported")
+    includes_wanted = includes_asked("Procedure:based-on")
     query, warnings = search.apply_procedure(scoped_procedures(), params)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = query.order_by(Connection.id)
-    if after is not None:
-        page = page.where(Connection.id > after)
-    rows = list(db.session.scalars(page.limit(count + 1).options(*PROCEDURE_LOADING))) \
-        if count else []
-    more = len(rows) > count
-    pairs = _with_referrals(rows[:count])
+    total, rows, more = keyset_page(query, Connection.id, count=count, after=after,
+                                    load=lambda stmt: stmt.options(*PROCEDURE_LOADING))
+    pairs = _with_referrals(rows)
     matches = [procedure_map.to_fhir(c, r) for c, r in pairs]
     included = unique([sr_map.to_fhir(r) for _, r in pairs]) if includes_wanted else []
     audit_api("search", entity_type="connection", resource="Procedure",
@@ -346,14 +349,8 @@ def search_questionnaire_responses():
     _no_includes()
     query, warnings, _ = search.apply_measurement(scoped_measurements(), params,
                                                   "QuestionnaireResponse")
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = query.order_by(Measurement.id)
-    if after is not None:
-        page = page.where(Measurement.id > after)
-    rows = list(db.session.scalars(page.limit(count + 1).options(*MEASUREMENT_LOADING))) \
-        if count else []
-    more = len(rows) > count
-    rows = rows[:count]
+    total, rows, more = keyset_page(query, Measurement.id, count=count, after=after,
+                                    load=lambda stmt: stmt.options(*MEASUREMENT_LOADING))
     referrals = outcome_referrals(m.referral_id for m in rows)
     matches = [qr_map.to_fhir(m, referrals[m.referral_id], instrument_for(m.instrument))
                for m in rows]
@@ -471,14 +468,8 @@ def search_document_references():
     after = search.after_param(request.args.get("_after"))
     _no_includes()
     query, warnings = search.apply_document_reference(scoped_letters(), params)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = query.order_by(OutcomeLetter.id)
-    if after is not None:
-        page = page.where(OutcomeLetter.id > after)
-    rows = list(db.session.scalars(page.limit(count + 1).options(*LETTER_LOADING))) \
-        if count else []
-    more = len(rows) > count
-    rows = rows[:count]
+    total, rows, more = keyset_page(query, OutcomeLetter.id, count=count, after=after,
+                                    load=lambda stmt: stmt.options(*LETTER_LOADING))
     referrals = outcome_referrals(letter.referral_id for letter in rows)
     matches = [letter_map.to_fhir(letter, referrals[letter.referral_id]) for letter in rows]
     audit_api("search", entity_type="outcome-letter", resource="DocumentReference",
