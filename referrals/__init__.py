@@ -69,7 +69,8 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        database.configure_engine(db.engine)
+        database.configure_engine(
+            db.engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "referrals" / "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)

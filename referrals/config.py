@@ -29,6 +29,8 @@ class Config:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_PATH / 'kindly.db'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # SQLite only: how long a write waits in line for the write lock (referrals/database.py).
+    SQLITE_BUSY_TIMEOUT_MS = 30_000
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

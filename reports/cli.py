@@ -2,8 +2,9 @@
 
 WeasyPrint is CPU-bound Python, so the letters are rendered in a pool of worker
 processes (threads would share one GIL). Each worker builds its own app from the same
-settings and only reads; the parent alone writes, storing each PDF as it arrives and
-committing in batches. Workers are started with "spawn", so none inherits the parent's
+settings and only reads; the parent alone writes, storing and committing each PDF as it
+arrives. On SQLite every transaction holds the write lock (referrals/database.py), so the
+parent never keeps one open while it waits for the workers. Workers are started with "spawn", so none inherits the parent's
 database connections.
 """
 from __future__ import annotations
@@ -25,7 +26,6 @@ from referrals.models import LetterTrigger, Referral, utcnow
 from reports import store
 
 BATCH_LABEL = "flask letters"
-COMMIT_EVERY = 20  # letters per commit: few enough to lose little, many enough to be quick
 
 
 def register(app: Flask) -> None:
@@ -74,9 +74,9 @@ def _cpu_count() -> int:
 
 def _store_all(results: Iterable[tuple[int, bytes | None, str]], *, total: int
                ) -> tuple[int, list[tuple[str, str]], float]:
-    """Store each rendered letter as it arrives; commit every COMMIT_EVERY. Returns how
-    many were stored, the failures, and when the first result arrived."""
-    produced, pending, failed, first_at = 0, 0, [], None
+    """Store and commit each rendered letter as it arrives. Returns how many were stored,
+    the failures, and when the first result arrived."""
+    produced, failed, first_at = 0, [], None
     with click.progressbar(length=total, label="Letters", show_pos=True) as bar:
         for referral_id, pdf, error in results:
             first_at = first_at or time.perf_counter()
@@ -84,17 +84,11 @@ def _store_all(results: Iterable[tuple[int, bytes | None, str]], *, total: int
             referral = db.session.get(Referral, referral_id)
             if pdf is None:
                 failed.append((referral.reference if referral else str(referral_id), error))
-                continue
-            if store.latest_letter(referral) is not None:
-                continue  # written meanwhile (a connector, another run): not outstanding now
-            store.store_letter(referral, pdf, trigger=LetterTrigger.BATCH, actor=None,
-                               actor_label=BATCH_LABEL)
-            produced += 1
-            pending += 1
-            if pending >= COMMIT_EVERY:
-                db.session.commit()
-                pending = 0
-    db.session.commit()
+            elif store.latest_letter(referral) is None:  # else written meanwhile
+                store.store_letter(referral, pdf, trigger=LetterTrigger.BATCH, actor=None,
+                                   actor_label=BATCH_LABEL)
+                produced += 1
+            db.session.commit()
     return produced, failed, first_at or time.perf_counter()
 
 
