@@ -21,7 +21,6 @@ from fhir_adapters.errors import (
 )
 from fhir_adapters.http import (
     api_client_required,
-    audit_api,
     base_url,
     body_json,
     bp,
@@ -32,11 +31,10 @@ from fhir_adapters.http import (
     scoped_patients,
     versioned,
 )
-from referrals import workflow
 from referrals.extensions import db
 from referrals.intake import service as intake_service
 from referrals.intake.service import PersonDetails
-from referrals.models import Patient, Referral, ReferralStatus
+from referrals.models import Patient, Referral
 
 REVOCATION_EXT = "https://kindly.example/fhir/StructureDefinition/revocation-reason"
 
@@ -144,12 +142,17 @@ def _create(intake) -> Referral:
 @bp.route("/ServiceRequest/<sr_id>", methods=["PUT"])
 @api_client_required
 def update_service_request(sr_id: str):
-    """Revoke (cancel) a referral; If-Match must carry the current version."""
-    referral = load_referral(sr_id)
+    """Revoke (cancel) a referral; If-Match must carry the current version.
+
+    The referral's row is locked before If-Match is compared, so of two requests made
+    from the same version exactly one succeeds; the other gets 412 with the new ETag.
+    """
+    referral = load_referral(sr_id, for_change=True)
     expected = request.headers.get("If-Match")
     if not expected:
         raise PreconditionRequired("Send If-Match with the ServiceRequest's current ETag")
-    if expected.strip() not in (etag(referral), f'"{referral.version}"', str(referral.version)):
+    version = _if_match_version(expected)
+    if version != referral.version:
         raise PreconditionFailed(f"Version conflict: the ServiceRequest is now at {etag(referral)}",
                                  headers={"ETag": etag(referral)})
     body = body_json()
@@ -168,13 +171,18 @@ def update_service_request(sr_id: str):
         raise BusinessRule("Only status (to revoked) and note may change; send the ServiceRequest "
                            f"as read with just those changed. Changed: {', '.join(changed)}",
                            expression=changed)
-    workflow.transition(referral, ReferralStatus.CANCELLED, actor=None,
-                        actor_label=g.api_client.label, reason=_revocation_reason(body, referral))
-    audit_api("cancel", entity_type="referral", entity_id=referral.id,
-              patient_id=referral.patient_id, via="fhir")
+    intake_service.cancel_referral(referral, actor=None, actor_label=g.api_client.label,
+                                   reason=_revocation_reason(body, referral),
+                                   expected_version=version, via="fhir")
     db.session.commit()
     referral = load_referral(sr_id)
     return versioned(sr_map.to_fhir(referral))
+
+
+def _if_match_version(header: str) -> int | None:
+    """The version an If-Match names: W/"3", "3" or 3; None for anything else."""
+    value = header.strip().removeprefix("W/").strip('"')
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 # A PUT may change these; everything else must come back exactly as we sent it.

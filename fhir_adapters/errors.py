@@ -10,6 +10,7 @@ from referrals.errors import (
     IntakeInvalid,
     InvalidNhsNumber,
     ReasonRequired,
+    StaleReferral,
 )
 
 
@@ -70,6 +71,8 @@ class NotSupported(FhirError):
 # Domain errors -> (HTTP status, issue code). Most specific first.
 DOMAIN_ERRORS: list[tuple[type[Exception], int, str]] = [
     (DuplicateOpenReferral, 409, "duplicate"),
+    # The If-Match named a version the referral has left (checked under its row lock).
+    (StaleReferral, 412, "conflict"),
     (InvalidNhsNumber, 422, "business-rule"),
     (IntakeInvalid, 422, "business-rule"),
     (IllegalTransition, 422, "business-rule"),

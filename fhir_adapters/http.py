@@ -11,7 +11,9 @@ from functools import wraps
 
 from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from fhir_adapters import codes, search
@@ -27,7 +29,7 @@ from fhir_adapters.errors import (
     issue,
     outcome,
 )
-from referrals import audit
+from referrals import audit, revisions
 from referrals.access import API_CLIENT, public
 from referrals.admin.service import client_for_token
 from referrals.errors import DomainError, DuplicateOpenReferral
@@ -122,6 +124,18 @@ def domain_error(exc: DomainError):
     return respond(body, status)
 
 
+@bp.errorhandler(StaleDataError)
+@bp.errorhandler(IntegrityError)
+def lost_race(exc):
+    """A write that lost to a concurrent change at the database (revisions, layer 3)."""
+    db.session.rollback()
+    if not revisions.is_lost_race(exc):
+        raise exc
+    return respond(outcome([issue("Someone else changed this referral at the same moment; "
+                                  "nothing was changed. Read it again and retry.",
+                                  code="conflict")]), 409)
+
+
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
     return http_outcome(exc)
@@ -177,17 +191,22 @@ def outcome_referrals(ids) -> dict[int, Referral]:
                                                          selectinload(Referral.letters)))}
 
 
-def load_referral(raw_id: str, prefix: str = "") -> Referral:
-    """A referral the client may see, or 404 as if it did not exist."""
+def load_referral(raw_id: str, prefix: str = "", *, for_change: bool = False) -> Referral:
+    """A referral the client may see, or 404 as if it did not exist. `for_change` takes
+    its row lock first (revisions.for_change), for a request that will change it."""
     ident = raw_id[len(prefix):] if prefix and raw_id.startswith(prefix) else None if prefix \
         else raw_id
     referral_id = search.parse_id(ident) if ident is not None else None
     if referral_id is None:
         raise NotFound(f"No resource with id {raw_id!r}")
-    referral = db.session.scalars(
-        referral_options(scoped_referrals().where(Referral.id == referral_id))).first()
+    query = scoped_referrals().where(Referral.id == referral_id)
+    if for_change:
+        query = revisions.for_change(query)
+    referral = db.session.scalars(referral_options(query)).first()
     if referral is None:
         raise NotFound(f"No resource with id {raw_id!r}")
+    if for_change:
+        revisions.mark_locked(referral)
     return referral
 
 

@@ -51,6 +51,7 @@ def _wire_reports(app: Flask) -> None:
     reports_cli.register(app)
     # Blinker keeps one connection per receiver, however many apps are made.
     signals.referral_closed.connect(lifecycle.on_referral_closed)
+    lifecycle.register_jobs()
 
 
 def _check_settings(app: Flask) -> None:
@@ -64,7 +65,7 @@ def _check_settings(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from referrals import database
+    from referrals import database, jobs
     from referrals.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -74,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "referrals" / "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
+    jobs.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to continue."

@@ -13,7 +13,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import Select, false, or_, select
 
-from referrals import workflow
+from referrals import revisions, workflow
 from referrals.errors import NotPermitted
 from referrals.extensions import db, login_manager
 from referrals.models import Referral, ReferralStatus, Role, User
@@ -94,14 +94,24 @@ def can(user: User, action: Action, obj=None) -> bool:
     return False
 
 
-def referral_or_404(referral_id: int, *options) -> Referral:
+def referral_or_404(referral_id: int, *options, for_change: bool = False) -> Referral:
     """The referral with this id if the signed-in user may see it, loaded with
-    `options`; anything else is 404, as if it did not exist."""
-    referral = db.session.scalars(
-        scope(select(Referral), current_user).where(Referral.id == referral_id).options(*options)
-    ).first()
+    `options`; anything else is 404, as if it did not exist. `for_change` takes the
+    referral's row lock first (revisions.for_change), for a request that will change it."""
+    referral = visible_referral(referral_id, *options, for_change=for_change)
     if referral is None:
         abort(404)
+    return referral
+
+
+def visible_referral(referral_id: int, *options, for_change: bool = False) -> Referral | None:
+    """As referral_or_404, but None when the user may not see it (any more)."""
+    query = scope(select(Referral), current_user).where(Referral.id == referral_id)
+    if for_change:
+        query = revisions.for_change(query)
+    referral = db.session.scalars(query.options(*options)).first()
+    if referral is not None and for_change:
+        revisions.mark_locked(referral)
     return referral
 
 

@@ -133,12 +133,13 @@ def run_scheduler(once: bool) -> None:
     """Run the reminder and escalation scheduler in this process (production: exactly one)."""
     from flask import current_app
 
-    from referrals import scheduler
+    from referrals import jobs, scheduler
     from referrals.models import utcnow
 
     if once:
         for name, count in scheduler.run_all(now=utcnow()).items():
             click.echo(f"{name}: {count} delivered")
+        click.echo(f"jobs: {jobs.run_due(limit=1000)} done")
         return
     click.echo("Scheduler running (Ctrl+C to stop).")
     try:

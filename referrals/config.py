@@ -84,6 +84,11 @@ class Config:
     OUTCOME_INSTRUMENT_FILES: list[str] = []
     # Write the outcome letter as a referral closes (completed, declined, unable to contact).
     LETTERS_ON_CLOSE = True
+    # How work enqueued by a request (referrals/jobs.py: outcome letters) runs once the
+    # request has committed: "thread" (a background thread of this process), "after-request"
+    # (in the request's thread, before the response: deterministic, for tests), or "" (only
+    # the scheduler's sweep, every minute).
+    JOBS_RUN = "thread"
     POSTCODE_LOOKUP_TIMEOUT = 3.0
 
     def finalise(self) -> None:
@@ -117,6 +122,7 @@ class TestConfig(Config):
     SCHEDULER_CATCH_UP = False
     # Rendering a PDF on every close would slow every casework test; letter tests turn it on.
     LETTERS_ON_CLOSE = False
+    JOBS_RUN = "after-request"
 
     def finalise(self) -> None:
         pass

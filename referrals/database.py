@@ -4,6 +4,9 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+# The execution option that marks a connection's transactions as reads only.
+READ_ONLY = "kindly_read_only"
+
 
 def configure_engine(engine: Engine, *, busy_timeout_ms: int = 30_000) -> None:
     """SQLite: foreign keys, WAL, and writers that queue for the lock.
@@ -36,4 +39,16 @@ def configure_engine(engine: Engine, *, busy_timeout_ms: int = 30_000) -> None:
         # reads and later writes (every page writes its audit row) cannot wait for the
         # lock: SQLite fails it at once with "database is locked", whatever busy_timeout
         # says, because its snapshot may be stale. IMMEDIATE waits in line instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A connection that will only read says so (READ_ONLY) and reads beside writers.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def read_only(session) -> None:
+    """Declare that `session`'s next transaction only reads, so on SQLite it does not
+    queue for the write lock (WAL lets it read beside a writer). A write in it may then
+    fail at once with "database is locked": use it only where nothing is written."""
+    if not session.in_transaction():
+        session.connection(execution_options={READ_ONLY: True})

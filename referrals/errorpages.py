@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
+from referrals import revisions
 from referrals.extensions import db
 
 MESSAGES = {
@@ -31,6 +34,21 @@ def register(app: Flask, api_prefixes: dict | None = None) -> None:
 
     for code, (title, message) in MESSAGES.items():
         app.register_error_handler(code, _handler(code, title, message, api_prefixes))
+
+    def lost_race(exc):
+        """A change that lost to another at the database itself (revisions, layer 3): a
+        clear answer instead of a 500. The browser keeps the form: Back brings it back."""
+        db.session.rollback()
+        if not revisions.is_lost_race(exc):
+            return _handler(500, *MESSAGES[500], api_prefixes)(exc)
+        return render_template(
+            "errors/error.html", title="Someone else changed this referral",
+            message="Someone else changed it at the same moment, so nothing was saved. "
+            "Go back: your browser still has what you typed. Reload the referral to see "
+            "what changed, then send it again."), 409
+
+    app.register_error_handler(StaleDataError, lost_race)
+    app.register_error_handler(IntegrityError, lost_race)
 
 
 def _handler(code: int, title: str, message: str, api_prefixes: dict):

@@ -60,3 +60,28 @@ class CaseworkInvalid(DomainError):
     def __init__(self, errors: dict[str, str]):
         self.errors = errors
         super().__init__("; ".join(errors.values()))
+
+
+class StaleReferral(DomainError):
+    """The referral changed after the version a change started from.
+
+    `changes` are the ReferralChanges since `expected`, to show the person what
+    happened; `referral` is the current state.
+    """
+
+    def __init__(self, referral, expected: int, changes: list):
+        self.referral = referral
+        self.expected = expected
+        self.changes = changes
+        super().__init__("Someone else changed this referral since you opened it.")
+
+
+class StaleConnection(DomainError):
+    """A connection moved on after the version a change started from; `connection` is
+    its current state."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        super().__init__(
+            f"Someone else changed this connection since you opened it: it is now "
+            f"{connection.status.label.lower()}.")

@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from referrals import database
 from referrals.access import public
 from referrals.extensions import db
 
@@ -16,6 +17,7 @@ bp = Blueprint("health", __name__)
 def healthz():
     """200 when the database answers a query, 503 when it does not."""
     try:
+        database.read_only(db.session)  # a probe must not queue behind writers
         db.session.execute(text("SELECT 1")).scalar_one()
     except SQLAlchemyError:
         db.session.rollback()

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, case, func, select
 
-from referrals import workdays, workflow
+from referrals import revisions, workdays, workflow
 from referrals.extensions import db
 from referrals.models import (
     OPEN_STATUSES,
@@ -159,12 +159,16 @@ def route_waiting(team: Team, *, actor: User | None, now: datetime | None = None
     """Give queued referrals to connectors who now have room, urgent and oldest first.
 
     Stops at the first referral nobody can take. Returns the referrals assigned.
-    Flushes; the caller commits.
+    Each is locked and looked at again first: one a connector accepted or a practice
+    cancelled meanwhile is left alone. Flushes; the caller commits.
     """
     now = now or utcnow()
     today = workdays.uk_date(now)
     assigned = []
     for referral in db.session.scalars(unassigned(team.id)).all():
+        revisions.lock(referral)
+        if referral.connector_id is not None or referral.status is not ReferralStatus.RECEIVED:
+            continue
         connector = choose_connector(team.id, on=today, now=now)
         if connector is None:
             break

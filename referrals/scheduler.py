@@ -18,9 +18,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from referrals import jobs
 from referrals.extensions import db
 from referrals.models import (
     OPEN_STATUSES,
@@ -262,7 +264,23 @@ def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler, 
             first_run["next_run_time"] = started
         scheduler.add_job(_run_in_app, trigger, args=(app, name), id=name, name=name,
                           max_instances=1, coalesce=True, misfire_grace_time=600, **first_run)
+    # The sweep: jobs whose first run failed (retries) or whose process died meanwhile.
+    scheduler.add_job(_sweep_jobs, IntervalTrigger(minutes=1, timezone=tz), args=(app,),
+                      id="jobs", name="jobs", max_instances=1, coalesce=True,
+                      **({"next_run_time": started} if catch_up else {}))
     return scheduler
+
+
+def _sweep_jobs(app: Flask) -> None:
+    with app.app_context():
+        try:
+            while jobs.run_due():
+                pass
+        except Exception:
+            log.exception("The job sweep failed; the next sweep retries")
+            db.session.rollback()
+        finally:
+            db.session.remove()
 
 
 def _run_in_app(app: Flask, name: str) -> None:

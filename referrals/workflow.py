@@ -11,10 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from referrals import signals
+from referrals import revisions, signals
 from referrals.errors import IllegalTransition, ReasonRequired
 from referrals.extensions import db
-from referrals.models import Referral, ReferralEvent, ReferralStatus, User, utcnow
+from referrals.models import (
+    Referral,
+    ReferralChange,
+    ReferralEvent,
+    ReferralStatus,
+    User,
+    utcnow,
+)
 
 S = ReferralStatus
 
@@ -58,6 +65,7 @@ def transition(
     caller commits.
     """
     to = ReferralStatus(to)
+    revisions.lock(referral)
     if to not in TRANSITIONS[referral.status]:
         raise IllegalTransition(referral.status, to)
     reason = (reason or "").strip()
@@ -73,9 +81,9 @@ def transition(
         to_status=to,
         reason=reason,
     )
+    revisions.touch(referral, f"Status: {referral.status.label.lower()} → {to.label.lower()}",
+                    actor=actor, actor_label=actor_label, now=now)
     referral.status = to
-    referral.updated_at = now
-    referral.version += 1
     db.session.add(event)
     db.session.flush()
     if to in CLOSED_WITH_OUTCOME:
@@ -87,7 +95,12 @@ def transition(
 def record_creation(
     referral: Referral, *, actor: User | None, actor_label: str = "", now: datetime
 ) -> ReferralEvent:
-    """The first event of every referral: it arrived as `received`."""
+    """The first event of every referral: it arrived as `received` (its version 1)."""
+    db.session.add(ReferralChange(
+        referral_id=referral.id, version=referral.version or 1, at=now,
+        actor_id=actor.id if actor is not None else None,
+        actor_label=(actor_label or (actor.name if actor is not None else ""))[:120],
+        summary="Referral received"))
     event = ReferralEvent(
         referral=referral,
         at=now,
@@ -116,6 +129,7 @@ def record_assignment(
     Bumps the version (the FHIR Task's owner changes). Flushes; the caller commits.
     """
     now = now or utcnow()
+    revisions.lock(referral)
     holder = connector.name if connector is not None else "the team queue"
     note = f"Assigned to {holder}" + (f": {reason.strip()}" if reason and reason.strip() else "")
     event = ReferralEvent(
@@ -128,9 +142,9 @@ def record_assignment(
         reason=note,
         kind="assignment",
     )
+    revisions.touch(referral, f"Assigned to {holder}", actor=actor, actor_label=actor_label,
+                    now=now)
     referral.connector = connector
-    referral.updated_at = now
-    referral.version += 1
     db.session.add(event)
     db.session.flush()
     return event

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
-from referrals import audit, workflow
+from referrals import audit, revisions, workflow
 from referrals.extensions import db
 from referrals.models import OutcomeLetter, Referral, ReferralEvent, User, utcnow
 from referrals.workdays import UK
@@ -50,16 +50,19 @@ def store_letter(
     trigger,
     actor: User | None,
     actor_label: str = "",
+    coded_only: bool | None = None,
     now: datetime | None = None,
 ) -> OutcomeLetter:
     """Store `pdf` (rendered for this referral) as the referral's next letter version.
 
+    `coded_only` is what the PDF was rendered with (default: the referral's choice now).
     Two writers may number the same version at once: the unique (referral, number)
     constraint stops the second, which then takes the next number (once).
     """
     from reports.pdf import page_count
 
     now = now or utcnow()
+    revisions.lock(referral)
     facts = {
         "referral_id": referral.id,
         "practice_id": referral.practice_id,
@@ -70,7 +73,7 @@ def store_letter(
         "sha256": hashlib.sha256(pdf).hexdigest(),
         "size": len(pdf),
         "pages": page_count(pdf),
-        "coded_only": referral.coded_only,
+        "coded_only": referral.coded_only if coded_only is None else coded_only,
         "pdf": pdf,
     }
     try:
@@ -81,8 +84,8 @@ def store_letter(
         db.session.expire(referral, ["letters"])  # a loaded list would miss the new version
     # The Task's output now names this version: GP systems polling the Task must see a
     # new versionId and _lastUpdated.
-    referral.version += 1
-    referral.updated_at = letter.created_at
+    revisions.touch(referral, f"Outcome letter version {letter.number} made", actor=actor,
+                    actor_label=actor_label, now=letter.created_at)
     audit.record(
         "create",
         actor=actor,

@@ -2,7 +2,6 @@
 on demand."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from flask import (
@@ -23,11 +22,10 @@ from sqlalchemy.orm import selectinload
 from referrals import access, audit, workflow
 from referrals.access import HUB_ROLES, PRACTICE_ROLES, allow
 from referrals.extensions import db
-from referrals.models import LetterTrigger, OutcomeLetter, Referral, Role, User, utcnow
-from reports import store
+from referrals.models import Job, OutcomeLetter, Referral, Role, User, utcnow
+from reports import lifecycle, store
 
 bp = Blueprint("letters", __name__)
-log = logging.getLogger(__name__)
 
 REFERRAL_ID = "<int(max=2147483647):referral_id>"
 MAX_VERSION = 2147483647
@@ -40,6 +38,8 @@ class LetterPanel:
 
     latest: OutcomeLetter | None
     may_produce: bool
+    # The job of a letter not made yet; its last_error when an attempt has failed.
+    being_prepared: Job | None = None
 
 
 def may_produce(user: User, referral: Referral) -> bool:
@@ -56,7 +56,8 @@ def outcome_letter_panel(referral: Referral) -> LetterPanel:
     """For the workspace and the referral page, which the domain renders without
     knowing about letters."""
     return LetterPanel(latest=store.latest_letter(referral),
-                       may_produce=may_produce(current_user, referral))
+                       may_produce=may_produce(current_user, referral),
+                       being_prepared=lifecycle.being_prepared(referral))
 
 
 @bp.route("/letters")
@@ -128,24 +129,19 @@ def download(referral_id: int):
 @bp.route(f"/caseload/referrals/{REFERRAL_ID}/letter", methods=["POST"])
 @allow(Role.CONNECTOR, Role.COORDINATOR)
 def produce(referral_id: int):
-    """Write a new version of a closed referral's outcome letter (CSRF-checked by the
-    app's CSRFProtect)."""
+    """Ask for a new version of a closed referral's outcome letter: it is prepared after
+    this request, and the workspace says so until it exists (CSRF-checked by the app's
+    CSRFProtect)."""
     referral = access.referral_or_404(referral_id)
-    workspace = url_for("caseload.workspace", referral_id=referral.id)
+    workspace = url_for("caseload.workspace", referral_id=referral.id) + "#outcome-letter"
     if not may_produce(current_user, referral):
         flash("An outcome letter can be written once the referral is closed, by its "
               "connector or a coordinator.", "error")
         return redirect(workspace)
-    try:
-        letter = store.produce_letter(referral, trigger=LetterTrigger.ON_DEMAND,
-                                      actor=current_user)
-    except Exception:  # a rendering failure is reported, never a 500
-        db.session.rollback()
-        log.exception("On-demand outcome letter for referral %s failed", referral_id)
-        flash("The outcome letter could not be produced. Try again later.", "error")
-        return redirect(workspace)
+    asked = lifecycle.request_letter(referral, actor=current_user)
     db.session.commit()
-    flash(f"Outcome letter version {letter.number} produced.", "success")
+    flash("The outcome letter is being prepared. It appears here when it is ready."
+          if asked else "That outcome letter is already being prepared.", "success")
     return redirect(workspace)
 
 

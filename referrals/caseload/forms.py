@@ -9,7 +9,7 @@ from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from referrals.forms import KindlyForm
+from referrals.forms import KindlyForm, VersionedForm
 from referrals.models import ContactChannel, ContactOutcome
 
 _DATE = re.compile(r"^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})$|^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -71,15 +71,15 @@ def _enum_or_none(enum_cls, value):
         return None
 
 
-class RejectForm(KindlyForm):
+class RejectForm(VersionedForm):
     reason = TextAreaField("Why is this referral not suitable?", validators=[Length(max=2000)])
 
 
-class AcceptForm(KindlyForm):
-    """Just the CSRF token: accepting needs nothing else."""
+class AcceptForm(VersionedForm):
+    """The CSRF token and the version the page showed: accepting needs nothing else."""
 
 
-class ContactForm(KindlyForm):
+class ContactForm(VersionedForm):
     contact_date = DayField("Date of contact")
     contact_time = StringField("Time", validators=[Length(max=10)])
     method = RadioField("Method", choices=_choices(ContactChannel), validate_choice=False)
@@ -115,7 +115,7 @@ class ContactForm(KindlyForm):
         return _enum_or_none(ContactOutcome, self.outcome.data)
 
 
-class FollowUpForm(KindlyForm):
+class FollowUpForm(VersionedForm):
     due_on = DayField("Date")
     follow_up_method = RadioField(
         "Method", choices=_choices(ContactChannel), validate_choice=False
@@ -134,7 +134,7 @@ FOLLOW_UP_OUTCOMES = [
 ]
 
 
-class FollowUpOutcomeForm(KindlyForm):
+class FollowUpOutcomeForm(VersionedForm):
     outcome = RadioField("What happened?", choices=FOLLOW_UP_OUTCOMES, validate_choice=False)
     new_due_on = DayField("New date")
     note = TextAreaField("Note", validators=[Length(max=2000)])
@@ -147,7 +147,7 @@ CLOSING_LABELS = {
 }
 
 
-class CloseForm(KindlyForm):
+class CloseForm(VersionedForm):
     closing = RadioField("How is this referral closing?", choices=[], validate_choice=False)
     note = TextAreaField("Closing note", validators=[Length(max=4000)])
     # For the outcome letter, which is written as the referral closes.

@@ -1,14 +1,17 @@
 """Casework rules: accepting and rejecting, contacts, follow-ups and closing a referral.
 
-Every function takes an explicit `actor`, checks it may act (NotPermitted), moves
-status only through workflow.py, writes its audit event, bumps the referral's version
-(the FHIR Task's lastModified changes) and flushes; the caller commits.
+Every function takes an explicit `actor`, first locks the referral (revisions.begin),
+checks it may act (NotPermitted), moves status only through workflow.py, writes its
+audit event, moves the referral's version on (the FHIR Task's lastModified changes) and
+flushes; the caller commits. A change of state (accept, reject, close) takes the
+`expected_version` it was made from and refuses it (StaleReferral) if the referral has
+moved on; an addition (a contact, a follow-up) never conflicts with a colleague's.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from referrals import access, audit, workflow
+from referrals import access, audit, revisions, workflow
 from referrals.access import Action
 from referrals.errors import CaseworkInvalid
 from referrals.extensions import db
@@ -35,12 +38,6 @@ CLOSINGS = {
 }
 
 
-def _touch(referral: Referral, now: datetime) -> None:
-    """Casework changes the Task, so the referral's version and lastModified move on."""
-    referral.version += 1
-    referral.updated_at = now
-
-
 def _note(text: str | None) -> str:
     return (text or "").strip()
 
@@ -48,8 +45,10 @@ def _note(text: str | None) -> str:
 # --- the triage queue -------------------------------------------------------------
 
 
-def accept_referral(referral: Referral, *, actor: User, now: datetime | None = None) -> None:
+def accept_referral(referral: Referral, *, actor: User, expected_version: int | None = None,
+                    now: datetime | None = None) -> None:
     """Accept a received referral; an unassigned one becomes the actor's own."""
+    revisions.begin(referral, expected_version)
     access.require(actor, Action.ACCEPT, referral)
     now = now or utcnow()
     if referral.connector_id is None:
@@ -61,9 +60,11 @@ def accept_referral(referral: Referral, *, actor: User, now: datetime | None = N
 
 
 def reject_referral(
-    referral: Referral, *, actor: User, reason: str, now: datetime | None = None
+    referral: Referral, *, actor: User, reason: str, expected_version: int | None = None,
+    now: datetime | None = None
 ) -> None:
     """Reject a received referral as not suitable; the reason is required."""
+    revisions.begin(referral, expected_version)
     access.require(actor, Action.REJECT, referral)
     if not _note(reason):
         raise CaseworkInvalid({"reason": "Say why this referral is not suitable"})
@@ -113,6 +114,7 @@ def record_contact(
     accepted referral to in progress. Raises CaseworkInvalid for a contact in the future,
     a missing method or outcome, or a duration outside 0–600 minutes.
     """
+    revisions.begin(referral)
     access.require(actor, Action.RECORD_CONTACT, referral)
     now = now or utcnow()
     errors = {}
@@ -139,7 +141,8 @@ def record_contact(
     if outcome.reached and referral.status is S.ACCEPTED:
         workflow.transition(referral, S.IN_PROGRESS, actor=actor, reason="First contact made",
                             now=now)
-    _touch(referral, now)
+    revisions.touch(referral, f"Contact recorded ({method.label.lower()}, "
+                              f"{outcome.label.lower()})", actor=actor, now=now)
     db.session.flush()
     audit.record_referral("record-contact", referral, actor=actor, contact_id=contact.id,
                           outcome=outcome.value)
@@ -169,6 +172,7 @@ def schedule_follow_up(
     replaces: FollowUp | None = None,
 ) -> FollowUp:
     """Schedule the next contact (today or later), with method and purpose."""
+    revisions.begin(referral)
     access.require(actor, Action.RECORD_CONTACT, referral)
     now = now or utcnow()
     errors = _check_due(due_on, today, "due_on")
@@ -186,7 +190,8 @@ def schedule_follow_up(
         created_by_id=actor.id, created_at=now,
     )
     referral.follow_ups.append(follow_up)  # the collection adds it to the session
-    _touch(referral, now)
+    revisions.touch(referral, f"Follow-up {'rescheduled' if replaces else 'scheduled'} for "
+                              f"{due_on:%-d %b %Y}", actor=actor, now=now)
     db.session.flush()
     audit.record_referral("schedule-follow-up", referral, actor=actor, follow_up_id=follow_up.id)
     return follow_up
@@ -201,7 +206,13 @@ def close_follow_up(
     note: str = "",
     now: datetime | None = None,
 ) -> FollowUp:
-    """Mark a scheduled follow-up done or missed; a missed one needs a note."""
+    """Mark a scheduled follow-up done or missed; a missed one needs a note.
+
+    Under the referral's lock the follow-up is read afresh, so of two people marking it
+    at once the second is told it is already done (or missed), not overwriting the first.
+    """
+    revisions.begin(referral)
+    db.session.refresh(follow_up)
     access.require(actor, Action.RECORD_CONTACT, referral)
     now = now or utcnow()
     _check_open(referral, follow_up)
@@ -212,7 +223,8 @@ def close_follow_up(
     follow_up.status = status
     follow_up.closed_at = now
     follow_up.outcome_note = _note(note)
-    _touch(referral, now)
+    revisions.touch(referral, f"Follow-up due {follow_up.due_on:%-d %b %Y} marked "
+                              f"{status.label.lower()}", actor=actor, now=now)
     audit.record_referral(f"follow-up-{status.value}", referral, actor=actor,
                           follow_up_id=follow_up.id)
     db.session.flush()
@@ -230,6 +242,8 @@ def reschedule_follow_up(
     now: datetime | None = None,
 ) -> FollowUp:
     """Mark the follow-up rescheduled and schedule its replacement (same method and purpose)."""
+    revisions.begin(referral)
+    db.session.refresh(follow_up)
     access.require(actor, Action.RECORD_CONTACT, referral)
     now = now or utcnow()
     _check_open(referral, follow_up)
@@ -270,7 +284,8 @@ def closings_offered(referral: Referral) -> list[str]:
 
 def close_referral(
     referral: Referral, closing: str, *, actor: User, note: str, gp_actions: str = "",
-    coded_only: bool = False, now: datetime | None = None
+    coded_only: bool = False, expected_version: int | None = None,
+    now: datetime | None = None
 ) -> None:
     """Decline, complete, or close as unable to contact, with a required closing note.
 
@@ -278,6 +293,7 @@ def close_referral(
     Open follow-ups are left as they are for the record. `gp_actions` (blank: none) and
     `coded_only` are set before the move, so the letter written as it closes has them.
     """
+    revisions.begin(referral, expected_version)
     access.require(actor, Action.CLOSE, referral)
     if closing not in closings_offered(referral):
         raise CaseworkInvalid({"closing": "Select one of the options"})

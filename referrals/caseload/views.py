@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from referrals import access, audit
+from referrals import access, audit, conflicts, revisions
 from referrals.access import HUB_ROLES, Action, allow
 from referrals.caseload import listing, service
 from referrals.caseload.forms import (
@@ -21,7 +21,7 @@ from referrals.caseload.forms import (
     attach_errors,
     has_errors,
 )
-from referrals.errors import CaseworkInvalid
+from referrals.errors import CaseworkInvalid, NotPermitted, StaleReferral
 from referrals.extensions import db
 from referrals.models import (
     Connection,
@@ -93,12 +93,25 @@ def workspace(referral_id: int):
 @allow(Role.CONNECTOR)
 def accept(referral_id: int):
     """Accept a referral from the queue onto the connector's own caseload."""
-    referral = _load_referral(referral_id)
-    form = AcceptForm()
-    if not form.validate_on_submit() or not access.can(current_user, Action.ACCEPT, referral):
-        flash("This referral could not be accepted. It may have been taken already.", "error")
+    referral = access.visible_referral(referral_id, for_change=True)
+    if referral is None:  # a colleague took it: connectors see the queue and their own
+        flash("That referral is no longer in the team queue: someone else has taken it, "
+              "or it has been closed.", "error")
         return redirect(url_for("caseload.triage_queue"))
-    service.accept_referral(referral, actor=current_user)
+    form = AcceptForm()
+    if not form.validate_on_submit():
+        flash("This page had expired. Try again.", "error")
+        return redirect(url_for("caseload.triage_queue"))
+    try:
+        service.accept_referral(referral, actor=current_user,
+                                expected_version=form.expected_version)
+    except (StaleReferral, NotPermitted) as exc:
+        db.session.rollback()
+        changes = exc.changes if isinstance(exc, StaleReferral) else []
+        flash(f"Referral {referral.reference} could not be accepted: someone else changed it. "
+              + (f"{conflicts.sentence(changes)}." if changes else
+                 "It may have been taken already."), "error")
+        return redirect(url_for("caseload.triage_queue"))
     db.session.commit()
     flash(f"Referral {referral.reference} accepted. It is on your caseload.", "success")
     return redirect(url_for("caseload.workspace", referral_id=referral.id))
@@ -108,15 +121,18 @@ def accept(referral_id: int):
 @allow(*HUB_ROLES)
 def reject(referral_id: int):
     """Reject a received referral as not suitable, with a reason."""
-    referral = _load_referral(referral_id)
+    referral = _load_referral(referral_id, for_change=True)
     form = RejectForm()
-    if not access.can(current_user, Action.REJECT, referral):
-        return _cannot(referral)
     if form.validate_on_submit():
         try:
-            service.reject_referral(referral, actor=current_user, reason=form.reason.data)
+            service.reject_referral(referral, actor=current_user, reason=form.reason.data,
+                                    expected_version=form.expected_version)
         except CaseworkInvalid as exc:
             attach_errors(form, exc.errors)
+        except StaleReferral as exc:
+            return _conflict(referral_id, exc, form, "reject_form", Action.REJECT)
+        except NotPermitted:
+            return _refused(referral_id, form, "This referral can no longer be rejected.")
         else:
             db.session.commit()
             flash(f"Referral {referral.reference} rejected.", "success")
@@ -128,10 +144,11 @@ def reject(referral_id: int):
 @allow(*HUB_ROLES)
 def record_contact(referral_id: int):
     """Log a contact or an attempt."""
-    referral = _load_referral(referral_id)
+    referral = _load_referral(referral_id, for_change=True)
     form = ContactForm()
     if not access.can(current_user, Action.RECORD_CONTACT, referral):
-        return _cannot(referral)
+        return _refused(referral_id, form, "The contact could not be recorded: this referral "
+                        "is no longer on your caseload, or has closed.")
     if form.validate_on_submit():
         at, errors = form.when(current_app.config["TIMEZONE"])
         minutes, duration_errors = form.duration_minutes()
@@ -156,10 +173,11 @@ def record_contact(referral_id: int):
 @allow(*HUB_ROLES)
 def schedule_follow_up(referral_id: int):
     """Schedule the next contact."""
-    referral = _load_referral(referral_id)
+    referral = _load_referral(referral_id, for_change=True)
     form = FollowUpForm()
     if not access.can(current_user, Action.RECORD_CONTACT, referral):
-        return _cannot(referral)
+        return _refused(referral_id, form, "The follow-up could not be scheduled: this referral "
+                        "is no longer on your caseload, or has closed.")
     if form.validate_on_submit():
         try:
             service.schedule_follow_up(
@@ -179,14 +197,24 @@ def schedule_follow_up(referral_id: int):
 @allow(*HUB_ROLES)
 def update_follow_up(referral_id: int, follow_up_id: int):
     """Mark a follow-up done or missed, or reschedule it."""
-    referral = _load_referral(referral_id)
+    posted = request.method == "POST"
+    referral = _load_referral(referral_id, for_change=posted)
     follow_up = next((f for f in referral.follow_ups if f.id == follow_up_id), None)
     if follow_up is None:
         abort(404)
+    form = FollowUpOutcomeForm()
     if (not access.can(current_user, Action.RECORD_CONTACT, referral)
             or follow_up.status is not FollowUpStatus.SCHEDULED):
-        return _cannot(referral)
-    form = FollowUpOutcomeForm()
+        if not posted:
+            return _cannot(referral)
+        # Marked meanwhile by a colleague (or the referral closed): say so, keep the note.
+        changes = (revisions.changes_since(referral, form.expected_version)
+                   if form.expected_version is not None else [])
+        db.session.rollback()
+        referral = _load_referral(referral_id)
+        return _render_workspace(referral, 409, conflict=conflicts.refused(
+            f"The follow-up due {follow_up.due_on:%-d %b %Y} is already "
+            f"{follow_up.status.label.lower()}, or the referral has closed.", form, changes))
     if form.is_submitted():
         if form.validate():
             try:
@@ -202,6 +230,7 @@ def update_follow_up(referral_id: int, follow_up_id: int):
         referral = _load_referral(referral_id)
         follow_up = next(f for f in referral.follow_ups if f.id == follow_up_id)
     else:
+        form.started_from(referral.version)
         audit.record_referral("read", referral, actor=current_user)
         db.session.commit()
     return render_template("caseload/update_follow_up.html", referral=referral,
@@ -225,19 +254,27 @@ def _apply_follow_up_outcome(referral, follow_up, form) -> None:
 @allow(*HUB_ROLES)
 def close(referral_id: int):
     """Decline, complete, or close as unable to contact, with a closing note."""
-    referral = _load_referral(referral_id)
-    if not access.can(current_user, Action.CLOSE, referral):
-        return _cannot(referral)
+    posted = request.method == "POST"
+    referral = _load_referral(referral_id, for_change=posted)
     form = CloseForm()
+    if not access.can(current_user, Action.CLOSE, referral):
+        if not posted:
+            return _cannot(referral)
+        return _refused(referral_id, form, "This referral can no longer be closed from here: "
+                        "it has closed already, or is no longer on your caseload.")
     form.offer(service.closings_offered(referral))
+    conflict = None
     if form.is_submitted():
         if form.validate():
             try:
                 service.close_referral(referral, form.closing.data or "", actor=current_user,
                                        note=form.note.data, gp_actions=form.gp_actions.data,
-                                       coded_only=form.coded_only.data)
+                                       coded_only=form.coded_only.data,
+                                       expected_version=form.expected_version)
             except CaseworkInvalid as exc:
                 attach_errors(form, exc.errors)
+            except StaleReferral as exc:
+                conflict = conflicts.stale(exc, form)
             else:
                 db.session.commit()
                 flash(f"Referral {referral.reference} closed: "
@@ -245,18 +282,24 @@ def close(referral_id: int):
                 return redirect(url_for("caseload.workspace", referral_id=referral.id))
         db.session.rollback()
         referral = _load_referral(referral_id)
+        form.offer(service.closings_offered(referral))
+        if conflict is not None:
+            form.started_from(referral.version)
     else:
+        form.started_from(referral.version)
         audit.record_referral("read", referral, actor=current_user)
         db.session.commit()
-    return render_template("caseload/close.html", referral=referral, form=form), (
-        422 if has_errors(form) else 200)
+    status = 409 if conflict else 422 if has_errors(form) else 200
+    return render_template("caseload/close.html", referral=referral, form=form,
+                           conflict=conflict), status
 
 
 # --- shared ----------------------------------------------------------------------
 
 
-def _load_referral(referral_id: int) -> Referral:
-    """A referral the user may see, with what the workspace shows; else 404."""
+def _load_referral(referral_id: int, *, for_change: bool = False) -> Referral:
+    """A referral the user may see, with what the workspace shows; else 404. A request
+    that will change it loads it `for_change`: its row lock first, then the rest."""
     return access.referral_or_404(
         referral_id,
         selectinload(Referral.patient),
@@ -270,6 +313,7 @@ def _load_referral(referral_id: int) -> Referral:
         selectinload(Referral.connections).options(
             selectinload(Connection.offer).selectinload(Offer.organisation),
             selectinload(Connection.events).selectinload(ConnectionEvent.actor)),
+        for_change=for_change,
     )
 
 
@@ -284,7 +328,11 @@ def _render_workspace(referral: Referral, status: int = 200, **forms):
         else None,
         "contact_form": _fresh_contact_form() if may_work else None,
         "follow_up_form": FollowUpForm(formdata=None) if may_work else None,
+        "conflict": None,
     }
+    for name, form in list(context.items()):
+        if form is not None and name.endswith("_form"):
+            form.started_from(referral.version)
     context.update(forms)
     today = _today()
     return render_template(
@@ -316,6 +364,31 @@ def _invalid(referral_id: int, **forms):
     """Show the workspace again with the failing form's errors, changing nothing."""
     db.session.rollback()
     return _render_workspace(_load_referral(referral_id), 422, **forms)
+
+
+def _conflict(referral_id: int, exc: StaleReferral, form, name: str, action: Action):
+    """Someone changed the referral since the form was rendered: show what changed and
+    the form as typed, based on the current version if it can still be sent (409)."""
+    db.session.rollback()
+    referral = _load_referral(referral_id)
+    still_possible = access.can(current_user, action, referral)
+    if still_possible:
+        form.started_from(referral.version)
+    return _render_workspace(referral, 409, conflict=conflicts.stale(exc, form,
+                                                                     resend=still_possible),
+                             **({name: form} if still_possible else {}))
+
+
+def _refused(referral_id: int, form, message: str):
+    """The change can no longer be made: the workspace, what changed since the form was
+    rendered, and what was typed, so none of it is lost (409)."""
+    referral = _load_referral(referral_id)
+    changes = (revisions.changes_since(referral, form.expected_version)
+               if form.expected_version is not None else [])
+    db.session.rollback()
+    referral = _load_referral(referral_id)
+    return _render_workspace(referral, 409,
+                             conflict=conflicts.refused(message, form, changes))
 
 
 def _cannot(referral: Referral):

@@ -9,7 +9,7 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from referrals.forms import KindlyForm
+from referrals.forms import KindlyForm, VersionedForm
 from referrals.hub.service import MAX_CAPACITY, RULE_LIMITS
 from referrals.models import User
 from referrals.routing import ConnectorLoad
@@ -55,7 +55,7 @@ class HubForm(KindlyForm):
             target.errors = [*target.errors, message]
 
 
-class AssignForm(HubForm):
+class AssignForm(HubForm, VersionedForm):
     connector = RadioField("Who should hold this referral?", validate_choice=False)
     reason = TextAreaField(
         "Reason for the change",

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from referrals import audit, routing, workdays, workflow
+from referrals import audit, revisions, routing, workdays, workflow
 from referrals.errors import DomainError, NotPermitted
 from referrals.extensions import db
 from referrals.models import OPEN_STATUSES, Referral, Role, Team, User, utcnow
@@ -87,14 +87,17 @@ def assign(
     *,
     actor: User,
     reason: str,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ):
     """Give an open referral to a connector in its team (None: back to the team queue).
 
-    The reason is required and goes on the assignment event, which bumps the
-    referral's version (the FHIR Task's owner changes). Refuses a connector who is
-    inactive, not a connector, or in another team. Flushes; the caller commits.
+    The reason is required and goes on the assignment event, which moves the
+    referral's version on (the FHIR Task's owner changes). Refuses a connector who is
+    inactive, not a connector, or in another team, and a change made from a version the
+    referral has since left (StaleReferral). Flushes; the caller commits.
     """
+    revisions.begin(referral, expected_version)
     require_coordinator(actor, referral.team_id)
     if not referral.status.is_open:
         raise HubInvalid(f"A referral that is {referral.status.label.lower()} cannot be "

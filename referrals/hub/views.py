@@ -3,15 +3,15 @@ connectors' capacity and away dates, and the team's rules. Everything is scoped 
 coordinator's team."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from referrals import access, audit, routing, workdays
+from referrals import access, audit, conflicts, routing, workdays
 from referrals.access import allow
-from referrals.errors import DomainError
+from referrals.errors import DomainError, StaleReferral
 from referrals.extensions import db
 from referrals.hub import service
 from referrals.hub.forms import AssignForm, AvailabilityForm, TeamRulesForm
@@ -60,12 +60,16 @@ def route_queue():
 @allow(Role.COORDINATOR)
 def assign(referral_id: int):
     """Assign or reassign a referral to a connector in the team, with a reason."""
-    referral = _load_referral(referral_id)
+    referral = _load_referral(referral_id, for_change=request.method == "POST")
     loads = routing.team_workload(referral.team_id, on=workdays.uk_date(utcnow()))
     form = AssignForm(loads)
+    conflict = None
     if form.validate_on_submit():
         try:
-            service.assign(referral, form.chosen(), actor=current_user, reason=form.reason.data)
+            service.assign(referral, form.chosen(), actor=current_user, reason=form.reason.data,
+                           expected_version=form.expected_version)
+        except StaleReferral as exc:
+            conflict = conflicts.stale(exc, form)
         except DomainError as exc:
             form.add_error(getattr(exc, "field", None), str(exc))
         else:
@@ -75,12 +79,16 @@ def assign(referral_id: int):
             return redirect(url_for("hub.workload"))
         db.session.rollback()
         referral = _load_referral(referral_id)
+        if conflict is not None:
+            form.started_from(referral.version)
     elif not form.is_submitted():
         form.connector.data = str(referral.connector_id) if referral.connector_id else None
+        form.started_from(referral.version)
         audit.record_referral("read", referral, actor=current_user, page="assign")
         db.session.commit()
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("hub/assign.html", referral=referral, form=form), status
+    status = 409 if conflict else 422 if form.errors or form.form_errors else 200
+    return render_template("hub/assign.html", referral=referral, form=form,
+                           conflict=conflict), status
 
 
 @bp.route(f"/connectors/{USER_ID}", methods=["GET", "POST"])
@@ -138,12 +146,13 @@ def team_rules():
     return render_template("hub/team_rules.html", team=team, form=form), status
 
 
-def _load_referral(referral_id: int) -> Referral:
+def _load_referral(referral_id: int, *, for_change: bool = False) -> Referral:
     """A referral in the coordinator's team; anything else is 404, as if absent."""
     return access.referral_or_404(
         referral_id,
         selectinload(Referral.patient), selectinload(Referral.connector),
         selectinload(Referral.events).selectinload(ReferralEvent.actor),
+        for_change=for_change,
     )
 
 

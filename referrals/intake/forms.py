@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from referrals import reasons
-from referrals.forms import KindlyForm, MultiCheckboxField
+from referrals.forms import KindlyForm, MultiCheckboxField, VersionedForm
 from referrals.intake.service import (
     ConsentRecord,
     IntakeRequest,
@@ -189,7 +189,7 @@ class ReferralForm(KindlyForm):
         return bool(self.form_errors) or any(f.errors for f in self)
 
 
-class CancelForm(KindlyForm):
+class CancelForm(VersionedForm):
     reason = TextAreaField(
         "Why are you cancelling this referral?", validators=[Length(max=2000)]
     )

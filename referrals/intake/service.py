@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from referrals import audit, reasons, routing, workflow
+from referrals import audit, reasons, revisions, routing, workflow
 from referrals.errors import DuplicateOpenReferral, IntakeInvalid, InvalidNhsNumber
 from referrals.extensions import db
 from referrals.models import (
@@ -239,6 +239,7 @@ def create_referral(
             raise
         raise DuplicateOpenReferral(existing) from None
 
+    revisions.mark_locked(referral)  # new: nobody else can see it until this commits
     referral.reference = f"KND-{now.year}-{referral.id:06d}"
     workflow.record_creation(referral, actor=actor, actor_label=actor_label, now=now)
     routing.route(referral, now=now)
@@ -254,6 +255,31 @@ def create_referral(
     )
     db.session.flush()
     return referral
+
+
+def cancel_referral(
+    referral: Referral,
+    *,
+    actor: User | None,
+    reason: str,
+    actor_label: str = "",
+    expected_version: int | None = None,
+    via: str = "web",
+    now: datetime | None = None,
+) -> None:
+    """The referrer withdraws a referral the hub has not accepted yet, with a reason.
+
+    `expected_version` is the version the practice (a page, or a GP system's If-Match)
+    saw: StaleReferral if the referral has moved on since. IllegalTransition once the
+    hub has accepted it; ReasonRequired without a reason. Flushes; the caller commits.
+    """
+    revisions.begin(referral, expected_version)
+    workflow.transition(referral, ReferralStatus.CANCELLED, actor=actor,
+                        actor_label=actor_label, reason=reason, now=now)
+    audit.record("cancel", actor=actor, actor_label=actor_label, entity_type="referral",
+                 entity_id=referral.id, patient_id=referral.patient_id,
+                 detail={"via": via} if via != "web" else None)
+    db.session.flush()
 
 
 def _same_person(patient: Patient, intake: IntakeRequest) -> bool:

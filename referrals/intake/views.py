@@ -5,9 +5,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from referrals import access, audit, nhs_number, workflow
+from referrals import access, audit, conflicts, nhs_number, revisions
 from referrals.access import CLINICAL_ROLES, REFERRING_ROLES, Action, allow
-from referrals.errors import DomainError, DuplicateOpenReferral, IntakeInvalid, InvalidNhsNumber
+from referrals.errors import (
+    DomainError,
+    DuplicateOpenReferral,
+    IntakeInvalid,
+    InvalidNhsNumber,
+    StaleReferral,
+)
 from referrals.extensions import db
 from referrals.intake import service
 from referrals.intake.forms import CancelForm, ReferralForm
@@ -112,47 +118,52 @@ def show_referral(referral_id: int):
     """One referral: the person, the referral and its timeline."""
     referral = _load_referral(referral_id)
     audit.record_referral("read", referral, actor=current_user)
-    db.session.commit()
-    return render_template(
-        "intake/show_referral.html",
-        referral=referral,
-        cancel_form=CancelForm() if access.can(current_user, Action.CANCEL, referral) else None,
-    )
+    cancel_form = None
+    if access.can(current_user, Action.CANCEL, referral):
+        cancel_form = CancelForm()
+        cancel_form.started_from(referral.version)
+    page = render_template("intake/show_referral.html", referral=referral,
+                           cancel_form=cancel_form)
+    db.session.commit()  # after rendering: committing first would expire what it shows
+    return page
 
 
 @bp.route(f"/{REFERRAL_ID}/cancel", methods=["POST"])
 @allow(*REFERRING_ROLES)
 def cancel_referral(referral_id: int):
     """Withdraw a referral that the hub has not yet accepted."""
-    referral = _load_referral(referral_id)
+    referral = _load_referral(referral_id, for_change=True)
     form = CancelForm()
+    conflict = None
     if not access.can(current_user, Action.CANCEL, referral):
-        flash(
+        changes = (revisions.changes_since(referral, form.expected_version)
+                   if form.expected_version is not None else [])
+        conflict = conflicts.refused(
             f"This referral is {referral.status.label.lower()} and can no longer be cancelled "
-            "from the practice. Contact the connector team.",
-            "error",
-        )
-        return redirect(url_for("intake.show_referral", referral_id=referral.id))
-    if form.validate_on_submit():
+            "from the practice. Contact the connector team.", form, changes)
+        form = None
+    elif form.validate_on_submit():
         try:
-            workflow.transition(
-                referral, ReferralStatus.CANCELLED, actor=current_user, reason=form.reason.data
-            )
+            service.cancel_referral(referral, actor=current_user, reason=form.reason.data,
+                                    expected_version=form.expected_version)
+        except StaleReferral as exc:
+            conflict = conflicts.stale(exc, form)
         except DomainError as exc:
             form.reason.errors = [*form.reason.errors, str(exc)]
         else:
-            audit.record_referral("cancel", referral, actor=current_user)
             db.session.commit()
             flash(f"Referral {referral.reference} cancelled.", "success")
             return redirect(url_for("intake.show_referral", referral_id=referral.id))
     db.session.rollback()
     referral = _load_referral(referral_id)
+    if form is not None and conflict is not None:
+        form.started_from(referral.version)
     return render_template(
-        "intake/show_referral.html", referral=referral, cancel_form=form
-    ), 422
+        "intake/show_referral.html", referral=referral, cancel_form=form, conflict=conflict
+    ), 409 if conflict else 422
 
 
-def _load_referral(referral_id: int) -> Referral:
+def _load_referral(referral_id: int, *, for_change: bool = False) -> Referral:
     """A referral the user may see, with its person, reasons and timeline; else 404."""
     return access.referral_or_404(
         referral_id,
@@ -164,6 +175,7 @@ def _load_referral(referral_id: int) -> Referral:
         selectinload(Referral.connections).options(
             selectinload(Connection.offer),
             selectinload(Connection.events).selectinload(ConnectionEvent.actor)),
+        for_change=for_change,
     )
 
 

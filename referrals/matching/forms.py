@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from referrals.directory import vocabulary
-from referrals.forms import KindlyForm, MultiCheckboxField
+from referrals.forms import KindlyForm, MultiCheckboxField, VersionedForm
 from referrals.matching.service import MAX_NOTE, PARTS_OF_DAY
 from referrals.models import ConnectionKind, ConnectionStatus
 
@@ -28,7 +28,7 @@ def _enum_or_none(enum_cls, value):
         return None
 
 
-class PreferencesForm(KindlyForm):
+class PreferencesForm(VersionedForm):
     """What suits the person: the matcher ranks offers by it."""
 
     availability = MultiCheckboxField(
@@ -90,7 +90,7 @@ class RecordConnectionForm(KindlyForm):
 _NUMBER = re.compile(r"^\d{1,4}$")
 
 
-class ConnectionUpdateForm(KindlyForm):
+class ConnectionUpdateForm(VersionedForm):
     """Move a connection on: what happened, on which day, and a note."""
 
     status = RadioField("What happened?", choices=[], validate_choice=False)

@@ -4,9 +4,11 @@ A connection is one offer put to one person, followed to attended or not (the
 offer-level closed loop). Its moves live in CONNECTION_MOVES and nowhere else; views
 and templates ask `next_statuses()` which to offer.
 
-Every function that changes something takes an explicit `actor`, checks it may act
-(NotPermitted), writes its audit event, bumps the referral's version (the FHIR Task's
-output changes) and flushes; the caller commits.
+Every function that changes something takes an explicit `actor`, first locks the
+referral (revisions.begin), checks it may act (NotPermitted), writes its audit event,
+moves the referral's version on (the FHIR Task's output changes) and flushes; the caller
+commits. Changing what suits the person, or moving a connection on, names the version it
+started from (the referral's, the connection's) and is refused if that has moved on.
 """
 from __future__ import annotations
 
@@ -17,11 +19,11 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from referrals import access, audit, geo
+from referrals import access, audit, geo, revisions
 from referrals.access import Action
 from referrals.directory import vocabulary
 from referrals.directory.search import offer_loading
-from referrals.errors import CaseworkInvalid
+from referrals.errors import CaseworkInvalid, StaleConnection
 from referrals.extensions import db
 from referrals.matching.facts import facts_for, needs_for
 from referrals.matching.scoring import Match, OfferFacts, rank
@@ -72,12 +74,6 @@ def next_statuses(connection: Connection) -> list[ConnectionStatus]:
     """The statuses this connection may move to now, in the journey's order."""
     moves = CONNECTION_MOVES[connection.status]
     return [status for status in STATUS_ORDER if status in moves]
-
-
-def _touch(referral: Referral, now: datetime) -> None:
-    """A connection is referenced from the Task's output, so the referral's version moves."""
-    referral.version += 1
-    referral.updated_at = now
 
 
 def _note(text: str | None) -> str:
@@ -195,6 +191,7 @@ def save_preferences(
     access_needs: Iterable[str],
     language: str,
     actor: User,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> None:
     """Record what suits the person: the days and parts of day they can do, free only,
@@ -203,6 +200,7 @@ def save_preferences(
     Raises CaseworkInvalid (by field) for anything outside the lists or a distance that
     is not between 0 and 100 km. Stored in a fixed order, so an unchanged form is no change.
     """
+    revisions.begin(referral, expected_version)
     access.require(actor, Action.RECORD_CONTACT, referral)
     now = now or utcnow()
     slots, needs = set(availability), set(access_needs)
@@ -224,7 +222,7 @@ def save_preferences(
     referral.max_distance_km = max_distance_km
     referral.access_needs = [f.code for f in vocabulary.ACCESSIBILITY if f.code in needs]
     referral.language = language
-    _touch(referral, now)
+    revisions.touch(referral, "What suits them updated", actor=actor, now=now)
     audit.record_referral("save-preferences", referral, actor=actor)
     db.session.flush()
 
@@ -271,6 +269,7 @@ def record_connection(
     NotPermitted unless the actor holds the referral and it is accepted or in progress.
     Keeps the matcher's score and explanation when the offer came from the suggestions.
     """
+    revisions.begin(referral)
     access.require(actor, Action.RECORD_CONTACT, referral)
     now = now or utcnow()
     on = on or today
@@ -300,7 +299,8 @@ def record_connection(
     connection.events.append(ConnectionEvent(
         at=now, on=on, actor=actor, from_status=None, to_status=status, note=_note(notes)))
     referral.connections.append(connection)  # the collection adds it to the session
-    _touch(referral, now)
+    revisions.touch(referral, f"Connection recorded: {offer.name} ({status.label.lower()})",
+                    actor=actor, now=now)
     db.session.flush()
     audit.record_referral("record-connection", referral, actor=actor,
                           connection_id=connection.id, offer_id=offer.id,
@@ -316,12 +316,21 @@ def update_connection(
     note: str = "",
     actor: User,
     today: date,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> ConnectionEvent:
     """Move a connection on (accepted, attended, did not attend, declined…) as
     CONNECTION_MOVES allows, on a date that is not in the future nor before its last
-    change. Attending sets the date the person started. Appends the event."""
+    change. Attending sets the date the person started. Appends the event.
+
+    `expected_version` is the connection's version the change was made from: of two
+    people moving it at once, the second is refused (StaleConnection) with what it now is.
+    """
     referral = db.session.get(Referral, connection.referral_id)
+    revisions.begin(referral)
+    db.session.refresh(connection)
+    if expected_version is not None and expected_version != connection.version:
+        raise StaleConnection(connection)
     access.require(actor, Action.RECORD_CONTACT, referral)
     now = now or utcnow()
     errors = {}
@@ -346,7 +355,8 @@ def update_connection(
         connection.started_on = on
     connection.version += 1
     connection.updated_at = now
-    _touch(referral, now)
+    revisions.touch(referral, f"Connection {connection.offer.name}: {status.label.lower()}",
+                    actor=actor, now=now)
     db.session.flush()
     audit.record_referral("update-connection", referral, actor=actor,
                           connection_id=connection.id, status=status.value)

@@ -9,12 +9,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from referrals import access, audit
+from referrals import access, audit, conflicts
 from referrals.access import HUB_ROLES, Action, allow
 from referrals.caseload.forms import attach_errors, has_errors
 from referrals.directory import display, vocabulary
 from referrals.directory.search import DirectoryQuery, search
-from referrals.errors import CaseworkInvalid
+from referrals.errors import CaseworkInvalid, StaleConnection, StaleReferral
 from referrals.extensions import db
 from referrals.matching import service
 from referrals.matching.forms import (
@@ -52,13 +52,17 @@ def suggestions(referral_id: int):
 @allow(*HUB_ROLES)
 def record(referral_id: int):
     """Record an offer as a signpost or a referral for the person."""
-    referral = _load_referral(referral_id)
-    if not access.can(current_user, Action.RECORD_CONTACT, referral):
-        return _cannot(referral)
+    referral = _load_referral(referral_id, for_change=True)
     form = RecordConnectionForm()
     search_form = DirectorySearchForm(
         formdata=None, data={"q": form.q.data, "category": form.category.data,
                              "day": form.day.data})
+    if not access.can(current_user, Action.RECORD_CONTACT, referral):
+        db.session.rollback()
+        return _render_suggestions(_load_referral(referral_id), search_form, status=409,
+                                   conflict=conflicts.refused(
+                                       "The connection was not recorded: this referral is no "
+                                       "longer on your caseload, or has closed.", form))
     offer = db.session.get(Offer, form.offer_id.data) if form.offer_id.data else None
     if form.validate_on_submit():
         today = _today()
@@ -88,10 +92,12 @@ def record(referral_id: int):
 @allow(*HUB_ROLES)
 def preferences(referral_id: int):
     """What suits the person: days and times, cost, distance, access and language."""
-    referral = _load_referral(referral_id)
+    posted = request.method == "POST"
+    referral = _load_referral(referral_id, for_change=posted)
     if not access.can(current_user, Action.RECORD_CONTACT, referral):
         return _cannot(referral)
     form = PreferencesForm(data=_preference_data(referral))
+    conflict = None
     if form.is_submitted():
         if form.validate():
             km, errors = form.distance()
@@ -102,9 +108,11 @@ def preferences(referral_id: int):
                     referral, availability=form.availability.data or [],
                     prefers_free=form.prefers_free.data, max_distance_km=km,
                     access_needs=form.access_needs.data or [], language=form.language.data,
-                    actor=current_user)
+                    actor=current_user, expected_version=form.expected_version)
             except CaseworkInvalid as exc:
                 attach_errors(form, exc.errors)
+            except StaleReferral as exc:
+                conflict = conflicts.stale(exc, form)
             else:
                 db.session.commit()
                 flash(f"What suits {referral.patient.given_name} is saved. "
@@ -112,32 +120,44 @@ def preferences(referral_id: int):
                 return redirect(url_for("matching.suggestions", referral_id=referral.id))
         db.session.rollback()
         referral = _load_referral(referral_id)
+        if conflict is not None:
+            form.started_from(referral.version)
     else:
+        form.started_from(referral.version)
         audit.record_referral("read", referral, actor=current_user, view="preferences")
         db.session.commit()
+    status = 409 if conflict else 422 if has_errors(form) else 200
     return render_template("matching/preferences.html", referral=referral, form=form,
-                           grid=AVAILABILITY_GRID), (422 if has_errors(form) else 200)
+                           grid=AVAILABILITY_GRID, conflict=conflict), status
 
 
 @bp.route(f"/{REFERRAL_ID}/connections/{CONNECTION_ID}", methods=["GET", "POST"])
 @allow(*HUB_ROLES)
 def connection(referral_id: int, connection_id: int):
     """One connection: the offer, its history, and moving it on."""
-    referral = _load_referral(referral_id)
+    posted = request.method == "POST"
+    referral = _load_referral(referral_id, for_change=posted)
     found = _connection_of(referral, connection_id)
     moves = service.next_statuses(found)
     may_move = bool(moves) and access.can(current_user, Action.RECORD_CONTACT, referral)
     form = ConnectionUpdateForm()
     form.offer(moves)
+    conflict = None
     if form.is_submitted():
         if not may_move:
-            return _cannot(referral, found)
-        if form.validate():
+            if form.expected_version in (None, found.version):
+                return _cannot(referral, found)
+            conflict = conflicts.refused(
+                f"Someone else changed this connection: it is now "
+                f"{found.status.label.lower()}, and cannot be moved on from here.", form)
+        elif form.validate():
             on, date_errors = form.on()
             try:
                 service.update_connection(found, status=form.status_choice, on=on,
                                           note=form.note.data, actor=current_user,
-                                          today=_today())
+                                          today=_today(), expected_version=form.expected_version)
+            except StaleConnection as exc:
+                conflict = conflicts.stale(exc, form)
             except CaseworkInvalid as exc:
                 attach_errors(form, date_errors)
                 attach_errors(form, {("on_day" if k == "on" else k): v
@@ -150,7 +170,13 @@ def connection(referral_id: int, connection_id: int):
         db.session.rollback()
         referral = _load_referral(referral_id)
         found = _connection_of(referral, connection_id)
+        moves = service.next_statuses(found)
+        may_move = bool(moves) and access.can(current_user, Action.RECORD_CONTACT, referral)
+        form.offer(moves)
+        if conflict is not None:
+            form.started_from(found.version)
     else:
+        form.started_from(found.version)
         form.set_date(_today())
         audit.record_referral("read", referral, actor=current_user, view="connection",
                               connection_id=found.id)
@@ -158,14 +184,14 @@ def connection(referral_id: int, connection_id: int):
     return render_template(
         "matching/connection.html", referral=referral, connection=found,
         form=form if may_move else None, is_final=service.is_final(found.status),
-        display=display,
-    ), (422 if has_errors(form) else 200)
+        display=display, conflict=conflict,
+    ), (409 if conflict else 422 if has_errors(form) else 200)
 
 
 # --- shared ----------------------------------------------------------------------
 
 
-def _load_referral(referral_id: int) -> Referral:
+def _load_referral(referral_id: int, *, for_change: bool = False) -> Referral:
     """A referral the user may see, with its connections; else 404."""
     return access.referral_or_404(
         referral_id,
@@ -175,6 +201,7 @@ def _load_referral(referral_id: int) -> Referral:
             selectinload(Connection.offer).selectinload(Offer.organisation),
             selectinload(Connection.events).selectinload(ConnectionEvent.actor),
         ),
+        for_change=for_change,
     )
 
 
@@ -193,7 +220,7 @@ def _search_args(form: DirectorySearchForm) -> dict[str, str]:
 
 def _render_suggestions(referral: Referral, search_form: DirectorySearchForm,
                         status: int = 200, failed: tuple[str | None, RecordConnectionForm]
-                        | None = None):
+                        | None = None, conflict: conflicts.Conflict | None = None):
     today = _today()
     place = service.home_of(referral)
     suggested = service.suggestions_for(referral, today=today, home=place)
@@ -234,6 +261,7 @@ def _render_suggestions(referral: Referral, search_form: DirectorySearchForm,
         failed_anchor=failed_anchor,
         display=display,
         vocabulary=vocabulary,
+        conflict=conflict,
     ), status
 
 

@@ -16,6 +16,7 @@ from referrals.models.connection import (
     ConnectionKind,
     ConnectionStatus,
 )
+from referrals.models.job import Job, JobStatus
 from referrals.models.directory import (
     CapacityStatus,
     CostOption,
@@ -46,6 +47,7 @@ from referrals.models.referral import (
     ConsentGivenBy,
     ConsentMethod,
     Referral,
+    ReferralChange,
     ReferralEvent,
     ReferralReason,
     ReferralStatus,
@@ -81,6 +83,8 @@ __all__ = [
     "DirectoryOrganisation",
     "FollowUp",
     "FollowUpStatus",
+    "Job",
+    "JobStatus",
     "Location",
     "LoginAttempt",
     "Notification",
@@ -92,6 +96,7 @@ __all__ = [
     "PostcodePlace",
     "Practice",
     "Referral",
+    "ReferralChange",
     "ReferralEvent",
     "ReferralReason",
     "ReferralStatus",

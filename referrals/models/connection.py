@@ -80,6 +80,9 @@ class Connection(Base):
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     offer: Mapped[Offer] = relationship()
+
+    # As on Referral: an update based on a stale read fails instead of overwriting.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     created_by: Mapped[User | None] = relationship()
     events: Mapped[list[ConnectionEvent]] = relationship(
         back_populates="connection", order_by="(ConnectionEvent.at, ConnectionEvent.id)")

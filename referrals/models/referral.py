@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, event, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -139,7 +139,8 @@ class Referral(Base):
     # the person's wish that only coded information go back to the practice.
     gp_actions: Mapped[str] = mapped_column(Text, default="", server_default="")
     coded_only: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
-    # Bumped on every change; the FHIR meta.versionId and ETag of the ServiceRequest and Task.
+    # Moved on by every change (referrals/revisions.py, which also logs it as a
+    # ReferralChange); the FHIR meta.versionId and ETag of the ServiceRequest and Task.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -164,6 +165,12 @@ class Referral(Base):
     connections: Mapped[list[Connection]] = relationship(
         order_by="(Connection.created_at, Connection.id)")
 
+    # Every UPDATE of the row says `WHERE version = <the version this session read>`: a
+    # write based on what someone else has since changed fails (StaleDataError) instead
+    # of overwriting it. The application sets the new number (revisions.touch), so one
+    # change is one version, however many flushes it takes.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
     @property
     def is_self_referral(self) -> bool:
         return self.source == "self"
@@ -183,6 +190,29 @@ class ReferralReason(Base):
     detail: Mapped[str] = mapped_column(String(500), default="")
 
     referral: Mapped[Referral] = relationship(back_populates="reasons")
+
+
+class ReferralChange(Base):
+    """One version of a referral: who moved it on, when, and what changed, in a phrase
+    with no free text (it explains a conflict: "Someone else changed this referral")."""
+
+    __tablename__ = "referral_change"
+    # Two writers can never both make version N: the loser's whole change rolls back.
+    __table_args__ = (UniqueConstraint("referral_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"))
+    version: Mapped[int]
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_label: Mapped[str] = mapped_column(String(120), default="")
+    summary: Mapped[str] = mapped_column(String(200))
+
+    actor: Mapped[User | None] = relationship()
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor.name if self.actor else self.actor_label or "Kindly"
 
 
 class ReferralEvent(Base):
@@ -215,7 +245,7 @@ class ReferralEvent(Base):
 @event.listens_for(Session, "before_flush")
 def _events_are_append_only(session: Session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, ReferralEvent) and (
+        if isinstance(obj, (ReferralEvent, ReferralChange)) and (
             obj in session.deleted or session.is_modified(obj, include_collections=False)
         ):
-            raise ValueError("referral events are append-only")
+            raise ValueError("referral events and changes are append-only")

@@ -1,7 +1,8 @@
 """Recording outcome measures for a referral, and the change each shows from baseline.
 
-Like the casework service: an explicit actor, the same permission as recording a
-contact, an audit event, the referral's version bumped (the FHIR Task's output lists
+Like the casework service: an explicit actor, the referral locked first (a colleague's
+measure at the same moment lands too), the same permission as recording a contact, an
+audit event, the referral's version moved on (the FHIR Task's output lists
 the measurements) and a flush; the caller commits.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from referrals import access, audit
+from referrals import access, audit, revisions
 from referrals.access import Action
 from referrals.errors import CaseworkInvalid
 from referrals.extensions import db
@@ -53,6 +54,7 @@ def record_measurement(
     per instrument per referral, and no follow-up or closing dated before it; the date
     is neither in the future nor before the referral was made. Raises CaseworkInvalid
     (errors keyed by form field) or NotPermitted."""
+    revisions.begin(referral)
     access.require(actor, Action.RECORD_CONTACT, referral)
     now = now or utcnow()
     try:
@@ -76,8 +78,8 @@ def record_measurement(
         scores=score(instrument, ordered), recorded_by=actor, recorded_at=now,
     )
     referral.measurements.append(measurement)  # the collection adds it to the session
-    referral.version += 1
-    referral.updated_at = now
+    revisions.touch(referral, f"Outcome measure recorded ({instrument.label}, "
+                              f"{timepoint.label.lower()})", actor=actor, now=now)
     db.session.flush()
     audit.record_referral("record-measurement", referral, actor=actor,
                           measurement_id=measurement.id, instrument=instrument.code,

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
+from referrals.database import READ_ONLY
 from referrals.models import Patient, Practice, Referral, ReferralStatus, Role, Team, User
 
 DEMO_EMAILS = [
@@ -49,7 +50,7 @@ def test_a_cli_commit_inside_the_db_fixture_only_releases_a_savepoint(db, seeded
     assert count(db, User) == 11  # the command's work is visible inside the test
     assert db.session.connection().in_transaction()
     # ...but was not really committed: another connection does not see it.
-    with db.engine.connect() as other:
+    with db.engine.connect().execution_options(**{READ_ONLY: True}) as other:
         assert other.scalar(select(func.count()).select_from(User)) == 0
 
 

@@ -288,13 +288,14 @@ def test_the_connector_produces_a_new_version_from_the_workspace(
 
     response = client.submit(produce_url(referral), {}, page=workspace(referral))
 
-    assert response.status_code == 302 and response.location.endswith(workspace(referral))
+    assert response.status_code == 302
+    assert response.location.endswith(workspace(referral) + "#outcome-letter")
     db.session.expire_all()
     latest = store.latest_letter(referral)
     assert (latest.number, latest.trigger, latest.created_by_id) == (
         2, LetterTrigger.ON_DEMAND, connector.id)
     page = client.get(workspace(referral)).get_data(as_text=True)
-    assert "Outcome letter version 2 produced." in page
+    assert "The outcome letter is being prepared." in page  # rendered after the request
     assert "letter.pdf?version=2" in page
 
 
@@ -362,15 +363,17 @@ def test_a_failed_rendering_is_reported_not_a_server_error(db, client, login_as,
     connector = login_as(Role.CONNECTOR, team=letter_world.team)
     referral = lettered(letter_world.practice_a, connector=connector)
 
-    def broken(referral, *, now):
+    def broken(html):
         raise RuntimeError("no fonts")
 
-    monkeypatch.setattr(letters, "outcome_letter_pdf", broken)
+    monkeypatch.setattr(letters, "print_letter", broken)
     response = client.submit(produce_url(referral), {}, page=workspace(referral),
                              follow_redirects=True)
 
     assert response.status_code == 200
-    assert "could not be produced" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Being prepared" in page and "The last attempt failed (RuntimeError: no fonts)" in page
+    assert "Produce a new version" not in page  # asked once is enough
     assert store.latest_letter(referral).number == 1
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from referrals.models import (
     AuditEvent,
+    Referral,
     Contact,
     ContactChannel,
     ContactOutcome,
@@ -345,9 +346,13 @@ def test_follow_ups_schedule_done_missed_and_reschedule(client, db, make, hub, c
     assert rows[second.id].status is FollowUpStatus.RESCHEDULED
     (replacement,) = [f for f in rows.values() if f.replaces_id == second.id]
     assert replacement.due_on == new_date and replacement.status is FollowUpStatus.SCHEDULED
-    # A closed follow-up cannot be updated again.
-    assert client.submit(f"{base}/{first.id}", {"outcome": "missed", "note": "x"},
-                         page=workspace_url(referral)).status_code == 302
+    # A closed follow-up cannot be updated again: the page says so and keeps the note.
+    again = client.submit(f"{base}/{first.id}", {"outcome": "missed",
+                                                 "note": "Rang twice, no answer"},
+                          page=workspace_url(referral))
+    assert again.status_code == 409
+    assert "already done" in again.get_data(as_text=True)
+    assert "Rang twice, no answer" in again.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(FollowUp, first.id).status is FollowUpStatus.DONE
 
@@ -371,8 +376,13 @@ def test_another_teams_referral_is_not_found_even_for_its_coordinator_peer(clien
     referral = make.referral(hub.practice)
     sign_in(client, db, hub.other_team_connector)
     assert client.get(workspace_url(referral)).status_code == 404
-    assert client.submit(f"/caseload/referrals/{referral.id}/accept", {},
-                         page="/caseload").status_code == 404
+    # Accepting answers as for a referral a colleague has just taken: it says nothing of
+    # this one, and changes nothing.
+    accept = client.submit(f"/caseload/referrals/{referral.id}/accept", {}, page="/caseload",
+                           follow_redirects=True)
+    assert "is no longer in the team queue" in accept.get_data(as_text=True)
+    assert referral.reference not in accept.get_data(as_text=True)
+    assert db.session.get(Referral, referral.id).status is S.RECEIVED
     assert referral.reference not in client.get("/caseload/queue").get_data(as_text=True)
 
 

@@ -646,9 +646,10 @@ def test_an_accepted_referral_cannot_be_cancelled_by_the_practice(
 
     response = client.submit(f"{url}/cancel", {"reason": "Changed our minds"}, page=url)
 
-    assert response.status_code == 302
-    detail = page(client.get(response.location))
+    assert response.status_code == 409
+    detail = page(response)
     assert "can no longer be cancelled" in detail.text()
+    assert "Changed our minds" in detail.text()  # what they typed is kept to copy
     assert db.session.get(Referral, rid).status is S.ACCEPTED
     assert len(events_of(db, rid)) == events_before
 

@@ -1,0 +1,394 @@
+"""Two people change one referral at the same moment: exactly one wins, the loser is told,
+the event log tells the truth, and there is at most one outcome letter.
+
+Real threads, each with its own HTTP client and database session, released together by
+a barrier, against a committed database (a temp SQLite file, or a fresh PostgreSQL
+database), round after round: 50 rounds on PostgreSQL, fewer on SQLite, where every
+write transaction queues on the database lock anyway (KINDLY_RACE_ROUNDS overrides).
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import flask_migrate
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import make_url
+
+from fhir_adapters.api_write import REVOCATION_EXT
+from referrals import create_app, jobs
+from referrals.admin.service import create_api_client
+from referrals.extensions import db
+from referrals.models import (
+    Contact,
+    OutcomeLetter,
+    Referral,
+    ReferralChange,
+    ReferralEvent,
+    ReferralStatus,
+    Role,
+)
+from tests.builders import Builders
+from tests.conftest import Client
+
+S = ReferralStatus
+PASSWORD = "correct horse battery"
+
+
+def rounds(backend: str) -> int:
+    if override := os.environ.get("KINDLY_RACE_ROUNDS"):
+        return int(override)
+    return 50 if backend == "postgresql" else 10
+
+
+# --- a committed database and the people who race on it ------------------------------------
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def race_app(request, tmp_path_factory):
+    """An app on its own committed database, migrated once for the module."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('races') / 'races.db'}"
+        drop = None
+    else:
+        base = request.getfixturevalue("postgres_url")
+        name = f"kindly_races_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = make_url(base).set(database=name).render_as_string(hide_password=False)
+
+        def drop():
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+    # Letters are jobs: the test runs them itself, after each round, to count them.
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url,
+                      "LETTERS_ON_CLOSE": True, "JOBS_RUN": ""})
+    app.backend = request.param
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if drop:
+        drop()
+
+
+class Hub:
+    """A practice, its team (two connectors, two coordinators), a referrer and a GP system,
+    all committed; clients signed in as each."""
+
+    def __init__(self, app):
+        self.app = app
+        with app.app_context():
+            make = Builders(db.session)
+            self.practice = make.practice()
+            team = self.practice.team
+            # No capacity: routing leaves every new referral in the team queue.
+            users = {
+                "connector": make.user(Role.CONNECTOR, team=team, email=_email("c1")),
+                "connector2": make.user(Role.CONNECTOR, team=team, email=_email("c2")),
+                "coordinator": make.user(Role.COORDINATOR, team=team, email=_email("k1")),
+                "coordinator2": make.user(Role.COORDINATOR, team=team, email=_email("k2")),
+                "referrer": make.user(Role.REFERRER, practice=self.practice,
+                                      email=_email("gp")),
+            }
+            _, self.token = create_api_client(f"GP system {uuid.uuid4().hex[:6]}",
+                                              [self.practice], actor=None)
+            db.session.commit()
+            self.ids = {name: user.id for name, user in users.items()}
+            self.emails = {name: user.email for name, user in users.items()}
+            self.practice_id = self.practice.id
+            db.session.remove()
+        self.make_state = {"seq": 0}
+
+    def client(self, who: str) -> Client:
+        client = Client(self.app.test_client())
+        response = client.submit("/login", {"email": self.emails[who], "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        client.token = client.csrf_token("/notifications")  # one token serves the session
+        return client
+
+    def referral(self, *, status=S.RECEIVED, holder: str | None = None) -> tuple[int, int]:
+        """A new committed referral; returns (id, version)."""
+        with self.app.app_context():
+            make = Builders(db.session)
+            # Distinct NHS numbers across rounds: skip those used before.
+            for _ in range(self.make_state["seq"]):
+                make.nhs_number()
+            self.make_state["seq"] += 1
+            from referrals.models import Practice, User
+            practice = db.session.get(Practice, self.practice_id)
+            referrer = db.session.get(User, self.ids["referrer"])
+            connector = db.session.get(User, self.ids[holder]) if holder else None
+            referral = make.referral(practice, referrer=referrer, connector=connector,
+                                     status=status)
+            db.session.commit()
+            result = referral.id, referral.version
+            db.session.remove()
+        return result
+
+
+def _email(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}@race.example"
+
+
+@pytest.fixture(scope="module")
+def hub(race_app):
+    return Hub(race_app)
+
+
+@pytest.fixture(scope="module")
+def clients(hub):
+    return {who: hub.client(who) for who in hub.ids}
+
+
+def race(*calls):
+    """Run each call in its own thread, released together; their results in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return [future.result() for future in [pool.submit(run, call) for call in calls]]
+
+
+def post(client: Client, url: str, data: dict):
+    return lambda: client.post(url, data={**data, "csrf_token": client.token})
+
+
+def state(app, referral_id: int):
+    """The referral's status, holder, and its events as (kind, from, to, actor_id)."""
+    with app.app_context():
+        referral = db.session.get(Referral, referral_id)
+        events = [(e.kind, e.from_status, e.to_status, e.actor_id) for e in
+                  db.session.scalars(select(ReferralEvent)
+                                     .where(ReferralEvent.referral_id == referral_id)
+                                     .order_by(ReferralEvent.id))]
+        versions = list(db.session.scalars(
+            select(ReferralChange.version).where(ReferralChange.referral_id == referral_id)
+            .order_by(ReferralChange.version)))
+        result = referral.status, referral.connector_id, events, referral.version, versions
+        db.session.remove()
+    return result
+
+
+def assert_versions_tell_the_truth(version: int, versions: list[int]):
+    """One logged change per version, none skipped and none twice."""
+    assert versions == list(range(1, version + 1))
+
+
+def won(response, success_path: str) -> bool:
+    return response.status_code == 302 and response.headers["Location"].endswith(success_path)
+
+
+# --- the races -----------------------------------------------------------------------
+
+
+def test_two_connectors_accept_the_same_referral_exactly_one_gets_it(hub, clients):
+    a, b = clients["connector"], clients["connector2"]
+    for _ in range(rounds(hub.app.backend)):
+        rid, version = hub.referral()
+        url = f"/caseload/referrals/{rid}/accept"
+        first, second = race(post(a, url, {"version": version}),
+                             post(b, url, {"version": version}))
+
+        wins = [won(r, f"/caseload/referrals/{rid}") for r in (first, second)]
+        assert sorted(wins) == [False, True], (first.status_code, second.status_code)
+        status, holder, events, now_version, versions = state(hub.app, rid)
+        winner = hub.ids["connector"] if wins[0] else hub.ids["connector2"]
+        assert (status, holder) == (S.ACCEPTED, winner)
+        accepted = [e for e in events if e[0] == "status" and e[2] is S.ACCEPTED]
+        assigned = [e for e in events if e[0] == "assignment"]
+        assert [e[3] for e in accepted] == [winner] and [e[3] for e in assigned] == [winner]
+        assert_versions_tell_the_truth(now_version, versions)
+
+
+def test_two_closes_of_one_referral_exactly_one_closes_it_and_one_letter_is_written(
+        hub, clients):
+    holder, cover = clients["connector"], clients["coordinator"]
+    for _ in range(rounds(hub.app.backend)):
+        rid, version = hub.referral(status=S.IN_PROGRESS, holder="connector")
+        url = f"/caseload/referrals/{rid}/close"
+        first, second = race(
+            post(holder, url, {"closing": "completed", "note": "Settled in at the choir.",
+                               "version": version}),
+            post(cover, url, {"closing": "declined", "note": "Said no thank you.",
+                              "version": version}))
+
+        wins = [won(r, f"/caseload/referrals/{rid}") for r in (first, second)]
+        assert sorted(wins) == [False, True], (first.status_code, second.status_code)
+        loser = second if wins[0] else first
+        assert loser.status_code == 409
+        # The loser keeps what they typed.
+        assert ("Said no thank you." if wins[0] else "Settled in at the choir.") in \
+            loser.get_data(as_text=True)
+        status, _, events, now_version, versions = state(hub.app, rid)
+        closing = [e for e in events if e[2] in (S.COMPLETED, S.DECLINED)]
+        assert len(closing) == 1
+        assert status is (S.COMPLETED if wins[0] else S.DECLINED)
+        assert_versions_tell_the_truth(now_version, versions)
+    with hub.app.app_context():
+        jobs.run_due(limit=10_000)
+        per_referral = Counter(db.session.scalars(select(OutcomeLetter.referral_id)))
+        db.session.remove()
+    assert per_referral and set(per_referral.values()) == {1}
+
+
+def test_accept_racing_reject_ends_in_one_consistent_state(hub, clients):
+    connector, coordinator = clients["connector"], clients["coordinator"]
+    outcomes = Counter()
+    for _ in range(rounds(hub.app.backend)):
+        rid, version = hub.referral()
+        accept, reject = race(
+            post(connector, f"/caseload/referrals/{rid}/accept", {"version": version}),
+            post(coordinator, f"/caseload/referrals/{rid}/reject",
+                 {"reason": "Needs a mental health team, not us.", "version": version}))
+
+        accepted = won(accept, f"/caseload/referrals/{rid}")
+        rejected = won(reject, "/caseload/queue")
+        assert accepted != rejected, (accept.status_code, reject.status_code)
+        status, holder, events, now_version, versions = state(hub.app, rid)
+        moves = [e[2] for e in events if e[0] == "status" and e[1] is not None]
+        if accepted:
+            assert (status, holder, moves) == (S.ACCEPTED, hub.ids["connector"], [S.ACCEPTED])
+        else:
+            assert (status, holder, moves) == (S.REJECTED, None, [S.REJECTED])
+            assert not [e for e in events if e[0] == "assignment"]
+        assert_versions_tell_the_truth(now_version, versions)
+        outcomes["accepted" if accepted else "rejected"] += 1
+    assert sum(outcomes.values()) == rounds(hub.app.backend)
+
+
+def fhir_cancel(hub, referral_id: int, version: int):
+    """A GP system's revocation, as read at `version` (read before the race starts)."""
+    client = hub.app.test_client()
+    auth = {"Authorization": f"Bearer {hub.token}"}
+    body = client.get(f"/fhir/ServiceRequest/{referral_id}", headers=auth).get_json()
+    assert body["meta"]["versionId"] == str(version)
+    reason = {"url": REVOCATION_EXT, "valueString": "The patient has moved away"}
+    body = {**body, "status": "revoked", "extension": [*body.get("extension", []), reason]}
+    return lambda: client.put(
+        f"/fhir/ServiceRequest/{referral_id}", json=body,
+        headers={**auth, "If-Match": f'W/"{version}"', "Content-Type": "application/fhir+json"})
+
+
+def test_two_fhir_cancels_with_the_same_if_match_one_succeeds_the_other_gets_412(hub):
+    for _ in range(rounds(hub.app.backend)):
+        rid, version = hub.referral()
+        first, second = race(fhir_cancel(hub, rid, version), fhir_cancel(hub, rid, version))
+
+        assert sorted([first.status_code, second.status_code]) == [200, 412]
+        loser = first if first.status_code == 412 else second
+        assert loser.get_json()["resourceType"] == "OperationOutcome"
+        status, _, events, now_version, versions = state(hub.app, rid)
+        assert status is S.CANCELLED
+        assert len([e for e in events if e[2] is S.CANCELLED]) == 1
+        assert loser.headers["ETag"] == f'W/"{now_version}"'
+        assert_versions_tell_the_truth(now_version, versions)
+
+
+def test_a_fhir_cancel_racing_an_accept_answers_what_really_happened(hub, clients):
+    connector = clients["connector"]
+    for _ in range(rounds(hub.app.backend)):
+        rid, version = hub.referral()
+        cancel, accept = race(
+            fhir_cancel(hub, rid, version),
+            post(connector, f"/caseload/referrals/{rid}/accept", {"version": version}))
+
+        status, _, events, now_version, versions = state(hub.app, rid)
+        if cancel.status_code == 200:
+            assert status is S.CANCELLED and not won(accept, f"/caseload/referrals/{rid}")
+        else:
+            assert cancel.status_code in (412, 422), cancel.get_data(as_text=True)
+            assert status is S.ACCEPTED and won(accept, f"/caseload/referrals/{rid}")
+        assert len([e for e in events if e[0] == "status" and e[1] is not None]) == 1
+        assert_versions_tell_the_truth(now_version, versions)
+
+
+def test_two_coordinators_assign_one_referral_exactly_one_assignment_stands(hub, clients):
+    first_coordinator, second_coordinator = clients["coordinator"], clients["coordinator2"]
+    for _ in range(rounds(hub.app.backend)):
+        rid, version = hub.referral()
+        url = f"/hub/referrals/{rid}/assign"
+        first, second = race(
+            post(first_coordinator, url, {"connector": str(hub.ids["connector"]),
+                                          "reason": "Balancing caseloads", "version": version}),
+            post(second_coordinator, url, {"connector": str(hub.ids["connector2"]),
+                                           "reason": "Covering leave", "version": version}))
+
+        wins = [won(r, "/hub") for r in (first, second)]
+        assert sorted(wins) == [False, True], (first.status_code, second.status_code)
+        loser = second if wins[0] else first
+        assert loser.status_code == 409
+        assert ("Covering leave" if wins[0] else "Balancing caseloads") in \
+            loser.get_data(as_text=True)
+        status, holder, events, now_version, versions = state(hub.app, rid)
+        chosen = hub.ids["connector"] if wins[0] else hub.ids["connector2"]
+        assert (status, holder) == (S.RECEIVED, chosen)
+        assert len([e for e in events if e[0] == "assignment"]) == 1
+        assert_versions_tell_the_truth(now_version, versions)
+
+
+def test_two_colleagues_contacts_on_one_referral_both_land(hub, clients):
+    holder, cover = clients["connector"], clients["coordinator"]
+    for _ in range(max(rounds(hub.app.backend) // 5, 2)):
+        rid, version = hub.referral(status=S.IN_PROGRESS, holder="connector")
+        url = f"/caseload/referrals/{rid}/contacts"
+        contact = {"contact_date": "01/12/2026", "contact_time": "10:00", "method": "phone",
+                   "outcome": "spoke", "version": version}
+        first, second = race(post(holder, url, {**contact, "notes": "Talked about the choir"}),
+                             post(cover, url, {**contact, "notes": "Covering: rang back"}))
+
+        assert [first.status_code, second.status_code] == [302, 302]
+        with hub.app.app_context():
+            notes = sorted(db.session.scalars(select(Contact.notes)
+                                              .where(Contact.referral_id == rid)))
+            count = db.session.scalar(select(func.count(ReferralChange.id))
+                                      .where(ReferralChange.referral_id == rid))
+            db.session.remove()
+        assert notes == ["Covering: rang back", "Talked about the choir"]
+        *_, now_version, versions = state(hub.app, rid)
+        assert now_version == version + 2 and count == now_version
+        assert_versions_tell_the_truth(now_version, versions)
+
+
+def test_without_the_row_lock_the_version_check_in_the_update_still_lets_one_win(
+        hub, clients, monkeypatch):
+    """Layer 3 alone (revisions): a change that skipped the lock and the version check
+    still cannot overwrite a newer state; its writer gets a clear 409, not a 500."""
+    if hub.app.backend == "sqlite":
+        pytest.skip("SQLite serialises the two transactions: the second reads the first's "
+                    "result, so there is no stale write to catch")
+    from referrals import revisions
+
+    monkeypatch.setattr(revisions, "for_change", lambda query: query)
+    monkeypatch.setattr(revisions, "lock", lambda referral: None)
+    monkeypatch.setattr(revisions, "check", lambda referral, expected: None)
+    # Both read the referral before either writes: a pause where the lock would be.
+    monkeypatch.setattr(revisions, "begin", lambda referral, expected=None: time.sleep(0.05))
+    a, b = clients["connector"], clients["connector2"]
+    lost = 0
+    for _ in range(rounds(hub.app.backend)):
+        rid, _ = hub.referral()
+        url = f"/caseload/referrals/{rid}/accept"
+        first, second = race(post(a, url, {}), post(b, url, {}))
+
+        wins = [won(r, f"/caseload/referrals/{rid}") for r in (first, second)]
+        assert sorted(wins) == [False, True], (first.status_code, second.status_code)
+        loser = second if wins[0] else first
+        assert loser.status_code in (302, 409)  # 409: it lost at the UPDATE itself
+        lost += loser.status_code == 409
+        _, _, events, now_version, versions = state(hub.app, rid)
+        assert len([e for e in events if e[2] is S.ACCEPTED and e[0] == "status"]) == 1
+        assert_versions_tell_the_truth(now_version, versions)
+    assert lost, "no round raced at the UPDATE: the test proved nothing"
