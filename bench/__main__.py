@@ -16,7 +16,7 @@ import flask_migrate
 import sqlalchemy
 from sqlalchemy import inspect, text
 
-from bench import casework, directory, fhir, machine, matching, world
+from bench import casework, county, directory, fhir, hub, machine, matching, world
 from bench.timing import table
 from referrals import create_app
 from referrals.extensions import db
@@ -135,8 +135,8 @@ def _run(app, args, where: str) -> dict:
         if "intake" in parts:
             results["intake"] = fhir.bench_intake(app, data, count=args.intake_count)
     if "casework" in parts:
-        hub = casework.build_hub(app)
-        results["casework"] = casework.bench(app, hub, runs=args.runs, http_runs=args.http_runs)
+        team = hub.build_hub(app)
+        results["casework"] = casework.bench(app, team, runs=args.runs, http_runs=args.http_runs)
     if "matching" in parts:
         results["matching"] = matching.bench(runs=args.runs)
     if "letters" in parts:
@@ -144,8 +144,8 @@ def _run(app, args, where: str) -> dict:
 
         results["letters"] = letters.bench(app, runs=args.runs, batch=args.letter_batch)
     if "directory" in parts:
-        county = directory.build_directory(app)
-        results["directory"] = directory.bench(app, county, runs=args.runs,
+        built = county.build_directory(app)
+        results["directory"] = directory.bench(app, built, runs=args.runs,
                                                http_runs=args.http_runs)
     environment = _environment(app, where)
     # Other work on the machine slows every figure; the ratios to floors suffer least.
