@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -19,7 +16,7 @@ import flask_migrate
 import sqlalchemy
 from sqlalchemy import inspect, text
 
-from bench import casework, directory, fhir, matching, world
+from bench import casework, county, directory, fhir, hub, machine, matching, world
 from bench.timing import table
 from referrals import create_app
 from referrals.extensions import db
@@ -123,7 +120,7 @@ def _parts(only: list[str] | None) -> set[str]:
 
 def _run(app, args, where: str) -> dict:
     started = datetime.now(UTC)
-    load_before = _load()
+    load_before = machine.load_average()
     parts = _parts(args.only)
     print(f"Kindly benchmarks ({', '.join(p for p in PARTS if p in parts)}) on {where}",
           file=sys.stderr)
@@ -138,8 +135,8 @@ def _run(app, args, where: str) -> dict:
         if "intake" in parts:
             results["intake"] = fhir.bench_intake(app, data, count=args.intake_count)
     if "casework" in parts:
-        hub = casework.build_hub(app)
-        results["casework"] = casework.bench(app, hub, runs=args.runs, http_runs=args.http_runs)
+        team = hub.build_hub(app)
+        results["casework"] = casework.bench(app, team, runs=args.runs, http_runs=args.http_runs)
     if "matching" in parts:
         results["matching"] = matching.bench(runs=args.runs)
     if "letters" in parts:
@@ -147,12 +144,12 @@ def _run(app, args, where: str) -> dict:
 
         results["letters"] = letters.bench(app, runs=args.runs, batch=args.letter_batch)
     if "directory" in parts:
-        county = directory.build_directory(app)
-        results["directory"] = directory.bench(app, county, runs=args.runs,
+        built = county.build_directory(app)
+        results["directory"] = directory.bench(app, built, runs=args.runs,
                                                http_runs=args.http_runs)
     environment = _environment(app, where)
     # Other work on the machine slows every figure; the ratios to floors suffer least.
-    environment["load_average"] = {"before": load_before, "after": _load()}
+    environment["load_average"] = {"before": load_before, "after": machine.load_average()}
     return {**results, "environment": environment}
 
 
@@ -165,40 +162,8 @@ def _environment(app, where: str) -> dict:
         "database": where,
         "dialect": dialect.name,
         "server_version": ".".join(map(str, server)) if server else None,
-        "python": platform.python_version(),
-        "sqlalchemy": sqlalchemy.__version__,
-        "platform": platform.platform(),
-        "cpu": _cpu_model(),
-        "cpus": os.cpu_count(),
-        "commit": _git("rev-parse", "--short", "HEAD"),
-        "uncommitted_changes": bool(_git("status", "--porcelain")),
+        **machine.describe(),
     }
-
-
-def _load() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return None
-
-
-def _cpu_model() -> str | None:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or None
-
-
-def _git(*args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", *args], capture_output=True, text=True, check=True,
-                             cwd=Path(__file__).resolve().parent.parent)
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return out.stdout.strip()
 
 
 def _verdict(ok: bool) -> str:

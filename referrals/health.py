@@ -17,8 +17,8 @@ bp = Blueprint("health", __name__)
 def healthz():
     """200 when the database answers a query, 503 when it does not."""
     try:
-        database.read_only(db.session)  # a probe must not queue behind writers
-        db.session.execute(text("SELECT 1")).scalar_one()
+        with database.read_only(db.session):  # a probe must not queue behind writers
+            db.session.execute(text("SELECT 1")).scalar_one()
     except SQLAlchemyError:
         db.session.rollback()
         return jsonify(status="error", database="unavailable"), 503

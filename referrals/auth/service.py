@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from referrals import database
 from referrals.errors import DomainError
 from referrals.extensions import db
 from referrals.models import LoginAttempt, Practice, Role, Team, User, utcnow
@@ -67,11 +68,26 @@ def recent_failures(email: str, now: datetime) -> list[datetime]:
     )
 
 
+def _check_password(email: str, password: str) -> tuple[str, bool]:
+    """The account's password hash (a dummy's for an unknown email, so a miss costs as
+    long as a hit) and whether `password` matches it.
+
+    The hash is slow on purpose (scrypt: tens of milliseconds of CPU), so it is checked
+    after a read that holds up no writer and before the sign-in's write transaction
+    begins: on SQLite that transaction holds the database's write lock, and 30 people
+    signing in at once queued every page behind their hashes.
+    """
+    with database.read_only(db.session):
+        stored = db.session.scalar(select(User.password_hash).where(User.email == email))
+    stored = stored or _DUMMY_HASH
+    return stored, check_password_hash(stored, password or "")
+
+
 def authenticate(email: str, password: str, *, ip: str = "", now: datetime | None = None) -> User:
     """Return the active user these credentials belong to, recording the attempt.
 
     Raises AccountLocked after LOGIN_MAX_FAILURES failures within the window
-    (without checking the password, so guessing stops), otherwise
+    (whatever the password, so guessing stops), otherwise
     InvalidCredentials with one message whatever was wrong. Flushes the
     attempt; the caller commits even on failure. An attempt refused by the
     lock is not stored: counted as a failure, it would keep the account
@@ -79,6 +95,7 @@ def authenticate(email: str, password: str, *, ip: str = "", now: datetime | Non
     """
     now = now or utcnow()
     email = normalise_email(email)
+    stored, matches = _check_password(email, password)
     config = current_app.config
     failures = recent_failures(email, now)
     if len(failures) >= config["LOGIN_MAX_FAILURES"]:
@@ -88,8 +105,8 @@ def authenticate(email: str, password: str, *, ip: str = "", now: datetime | Non
         raise AccountLocked(max(1, -(-int((unlock_at - now).total_seconds()) // 60)))
 
     user = db.session.scalars(select(User).where(User.email == email)).first()
-    stored = user.password_hash if user is not None else _DUMMY_HASH
-    ok = check_password_hash(stored, password or "") and user is not None and user.active
+    # The hash checked must still be the account's: a password changed meanwhile wins.
+    ok = matches and user is not None and user.active and user.password_hash == stored
     db.session.add(LoginAttempt(email=email, at=now, succeeded=ok, ip=ip))
     db.session.flush()
     if not ok:

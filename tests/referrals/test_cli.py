@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from referrals.database import READ_ONLY
+from referrals.database import read_only
 from referrals.models import Patient, Practice, Referral, ReferralStatus, Role, Team, User
 
 DEMO_EMAILS = [
@@ -49,8 +50,9 @@ def roles(db) -> dict[Role, int]:
 def test_a_cli_commit_inside_the_db_fixture_only_releases_a_savepoint(db, seeded):
     assert count(db, User) == 11  # the command's work is visible inside the test
     assert db.session.connection().in_transaction()
-    # ...but was not really committed: another connection does not see it.
-    with db.engine.connect().execution_options(**{READ_ONLY: True}) as other:
+    # ...but was not really committed: another connection does not see it. (A read
+    # that waits for no write lock: the test's transaction holds SQLite's.)
+    with Session(db.engine) as other, read_only(other):
         assert other.scalar(select(func.count()).select_from(User)) == 0
 
 
