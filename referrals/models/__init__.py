@@ -51,7 +51,7 @@ from referrals.models.referral import (
     ReferralStatus,
     Urgency,
 )
-from referrals.models.user import LoginAttempt, Role, User
+from referrals.models.user import LoginAttempt, RememberToken, Role, User
 
 __all__ = [
     "CompletionMode",
@@ -92,6 +92,7 @@ __all__ = [
     "PostcodePlace",
     "Practice",
     "Referral",
+    "RememberToken",
     "ReferralEvent",
     "ReferralReason",
     "ReferralStatus",
