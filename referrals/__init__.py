@@ -82,12 +82,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    from referrals.models import User
+    from referrals.auth import sessions
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+    sessions.init_app(app)  # the user loader and the remember-me cookie
 
 
 def _init_templates(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""`flask --app wsgi <command>`: seed-demo, create-user, scheduler."""
+"""`flask --app wsgi <command>`: seed-demo, create-user, deactivate-user, reactivate-user,
+scheduler."""
 from __future__ import annotations
 
 import click
@@ -12,6 +13,8 @@ from referrals.models import Practice, Role, Team
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(deactivate_user)
+    app.cli.add_command(reactivate_user)
     app.cli.add_command(create_api_client)
     app.cli.add_command(revoke_api_client)
     app.cli.add_command(run_scheduler)
@@ -28,6 +31,11 @@ def register(app: Flask) -> None:
 def seed_demo(password: str, force: bool, if_empty: bool) -> None:
     """Build the demo market town: practices, a connector hub, people and referrals."""
     from referrals import demo
+    from referrals.auth import passwords
+
+    if (weak := passwords.problem(password)) is not None:
+        # Checked before building anything, not half-way through the accounts.
+        raise click.BadParameter(weak, param_hint="--password")
 
     if demo.has_data() and not force:
         if if_empty:
@@ -46,7 +54,7 @@ def seed_demo(password: str, force: bool, if_empty: bool) -> None:
     accounts = demo.build(password=password, progress=click.echo)
     api_client, token = demo.build_api_client()
     db.session.commit()
-    click.echo("\nDemo accounts (password: %s)" % password)
+    click.echo(f"\nDemo accounts (password: {password})")
     width = max(len(a.email) for a in accounts)
     for account in accounts:
         where = account.practice.name if account.practice else (account.team.name if account.team else "")
@@ -85,6 +93,41 @@ def create_user(email, name, role, practice_ods, team_name, capacity, password) 
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"Created {user.role.label.lower()} {user.email}.")
+
+
+@click.command("deactivate-user")
+@click.argument("email")
+def deactivate_user(email) -> None:
+    """Stop an account signing in, and sign it out everywhere at once."""
+    from referrals.auth import service
+
+    user = _account(email)
+    changed = service.deactivate_user(user, actor=None, actor_label="cli")
+    db.session.commit()
+    click.echo(f"Deactivated {user.email}; every session of theirs has ended." if changed
+               else f"{user.email} was already deactivated.")
+
+
+@click.command("reactivate-user")
+@click.argument("email")
+def reactivate_user(email) -> None:
+    """Let a deactivated account sign in again (old sessions stay ended)."""
+    from referrals.auth import service
+
+    user = _account(email)
+    changed = service.reactivate_user(user, actor=None, actor_label="cli")
+    db.session.commit()
+    click.echo(f"Reactivated {user.email}; they can sign in with their password." if changed
+               else f"{user.email} was already active.")
+
+
+def _account(email: str):
+    from referrals.auth.service import find_user
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account for {email!r}")
+    return user
 
 
 @click.command("create-api-client")

@@ -42,9 +42,11 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=9)
     WTF_CSRF_TIME_LIMIT = 9 * 3600  # a whole clinic session
 
-    # Login throttling: this many failures within the window lock the account
-    # for the rest of the window.
+    # Login throttling (referrals/auth/throttle.py): this many failures within the window
+    # lock one account from one client address, and this many from one address across
+    # all accounts lock the address, each for the rest of the window.
     LOGIN_MAX_FAILURES = 5
+    LOGIN_ADDRESS_MAX_FAILURES = 30
     LOGIN_FAILURE_WINDOW_MINUTES = 15
 
     PAGE_SIZE = 25

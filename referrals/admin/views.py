@@ -9,12 +9,14 @@ from sqlalchemy.orm import selectinload
 from referrals.access import allow
 from referrals.admin import service
 from referrals.admin.forms import ApiClientForm, RevokeApiClientForm
+from referrals.auth import service as accounts
 from referrals.extensions import db
 from referrals.models import ApiClient, Practice, Role, Team, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 CLIENT_ID = "<int(max=2147483647):client_id>"
+USER_ID = "<int(max=2147483647):user_id>"
 
 
 @bp.route("/users")
@@ -31,6 +33,34 @@ def users():
     ).all()
     teams = db.session.scalars(select(Team).order_by(Team.name)).all()
     return render_template("admin/users.html", users=accounts, practices=practices, teams=teams)
+
+
+@bp.route(f"/users/{USER_ID}/deactivate", methods=["POST"])
+@allow(Role.ADMIN)
+def deactivate_user(user_id: int):
+    """Stop an account signing in, and sign it out everywhere at once."""
+    account = _load_user(user_id)
+    try:
+        changed = accounts.deactivate_user(account, actor=current_user)
+    except accounts.AccountInvalid as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.users"))
+    db.session.commit()
+    flash(f"Deactivated {account.name}. They are signed out everywhere and cannot sign in."
+          if changed else f"{account.name} was already deactivated.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route(f"/users/{USER_ID}/reactivate", methods=["POST"])
+@allow(Role.ADMIN)
+def reactivate_user(user_id: int):
+    """Let an account sign in again (with its password; old sessions stay ended)."""
+    account = _load_user(user_id)
+    changed = accounts.reactivate_user(account, actor=current_user)
+    db.session.commit()
+    flash(f"Reactivated {account.name}. They can sign in again with their password."
+          if changed else f"{account.name} was already active.", "success")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/api-clients")
@@ -103,3 +133,10 @@ def _load_client(client_id: int) -> ApiClient:
     if client is None:
         abort(404)
     return client
+
+
+def _load_user(user_id: int) -> User:
+    account = db.session.get(User, user_id)
+    if account is None:
+        abort(404)
+    return account

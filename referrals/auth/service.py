@@ -1,20 +1,22 @@
 """Accounts and authentication. No request, no flash: callers pass what they know."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from referrals import database
+from referrals import audit, database
+from referrals.auth import passwords, remember, throttle
 from referrals.errors import DomainError
 from referrals.extensions import db
-from referrals.models import LoginAttempt, Practice, Role, Team, User, utcnow
+from referrals.models import Practice, Role, Team, User, utcnow
+from referrals.models.user import new_session_token
 
-# Compared against when the email is unknown, so a miss costs as long as a hit.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
-MIN_PASSWORD_LENGTH = 10
+# Compared against when the email is unknown, so a miss costs as long as a hit: one
+# per hash method, made with the method real passwords are hashed with.
+_DUMMY_HASHES: dict[str, str] = {}
 
 
 class InvalidCredentials(DomainError):
@@ -22,50 +24,31 @@ class InvalidCredentials(DomainError):
         super().__init__("Enter a correct email address and password")
 
 
-class AccountLocked(DomainError):
-    def __init__(self, minutes: int):
-        super().__init__(
-            "There have been too many attempts to sign in to this account. "
-            f"Wait {minutes} minute{'s' if minutes != 1 else ''} and try again, "
-            "or ask your administrator to help."
-        )
-
-
 class AccountInvalid(DomainError):
-    pass
+    """The account cannot be made or changed as asked; `field` names the form field."""
+
+    def __init__(self, message: str, *, field: str = ""):
+        self.field = field
+        super().__init__(message)
 
 
 def hash_password(password: str) -> str:
-    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-    return generate_password_hash(password, method=method)
+    return generate_password_hash(password, method=_hash_method())
+
+
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+
+
+def _dummy_hash() -> str:
+    method = _hash_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("not-a-real-password", method=method)
+    return _DUMMY_HASHES[method]
 
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
-
-
-def recent_failures(email: str, now: datetime) -> list[datetime]:
-    """Failed attempts inside the window, since the last success; newest first."""
-    window = timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
-    last_success = db.session.scalar(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
-        )
-    )
-    since = now - window
-    if last_success is not None and last_success > since:
-        since = last_success
-    return list(
-        db.session.scalars(
-            select(LoginAttempt.at)
-            .where(
-                LoginAttempt.email == email,
-                LoginAttempt.succeeded.is_(False),
-                LoginAttempt.at > since,
-            )
-            .order_by(LoginAttempt.at.desc())
-        )
-    )
 
 
 def _check_password(email: str, password: str) -> tuple[str, bool]:
@@ -79,36 +62,30 @@ def _check_password(email: str, password: str) -> tuple[str, bool]:
     """
     with database.read_only(db.session):
         stored = db.session.scalar(select(User.password_hash).where(User.email == email))
-    stored = stored or _DUMMY_HASH
+    stored = stored or _dummy_hash()
     return stored, check_password_hash(stored, password or "")
 
 
 def authenticate(email: str, password: str, *, ip: str = "", now: datetime | None = None) -> User:
     """Return the active user these credentials belong to, recording the attempt.
 
-    Raises AccountLocked after LOGIN_MAX_FAILURES failures within the window
-    (whatever the password, so guessing stops), otherwise
-    InvalidCredentials with one message whatever was wrong. Flushes the
-    attempt; the caller commits even on failure. An attempt refused by the
-    lock is not stored: counted as a failure, it would keep the account
-    locked past the time the message promises.
+    Raises throttle.SignInLocked while this address, or this account from this address,
+    is locked (without checking the password, so guessing stops), otherwise
+    InvalidCredentials with one message whatever was wrong. Flushes the attempt; the
+    caller commits even on failure.
+
+    The lock and the password are checked before the sign-in's write transaction begins
+    (see _check_password); the caller must have no transaction open to benefit.
     """
     now = now or utcnow()
     email = normalise_email(email)
+    with database.read_only(db.session):
+        throttle.check(email, ip, now)
     stored, matches = _check_password(email, password)
-    config = current_app.config
-    failures = recent_failures(email, now)
-    if len(failures) >= config["LOGIN_MAX_FAILURES"]:
-        unlock_at = failures[config["LOGIN_MAX_FAILURES"] - 1] + timedelta(
-            minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"]
-        )
-        raise AccountLocked(max(1, -(-int((unlock_at - now).total_seconds()) // 60)))
-
     user = db.session.scalars(select(User).where(User.email == email)).first()
     # The hash checked must still be the account's: a password changed meanwhile wins.
     ok = matches and user is not None and user.active and user.password_hash == stored
-    db.session.add(LoginAttempt(email=email, at=now, succeeded=ok, ip=ip))
-    db.session.flush()
+    throttle.record(email, ip, succeeded=ok, now=now)
     if not ok:
         raise InvalidCredentials()
     return user
@@ -125,15 +102,16 @@ def create_user(
     capacity: int | None = None,
     phone: str = "",
 ) -> User:
-    """Create a staff account, checking that it belongs where its role needs it to."""
+    """Create a staff account, checking that it belongs where its role needs it to and
+    that its password meets the rules (referrals/auth/passwords.py)."""
     role = Role(role)
     email = normalise_email(email)
     if "@" not in email:
-        raise AccountInvalid(f"{email!r} is not an email address")
+        raise AccountInvalid(f"{email!r} is not an email address", field="email")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountInvalid(f"There is already an account for {email}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountInvalid(f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountInvalid(f"There is already an account for {email}", field="email")
+    if (weak := passwords.problem(password)) is not None:
+        raise AccountInvalid(weak, field="password")
     if role.belongs_to_practice and practice is None:
         raise AccountInvalid(f"A {role.label.lower()} must belong to a practice")
     if role.belongs_to_team and team is None:
@@ -151,3 +129,77 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def change_password(user: User, *, current_password: str, new_password: str, ip: str = "",
+                    now: datetime | None = None) -> None:
+    """Set `user`'s new password and end every session and remember-me token they have;
+    the caller signs the browser that asked back in (referrals/auth/sessions.py).
+
+    A wrong current password is recorded as a failed sign-in from `ip`, so this form
+    cannot be used to guess it faster than the sign-in page; the caller commits then too.
+    """
+    now = now or utcnow()
+    throttle.check(user.email, ip, now)
+    if not check_password_hash(user.password_hash, current_password or ""):
+        throttle.record(user.email, ip, succeeded=False, now=now)
+        raise AccountInvalid("Your current password is not right", field="current_password")
+    if (weak := passwords.problem(new_password)) is not None:
+        raise AccountInvalid(weak, field="new_password")
+    if check_password_hash(user.password_hash, new_password):
+        raise AccountInvalid("Choose a password different from your current one",
+                             field="new_password")
+    user.password_hash = hash_password(new_password)
+    end_sessions(user)
+    audit.record("change password", actor=user, entity_type="user", entity_id=user.id)
+    db.session.flush()
+
+
+def end_sessions(user: User) -> None:
+    """Sign `user` out everywhere: every session cookie and remember-me token stops
+    working on its next request, whichever worker serves it."""
+    user.session_token = new_session_token()
+    remember.forget_all(user)
+    db.session.flush()
+
+
+def sign_out(user: User) -> None:
+    """Signing out ends every session of the user, not only this browser's: a cookie
+    copied before it must not work after it."""
+    end_sessions(user)
+
+
+def deactivate_user(user: User, *, actor: User | None, actor_label: str = "") -> bool:
+    """Stop `user` signing in and end every session and remember-me token they have.
+
+    Returns False when they were already inactive. Nobody may deactivate themselves:
+    the last administrator would lock everyone out of the account pages.
+    """
+    if actor is not None and actor.id == user.id:
+        raise AccountInvalid("You cannot deactivate your own account")
+    if not user.active:
+        return False
+    user.active = False
+    end_sessions(user)
+    audit.record("deactivate", actor=actor, actor_label=actor_label, entity_type="user",
+                 entity_id=user.id)
+    db.session.flush()
+    return True
+
+
+def reactivate_user(user: User, *, actor: User | None, actor_label: str = "") -> bool:
+    """Let `user` sign in again. Sessions from before deactivation stay ended: their
+    session token was replaced then, and is replaced again now. Returns False when they
+    were already active."""
+    if user.active:
+        return False
+    user.active = True
+    end_sessions(user)
+    audit.record("reactivate", actor=actor, actor_label=actor_label, entity_type="user",
+                 entity_id=user.id)
+    db.session.flush()
+    return True
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalars(select(User).where(User.email == normalise_email(email))).first()

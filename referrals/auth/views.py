@@ -1,14 +1,15 @@
-"""Sign-in, sign-out and the home page that sends each role to its work."""
+"""Sign-in, sign-out, changing your password, and the home page that sends each role to
+its work."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from referrals.access import public, signed_in
-from referrals.auth import service
-from referrals.auth.forms import LoginForm
+from referrals.auth import passwords, service, sessions, throttle
+from referrals.auth.forms import ChangePasswordForm, LoginForm
 from referrals.errors import DomainError
 from referrals.extensions import db
 from referrals.models import Role
@@ -49,7 +50,7 @@ def login():
         except DomainError as exc:
             error = str(exc)
         else:
-            login_user(user, remember=form.remember.data)
+            sessions.sign_in(user, remember_me=form.remember.data)
         db.session.commit()  # the attempt is recorded either way
         if error is None:
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
@@ -59,9 +60,43 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout():
-    """Sign out."""
-    logout_user()
+    """Sign out everywhere: every session and remember-me cookie of this user ends."""
+    service.sign_out(current_user._get_current_object())
+    db.session.commit()
+    sessions.sign_out()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def change_password():
+    """Change your own password; your other sessions end, this one carries on."""
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _change_password_page(form), 422 if form.errors else 200
+    user = current_user._get_current_object()
+    remember_until = sessions.remembered_until(user)
+    try:
+        service.change_password(user, current_password=form.current_password.data,
+                                new_password=form.new_password.data,
+                                ip=request.remote_addr or "")
+    except throttle.SignInLocked as exc:
+        form.add_error("current_password", str(exc))
+    except service.AccountInvalid as exc:
+        form.add_error(exc.field, str(exc))
+    else:
+        sessions.stay_signed_in(user, remember_until=remember_until)
+        db.session.commit()
+        flash("Your password has been changed. You have been signed out on every other "
+              "device.", "success")
+        return redirect(url_for("auth.home"))
+    db.session.commit()  # a wrong current password is recorded as a failed attempt
+    return _change_password_page(form), 422
+
+
+def _change_password_page(form: ChangePasswordForm) -> str:
+    return render_template("auth/change_password.html", form=form,
+                           min_length=passwords.MIN_LENGTH)
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -53,7 +53,7 @@ from referrals.models.referral import (
     ReferralStatus,
     Urgency,
 )
-from referrals.models.user import LoginAttempt, Role, User
+from referrals.models.user import LoginAttempt, RememberToken, Role, User
 
 __all__ = [
     "CompletionMode",
@@ -97,6 +97,7 @@ __all__ = [
     "Practice",
     "Referral",
     "ReferralChange",
+    "RememberToken",
     "ReferralEvent",
     "ReferralReason",
     "ReferralStatus",

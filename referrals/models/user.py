@@ -1,6 +1,7 @@
-"""Staff accounts and sign-in attempts."""
+"""Staff accounts, their sign-in attempts and remember-me tokens."""
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -42,6 +43,10 @@ ROLE_LABELS = {
 }
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, Base):
     __tablename__ = "user_account"
 
@@ -60,6 +65,10 @@ class User(UserMixin, Base):
     away_from: Mapped[date | None] = mapped_column(Date)
     away_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session cookie and remember-me token of this user: a new value ends
+    # them all (sign-out, a password change, deactivation). Empty matches nothing.
+    session_token: Mapped[str] = mapped_column(
+        String(64), default=new_session_token, server_default="")
 
     practice: Mapped[Practice | None] = relationship()
     team: Mapped[Team | None] = relationship()
@@ -67,6 +76,11 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the id and the current session token,
+        so the user loader (referrals/auth/sessions.py) can refuse a session that ended."""
+        return f"{self.id}:{self.session_token}"
 
     def is_away_on(self, day: date) -> bool:
         if self.away_from is None:
@@ -81,10 +95,37 @@ class LoginAttempt(Base):
     """One sign-in attempt, kept by email so unknown addresses lock the same way."""
 
     __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_email_at", "email", "at"),)
+    __table_args__ = (
+        # Throttling (referrals/auth/throttle.py): one account from one address, and one
+        # address across every account; each a range scan over recent rows.
+        Index("ix_login_attempt_email_ip", "email", "ip", "succeeded", "at"),
+        Index("ix_login_attempt_ip", "ip", "succeeded", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     succeeded: Mapped[bool]
     ip: Mapped[str] = mapped_column(String(45), default="")
+
+
+class RememberToken(Base):
+    """One "keep me signed in" cookie, good for one use (referrals/auth/remember.py).
+
+    The cookie holds `<selector>:<secret>`; only a SHA-256 of the secret is kept. The
+    token dies with the user's session token, so ending their sessions ends it too.
+    """
+
+    __tablename__ = "remember_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    selector: Mapped[str] = mapped_column(String(32), unique=True)
+    # The secret is random and long, so a slow hash would add nothing.
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    session_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Fixed when the user ticked the box; a rotated token keeps it.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from referrals.auth import service
+from referrals.auth import service, throttle
 from referrals.config import ProductionConfig
 from referrals.models import LoginAttempt, Role
 
@@ -187,23 +187,26 @@ def test_every_attempt_is_recorded_by_email(client, user, db):
 # --- throttling against the clock ---------------------------------------------------
 
 
-def authenticate(email, password, minutes, seconds=0):
+HERE, ELSEWHERE = "203.0.113.7", "198.51.100.20"
+
+
+def authenticate(email, password, minutes, seconds=0, *, ip=HERE):
     at = T0 + timedelta(minutes=minutes, seconds=seconds)
-    return service.authenticate(email, password, now=at)
+    return service.authenticate(email, password, ip=ip, now=at)
 
 
-def fail_five_times(email, minutes=(0, 1, 2, 3, 4)):
+def fail_five_times(email, minutes=(0, 1, 2, 3, 4), *, ip=HERE):
     for minute in minutes:
         with pytest.raises(service.InvalidCredentials):
-            authenticate(email, WRONG, minute)
+            authenticate(email, WRONG, minute, ip=ip)
 
 
 def test_lock_lasts_until_the_window_after_the_fifth_failure_ends(user):
     fail_five_times(user.email)  # at 0..4 minutes
 
-    with pytest.raises(service.AccountLocked, match="Wait 10 minutes"):
+    with pytest.raises(throttle.AccountLocked, match="Wait 10 minutes"):
         authenticate(user.email, PASSWORD, 5)
-    with pytest.raises(service.AccountLocked, match="Wait 1 minute and"):
+    with pytest.raises(throttle.AccountLocked, match="Wait 1 minute and"):
         authenticate(user.email, PASSWORD, 14, 59)
 
     # The oldest failure has left the 15-minute window: four remain, so the right
@@ -214,7 +217,7 @@ def test_lock_lasts_until_the_window_after_the_fifth_failure_ends(user):
 def test_trying_again_while_locked_does_not_extend_the_lock(user):
     fail_five_times(user.email)
     for minute in (5, 8, 12, 14):
-        with pytest.raises(service.AccountLocked):
+        with pytest.raises(throttle.AccountLocked):
             authenticate(user.email, PASSWORD, minute)
 
     assert authenticate(user.email, PASSWORD, 15, 1).id == user.id
@@ -230,10 +233,108 @@ def test_unknown_email_lock_expires_the_same_way(db):
     email = "nobody-here@test.example"
     fail_five_times(email)
 
-    with pytest.raises(service.AccountLocked):
+    with pytest.raises(throttle.AccountLocked):
         authenticate(email, WRONG, 5)
     with pytest.raises(service.InvalidCredentials):
         authenticate(email, WRONG, 15, 1)
+
+
+# --- throttling per address ----------------------------------------------------------
+
+
+def test_a_stranger_guessing_cannot_lock_the_real_user_out(user):
+    fail_five_times(user.email, ip=HERE)
+
+    with pytest.raises(throttle.AccountLocked):
+        authenticate(user.email, PASSWORD, 5, ip=HERE)
+    # The member of staff, signing in from their own practice, is not affected.
+    assert authenticate(user.email, PASSWORD, 5, ip=ELSEWHERE).id == user.id
+
+
+def test_the_real_users_success_elsewhere_does_not_unlock_the_guessing_address(user):
+    fail_five_times(user.email, ip=HERE)
+    assert authenticate(user.email, PASSWORD, 5, ip=ELSEWHERE).id == user.id
+
+    with pytest.raises(throttle.AccountLocked):
+        authenticate(user.email, PASSWORD, 6, ip=HERE)
+
+
+def test_failures_from_different_addresses_do_not_add_up_for_one_account(user):
+    for minute, ip in enumerate(["203.0.113.1", "203.0.113.2", "203.0.113.3",
+                                 "203.0.113.4", "203.0.113.5"]):
+        with pytest.raises(service.InvalidCredentials):
+            authenticate(user.email, WRONG, minute, ip=ip)
+
+    assert authenticate(user.email, PASSWORD, 5, ip="203.0.113.1").id == user.id
+
+
+def spray(accounts, *, ip=HERE, start=0):
+    """One wrong password against each account, one attempt every ten seconds."""
+    for n, email in enumerate(accounts):
+        with pytest.raises(service.InvalidCredentials):
+            authenticate(email, WRONG, 0, (start + n) * 10, ip=ip)
+
+
+def test_one_address_trying_many_accounts_is_stopped(app, user):
+    limit = app.config["LOGIN_ADDRESS_MAX_FAILURES"]
+    spray([f"staff{n}@test.example" for n in range(limit)])  # 30 accounts in 5 minutes
+
+    with pytest.raises(throttle.AddressLocked, match="from your network. Wait 10 minutes"):
+        authenticate(user.email, PASSWORD, 5)
+    assert authenticate(user.email, PASSWORD, 5, ip=ELSEWHERE).id == user.id
+
+
+def test_an_address_lock_ends_when_the_window_has_passed(app, user):
+    limit = app.config["LOGIN_ADDRESS_MAX_FAILURES"]
+    spray([f"staff{n}@test.example" for n in range(limit)])  # the first at 0:00
+
+    with pytest.raises(throttle.AddressLocked, match="Wait 1 minute and"):
+        authenticate(user.email, PASSWORD, 14, 59)
+    assert authenticate(user.email, PASSWORD, 15, 1).id == user.id
+
+
+def test_signing_in_to_an_account_of_ones_own_does_not_reset_the_address_limit(
+        app, user, make, db):
+    own = make.user(Role.REFERRER, password=PASSWORD)
+    limit = app.config["LOGIN_ADDRESS_MAX_FAILURES"]
+    spray([f"staff{n}@test.example" for n in range(limit - 1)])
+    assert authenticate(own.email, PASSWORD, 5).id == own.id
+    spray(["one-more@test.example"], start=31)
+
+    with pytest.raises(throttle.AddressLocked):
+        authenticate(user.email, PASSWORD, 6)
+
+
+def test_a_locked_address_is_told_so_on_the_sign_in_page(app, client, user, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_ADDRESS_MAX_FAILURES", 8)  # fewer requests
+    for n in range(8):
+        assert sign_in(client, f"staff{n}@test.example", WRONG).status_code == 401
+
+    response = sign_in(client, user.email, PASSWORD)
+
+    assert response.status_code == 401
+    assert error_summary(response).startswith(
+        "There have been too many attempts to sign in from your network. Wait 15 minutes")
+    assert not signed_in(client)
+
+
+def test_the_sign_in_page_locks_per_address(client, user):
+    """Through the form: the browser that guessed is locked, another is not."""
+    stranger = {"REMOTE_ADDR": HERE}
+    for _ in range(5):
+        assert sign_in(client, user.email, WRONG, environ_base=stranger).status_code == 401
+    assert LOCKED in error_summary(sign_in(client, user.email, environ_base=stranger))
+
+    response = sign_in(client, user.email, environ_base={"REMOTE_ADDR": ELSEWHERE})
+
+    assert response.status_code == 302
+
+
+def test_attempts_are_kept_with_their_address(client, user, db):
+    sign_in(client, user.email, WRONG, environ_base={"REMOTE_ADDR": HERE})
+
+    attempt = db.session.scalars(select(LoginAttempt).where(LoginAttempt.email == user.email)).one()
+    assert (attempt.ip, attempt.succeeded) == (HERE, False)
 
 
 # --- passwords -------------------------------------------------------------------
@@ -256,6 +357,14 @@ def test_outside_tests_passwords_are_hashed_with_scrypt(app, db, monkeypatch):
     monkeypatch.delitem(app.config, "PASSWORD_HASH_METHOD", raising=False)
 
     assert service.hash_password(PASSWORD).startswith("scrypt:")
+
+
+def test_an_unknown_email_is_checked_against_a_hash_as_slow_as_a_real_one(app, db, monkeypatch):
+    """No timing difference between a wrong password and an unknown address."""
+    monkeypatch.delitem(app.config, "PASSWORD_HASH_METHOD", raising=False)
+    assert service._dummy_hash().startswith("scrypt:")
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
+    assert service._dummy_hash().startswith("pbkdf2:sha256:1000$")
 
 
 # --- signing out -------------------------------------------------------------------
