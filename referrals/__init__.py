@@ -26,6 +26,10 @@ def create_app(config=None) -> Flask:
     _init_templates(app)
     _register_blueprints(app)
 
+    from referrals import headers
+
+    headers.register(app)
+
     from fhir_adapters.api import http_outcome
     from referrals import errorpages
 
