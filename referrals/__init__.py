@@ -40,7 +40,17 @@ def create_app(config=None) -> Flask:
 
     cli.register(app)
     _wire_reports(app)
+    _register_health_checks(app)
     return app
+
+
+def _register_health_checks(app: Flask) -> None:
+    """What /healthz and the admin's pages report besides the database: PDF output lives in
+    `reports`, which the domain never imports, so its check is handed over here."""
+    from referrals import health
+    from reports import readiness
+
+    health.register_check(app, "pdf", "PDF output", readiness.pdf_unavailable)
 
 
 def _wire_reports(app: Flask) -> None:

@@ -1,0 +1,27 @@
+"""Can this process print letters? Asked by /healthz and the admin's page.
+
+On a machine without Pango, WeasyPrint fails as it is imported (cffi cannot load the
+library), so every letter stays outstanding and only a log line says why. This check
+imports WeasyPrint and prints a tiny document once per process, and says plainly why not
+when it cannot. Installing the libraries needs a restart, as the import itself does.
+"""
+from __future__ import annotations
+
+from functools import cache
+
+MAX_REASON = 300
+
+
+@cache
+def pdf_unavailable() -> str | None:
+    """None when PDFs can be made in this process, otherwise the reason they cannot."""
+    try:
+        from reports.pdf import render_pdf
+
+        pdf = render_pdf("<!doctype html><p>Kindly</p>")
+    except Exception as exc:  # noqa: BLE001  (OSError from cffi, or whatever else fails)
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        return f"{type(exc).__name__}: {first_line}"[:MAX_REASON]
+    if not pdf.startswith(b"%PDF-"):
+        return "WeasyPrint returned something that is not a PDF"
+    return None
