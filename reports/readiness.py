@@ -25,3 +25,20 @@ def pdf_unavailable() -> str | None:
     if not pdf.startswith(b"%PDF-"):
         return "WeasyPrint returned something that is not a PDF"
     return None
+
+
+def main() -> int:
+    """`python -m reports.readiness` (run by `make run`): exit 1, saying why, when PDF
+    output does not work in this environment."""
+    import sys
+
+    if reason := pdf_unavailable():
+        print(f"PDF output unavailable: {reason}\n"
+              "Outcome letters cannot be printed until the system libraries WeasyPrint "
+              "needs are installed (see .ci/system-packages and the README).", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
