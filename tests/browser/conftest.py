@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 import referrals
 from referrals import demo
 from referrals.extensions import db
+from reports import readiness
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -70,6 +71,9 @@ def live_server(tmp_path_factory):
         db.session.commit()
         db.session.remove()
 
+    # The PDF check (/healthz, the admin's pages) imports WeasyPrint on first use, which
+    # takes seconds on a busy machine: not inside a page load with a 5 s timeout.
+    readiness.pdf_unavailable()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="kindly-live-server", daemon=True)
     thread.start()
