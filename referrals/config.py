@@ -78,6 +78,13 @@ class Config:
     SMTP_PASSWORD = ""
     SMTP_STARTTLS = True
     MAIL_FROM = EXAMPLE_MAIL_FROM
+    SMTP_TIMEOUT = 20  # seconds
+    # Kindly's address as people reach it (e.g. https://kindly.example.org), for the links
+    # in emails; without it emails carry no links.
+    PUBLIC_URL = ""
+    # The FHIR base URL clients see, when a proxy changes it; default: this request's /fhir.
+    FHIR_BASE_URL = ""
+    VERSION = "0.1.0"  # the software version the CapabilityStatement reports
     # Production refuses to start without SMTP_HOST unless this says, deliberately, that
     # notifications stay in-app (they always go in-app; email is on top).
     NOTIFICATIONS_IN_APP_ONLY = False

@@ -401,3 +401,22 @@ def test_every_kindly_variable_the_project_uses_is_known():
     assert not unknown, (f"{sorted(unknown)} are used but would be reported as misspelt: "
                          "declare the setting in a Config class, or the switch in "
                          "referrals.config.ENVIRONMENT_SWITCHES")
+
+
+# Where the code reads a setting: config["X"], config.get("X"), app.config[...] and so on.
+_SETTING_READ = re.compile(r"""config(?:\.get\(|\[)\s*["']([A-Z][A-Z0-9_]+)["']""")
+
+
+def test_every_setting_the_code_reads_is_declared_so_the_environment_may_set_it():
+    read = set()
+    for folder in ("referrals", "fhir_adapters", "reports", "bench"):
+        for path in (PROJECT_ROOT / folder).rglob("*.py"):
+            read |= set(_SETTING_READ.findall(path.read_text()))
+    assert {"PAGE_SIZE", "SMTP_HOST", "PUBLIC_URL"} <= read, "the scan is broken"
+
+    undeclared = {name for name in read if name not in known_settings()
+                  and not name.startswith(config_module.EXTENSION_PREFIXES)}
+
+    assert not undeclared, (f"{sorted(undeclared)} are read but not declared in a Config "
+                            "class, so KINDLY_<NAME> would be reported as a misspelling "
+                            "(and refused in production): declare each with its default")
