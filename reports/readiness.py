@@ -3,7 +3,8 @@
 On a machine without Pango, WeasyPrint fails as it is imported (cffi cannot load the
 library), so every letter stays outstanding and only a log line says why. This check
 imports WeasyPrint and prints a tiny document once per process, and says plainly why not
-when it cannot. Installing the libraries needs a restart, as the import itself does.
+when it cannot. The first call pays for importing WeasyPrint (a second or more), as the
+first letter would. Installing the libraries needs a restart, as the import itself does.
 """
 from __future__ import annotations
 
