@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         # No SMTP host whatever the environment says: the scheduler bench delivers in-app only.
         app = create_app({"ENV_NAME": "production", "SECRET_KEY": "bench-only-not-a-secret",
                           "SQLALCHEMY_DATABASE_URI": url, "SMTP_HOST": "",
+                          "NOTIFICATIONS_IN_APP_ONLY": True,
                           # Letters are measured on their own (--only letters), not as a
                           # side effect of every referral the casework hub closes.
                           "LETTERS_ON_CLOSE": False})

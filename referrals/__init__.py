@@ -26,6 +26,10 @@ def create_app(config=None) -> Flask:
     _init_templates(app)
     _register_blueprints(app)
 
+    from referrals import headers
+
+    headers.register(app)
+
     from fhir_adapters.api import http_outcome
     from referrals import errorpages
 
@@ -36,7 +40,17 @@ def create_app(config=None) -> Flask:
 
     cli.register(app)
     _wire_reports(app)
+    _register_health_checks(app)
     return app
+
+
+def _register_health_checks(app: Flask) -> None:
+    """What /healthz and the admin's pages report besides the database: PDF output lives in
+    `reports`, which the domain never imports, so its check is handed over here."""
+    from referrals import health
+    from reports import readiness
+
+    health.register_check(app, "pdf", "PDF output", readiness.pdf_unavailable)
 
 
 def _wire_reports(app: Flask) -> None:

@@ -2,11 +2,16 @@
 
 Precedence, lowest first: the class's defaults, then `instance/config.py`, then
 environment variables (`DATABASE_URL`, `SECRET_KEY`, and `KINDLY_<SETTING>` for
-any other setting). Production refuses to start without its secrets.
+any other setting). Production fails closed: it refuses to start without its secret,
+an explicit database, secure cookies and a mail setting, or with a setting name it does
+not know (a misspelling would otherwise leave the default quietly in force); elsewhere
+an unknown name is logged as a warning.
 """
 from __future__ import annotations
 
+import difflib
 import json
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -14,6 +19,18 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
+ENV_PREFIX = "KINDLY_"
+# KINDLY_* variables that are not settings: the configuration's name, and the switches
+# .ci/run sets so the suite fails instead of skipping what the machine lacks.
+ENVIRONMENT_SWITCHES = frozenset({
+    "KINDLY_ENV", "KINDLY_REQUIRE_POSTGRES", "KINDLY_REQUIRE_BROWSER",
+    "KINDLY_REQUIRE_FHIR_VALIDATOR", "KINDLY_REQUIRE_PDF", "KINDLY_REQUIRE_ORUK_SCHEMAS",
+})
+# Settings read by Flask's extensions rather than declared below.
+EXTENSION_PREFIXES = ("SQLALCHEMY_", "WTF_", "REMEMBER_COOKIE_", "SESSION_COOKIE_")
+EXAMPLE_MAIL_FROM = "Kindly <no-reply@kindly.example>"
+
+log = logging.getLogger(__name__)
 
 
 def database_url(url: str) -> str:
@@ -62,7 +79,22 @@ class Config:
     SMTP_USERNAME = ""
     SMTP_PASSWORD = ""
     SMTP_STARTTLS = True
-    MAIL_FROM = "Kindly <no-reply@kindly.example>"
+    MAIL_FROM = EXAMPLE_MAIL_FROM
+    SMTP_TIMEOUT = 20  # seconds
+    # Kindly's address as people reach it (e.g. https://kindly.example.org), for the links
+    # in emails; without it emails carry no links.
+    PUBLIC_URL = ""
+    # The FHIR base URL clients see, when a proxy changes it; default: this request's /fhir.
+    FHIR_BASE_URL = ""
+    VERSION = "0.1.0"  # the software version the CapabilityStatement reports
+    # Production refuses to start without SMTP_HOST unless this says, deliberately, that
+    # notifications stay in-app (they always go in-app; email is on top).
+    NOTIFICATIONS_IN_APP_ONLY = False
+
+    # Filled by load_config(): the settings given explicitly (instance file, environment,
+    # code), and a message for each name given that no class declares.
+    _explicit: frozenset[str] = frozenset()
+    _unknown: tuple[str, ...] = ()
 
     # Reminders (referrals/scheduler.py). "in-process" starts the scheduler inside the
     # web process (`make run`, one machine only); production runs `flask --app wsgi
@@ -94,12 +126,53 @@ class Config:
     POSTCODE_LOOKUP_TIMEOUT = 3.0
 
     def finalise(self) -> None:
-        """Check what the environment must provide; fill safe local defaults."""
-        if not self.SECRET_KEY:
+        """Fail closed: refuse to start on anything missing or unsafe, naming each one."""
+        problems = self.problems()
+        if problems:
             raise RuntimeError(
-                f"SECRET_KEY must be set for the {self.ENV_NAME} configuration "
-                "(environment variable SECRET_KEY)."
-            )
+                f"Kindly will not start with the {self.ENV_NAME} configuration:\n"
+                + "\n".join(f"  - {problem}" for problem in problems))
+
+    def problems(self) -> list[str]:
+        """Everything that makes this configuration unsafe to serve people with."""
+        found = []
+        if not self.SECRET_KEY:
+            found.append(f"SECRET_KEY must be set for the {self.ENV_NAME} configuration "
+                         "(environment variable SECRET_KEY).")
+        if "SQLALCHEMY_DATABASE_URI" not in self._explicit:
+            found.append("DATABASE_URL must be set: production never falls back to the "
+                         "development database in instance/ (SQLite is fine when named, "
+                         "e.g. DATABASE_URL=sqlite:////srv/kindly/kindly.db).")
+        for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE",
+                     "SESSION_COOKIE_HTTPONLY", "REMEMBER_COOKIE_HTTPONLY"):
+            if getattr(self, name) is not True:
+                found.append(f"{name} must be true (it is {getattr(self, name)!r}): sign-in "
+                             "cookies go over HTTPS only and out of reach of scripts.")
+        for name in ("SESSION_COOKIE_SAMESITE", "REMEMBER_COOKIE_SAMESITE"):
+            if getattr(self, name) not in ("Lax", "Strict"):
+                found.append(f"{name} must be \"Lax\" or \"Strict\" (it is "
+                             f"{getattr(self, name)!r}).")
+        found += self._mail_problems()
+        found += self._unknown
+        return found
+
+    def _mail_problems(self) -> list[str]:
+        if self.NOTIFICATIONS_IN_APP_ONLY:
+            if self.SMTP_HOST:
+                return ["SMTP_HOST is set but NOTIFICATIONS_IN_APP_ONLY is true: choose one."]
+            return []
+        if not self.SMTP_HOST:
+            return [("SMTP_HOST must be set (KINDLY_SMTP_HOST) so reminders and escalations "
+                     "reach people by email; to notify in-app only, set "
+                     "KINDLY_NOTIFICATIONS_IN_APP_ONLY=true instead.")]
+        if not self.MAIL_FROM or self.MAIL_FROM == EXAMPLE_MAIL_FROM:
+            return [(f"MAIL_FROM must be your own sender address (KINDLY_MAIL_FROM), not the "
+                     f"example {EXAMPLE_MAIL_FROM!r}.")]
+        return []
+
+    def warn_about_unknown_settings(self) -> None:
+        for message in self._unknown:
+            log.warning("%s", message)
 
 
 class DevelopmentConfig(Config):
@@ -108,6 +181,7 @@ class DevelopmentConfig(Config):
     REMEMBER_COOKIE_SECURE = False
 
     def finalise(self) -> None:
+        self.warn_about_unknown_settings()
         if not self.SECRET_KEY:
             self.SECRET_KEY = _local_secret()
 
@@ -127,7 +201,7 @@ class TestConfig(Config):
     JOBS_RUN = "after-request"
 
     def finalise(self) -> None:
-        pass
+        self.warn_about_unknown_settings()
 
 
 class ProductionConfig(Config):
@@ -159,38 +233,74 @@ def load_config(config: str | type[Config] | dict | None = None) -> Config:
         except KeyError:
             raise RuntimeError(f"Unknown KINDLY_ENV {name!r}; use one of {sorted(CONFIGS)}") from None
     obj = cls()
-    _apply_instance_file(obj)
-    _apply_environment(obj)
+    from_file = _apply_instance_file(obj)
+    from_environment = _apply_environment(obj)
     for key, value in overrides.items():
         setattr(obj, key, value)
+    obj._explicit = frozenset(from_file) | frozenset(from_environment) | frozenset(overrides)
+    obj._unknown = (*_unknown(from_file, str(INSTANCE_PATH / "config.py"), "{}"),
+                    *_unknown(from_environment, "The environment", ENV_PREFIX + "{}"))
     obj.SQLALCHEMY_DATABASE_URI = database_url(obj.SQLALCHEMY_DATABASE_URI)
     obj.finalise()
     return obj
 
 
-def _apply_instance_file(obj: Config) -> None:
+def known_settings() -> frozenset[str]:
+    """Every setting a Config class declares, Flask's own, and the extensions' families."""
+    from flask import Flask
+
+    names = {name for cls in (Config, *CONFIGS.values()) for name in dir(cls)
+             if name.isupper()}
+    return frozenset(names | set(Flask.default_config))
+
+
+def _unknown(settings: dict[str, str], source: str, name: str) -> list[str]:
+    """A message for each name Kindly does not know, with the one probably meant."""
+    known = known_settings()
+    messages = []
+    for setting, _ in sorted(settings.items()):
+        if setting in known or setting.startswith(EXTENSION_PREFIXES):
+            continue
+        close = difflib.get_close_matches(setting, known, n=1, cutoff=0.75)
+        hint = f" (did you mean {name.format(close[0])}?)" if close else ""
+        messages.append(f"{source} sets {name.format(setting)}, which is not a Kindly "
+                        f"setting{hint}.")
+    return messages
+
+
+def _apply_instance_file(obj: Config) -> dict[str, str]:
+    """Apply instance/config.py; return the names it set."""
     path = INSTANCE_PATH / "config.py"
+    applied: dict[str, str] = {}
     if path.is_file():
         namespace: dict = {}
         exec(compile(path.read_text(), str(path), "exec"), namespace)
         for key, value in namespace.items():
             if key.isupper():
                 setattr(obj, key, value)
+                applied[key] = key
+    return applied
 
 
-def _apply_environment(obj: Config) -> None:
+def _apply_environment(obj: Config) -> dict[str, str]:
+    """Apply the environment; return the settings it set, each with its variable."""
+    applied: dict[str, str] = {}
     if url := os.environ.get("DATABASE_URL"):
         obj.SQLALCHEMY_DATABASE_URI = url
+        applied["SQLALCHEMY_DATABASE_URI"] = "DATABASE_URL"
     if key := os.environ.get("SECRET_KEY"):
         obj.SECRET_KEY = key
+        applied["SECRET_KEY"] = "SECRET_KEY"
     for name, raw in os.environ.items():
-        if name.startswith("KINDLY_") and name != "KINDLY_ENV":
-            setting = name.removeprefix("KINDLY_")
+        if name.startswith(ENV_PREFIX) and name not in ENVIRONMENT_SWITCHES:
+            setting = name.removeprefix(ENV_PREFIX)
             try:
                 value = json.loads(raw)
             except ValueError:
                 value = raw
             setattr(obj, setting, value)
+            applied[setting] = name
+    return applied
 
 
 def _local_secret() -> str:

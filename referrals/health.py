@@ -1,7 +1,19 @@
-"""Health check for load balancers and monitoring."""
+"""Health check for load balancers and monitoring.
+
+Besides the database, create_app() registers checks of what the domain cannot import
+itself (PDF output lives in `reports`): each answers None when all is well, or the
+reason it is not. A failing check makes the service "degraded" but still answers 200:
+the people using Kindly can go on working (a letter waits, outstanding, until PDFs can
+be made), and every instance of the same build lacks the same library, so a load
+balancer that took them out of rotation on it would turn missing letters into an outage.
+Monitoring alerts on "degraded"; the administrator's pages say what is wrong.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -11,15 +23,53 @@ from referrals.extensions import db
 
 bp = Blueprint("health", __name__)
 
+CHECKS = "kindly.health_checks"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # its key in /healthz, e.g. "pdf"
+    label: str  # for people, e.g. "PDF output"
+    run: Callable[[], str | None]  # None when all is well, else the reason
+
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    label: str
+    reason: str
+
+
+def register_check(app: Flask, name: str, label: str, run: Callable[[], str | None]) -> None:
+    app.extensions.setdefault(CHECKS, []).append(Check(name, label, run))
+
+
+def checks() -> list[Check]:
+    return current_app.extensions.get(CHECKS, [])
+
+
+def problems() -> list[Problem]:
+    """What the registered checks find wrong (empty when all is well)."""
+    found = []
+    for check in checks():
+        if (reason := check.run()) is not None:
+            found.append(Problem(check.name, check.label, reason))
+    return found
+
 
 @bp.route("/healthz")
 @public
 def healthz():
-    """200 when the database answers a query, 503 when it does not."""
+    """200 when the database answers ("degraded" if a check fails), 503 when it does not."""
     try:
         with database.read_only(db.session):  # a probe must not queue behind writers
             db.session.execute(text("SELECT 1")).scalar_one()
     except SQLAlchemyError:
         db.session.rollback()
         return jsonify(status="error", database="unavailable"), 503
-    return jsonify(status="ok", database="ok")
+    body = {"status": "ok", "database": "ok"}
+    body.update({check.name: "ok" for check in checks()})
+    for problem in problems():
+        body.update({"status": "degraded", problem.name: "unavailable",
+                     f"{problem.name}_reason": problem.reason})
+    return jsonify(body)

@@ -1,7 +1,8 @@
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json["database"] == "ok"
+    assert response.json["status"] in ("ok", "degraded")  # degraded: see tests/referrals/test_health.py
 
 
 def test_gp_can_refer_and_see_it_in_the_list(client, login_as, make):

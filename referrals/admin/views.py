@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from referrals import health
 from referrals.access import allow
 from referrals.admin import service
 from referrals.admin.forms import ApiClientForm, RevokeApiClientForm
@@ -32,7 +33,8 @@ def users():
         select(Practice).options(selectinload(Practice.team)).order_by(Practice.name)
     ).all()
     teams = db.session.scalars(select(Team).order_by(Team.name)).all()
-    return render_template("admin/users.html", users=accounts, practices=practices, teams=teams)
+    return render_template("admin/users.html", users=accounts, practices=practices, teams=teams,
+                           service_problems=health.problems())
 
 
 @bp.route(f"/users/{USER_ID}/deactivate", methods=["POST"])

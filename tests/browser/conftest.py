@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 import referrals
 from referrals import demo
 from referrals.extensions import db
+from reports import readiness
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,6 +42,15 @@ SHOTS = Path("/tmp/kindly-shots")  # screenshots for a person to look at
 TIMEOUT_MS = 5_000
 
 
+# Reports every Content-Security-Policy violation on the page back to the test.
+CSP_LISTENER = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__kindlyCspViolation(`CSP violation on ${e.documentURI}: ${e.effectiveDirective} `
+    + `refused ${e.blockedURI || 'inline'} (${e.sourceFile || ''}:${e.lineNumber || ''})`)
+})
+"""
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -61,6 +71,9 @@ def live_server(tmp_path_factory):
         db.session.commit()
         db.session.remove()
 
+    # The PDF check (/healthz, the admin's pages) imports WeasyPrint on first use, which
+    # takes seconds on a busy machine: not inside a page load with a 5 s timeout.
+    readiness.pdf_unavailable()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="kindly-live-server", daemon=True)
     thread.start()
@@ -95,7 +108,13 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def browser_problems() -> list[str]:
+    """What went wrong in the browser during a test; the `page` fixture fails on any."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, browser_problems):
     """A fresh browser context (no cookies) per test.
 
     Only the live server is reachable: anything else (the NHS.UK stylesheet asks
@@ -112,7 +131,11 @@ def page(browser, live_server):
         lambda url: not url.startswith(ours),
         lambda route: route.abort("blockedbyclient"),
     )
-    problems: list[str] = []
+    problems = browser_problems
+    # The pages run under Kindly's own Content-Security-Policy (no bypass): anything it
+    # refuses on our pages (an inline script or style, a stray source) fails the test.
+    context.expose_binding("__kindlyCspViolation", lambda source, text: problems.append(text))
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
     page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
     # ERR_ABORTED is the browser dropping a load because the test moved on, not a fault.
@@ -165,7 +188,9 @@ def axe(page):
         pytest.fail(f"{AXE_JS} is missing: run `make assets` (npm ci installs axe-core)")
 
     def run() -> list[dict]:
-        page.add_script_tag(path=str(AXE_JS))
+        # Evaluated through the DevTools protocol, which the page's CSP does not govern; a
+        # <script> tag (add_script_tag) would be refused by script-src 'self'.
+        page.evaluate(AXE_JS.read_text())
         result = page.evaluate("async () => await axe.run()")
         return result["violations"]
 
