@@ -28,6 +28,8 @@ class Action(StrEnum):
     REJECT = "reject"
     RECORD_CONTACT = "record contact"  # contacts and follow-ups
     CLOSE = "close"  # decline, complete, unable to contact
+    # A coordinator settles a person's details another practice sent differently.
+    RESOLVE_DISCREPANCY = "resolve discrepancy"
 
 
 # Who may make a referral, and who may withdraw one.
@@ -91,6 +93,8 @@ def can(user: User, action: Action, obj=None) -> bool:
             user.role is Role.CONNECTOR and obj.connector_id == user.id
         )
         return holds and obj.status in ACTIVE_STATUSES
+    if action is Action.RESOLVE_DISCREPANCY:
+        return user.role is Role.COORDINATOR
     return False
 
 

@@ -23,6 +23,7 @@ from referrals.caseload.forms import (
 )
 from referrals.errors import CaseworkInvalid
 from referrals.extensions import db
+from referrals.intake import discrepancy
 from referrals.models import (
     Connection,
     ConnectionEvent,
@@ -290,6 +291,8 @@ def _render_workspace(referral: Referral, status: int = 200, **forms):
     return render_template(
         "caseload/workspace.html",
         referral=referral,
+        details_to_check=discrepancy.open_for(referral),
+        may_resolve=access.can(user, Action.RESOLVE_DISCREPANCY, referral),
         today=today,
         can_close=access.can(user, Action.CLOSE, referral),
         offers_unable_to_contact=service.offers_unable_to_contact(referral),

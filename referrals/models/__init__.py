@@ -31,6 +31,7 @@ from referrals.models.directory import (
     Taxonomy,
     TaxonomyTerm,
 )
+from referrals.models.discrepancy import PatientDiscrepancy, Resolution
 from referrals.models.notification import DeliveryClaim, Notification
 from referrals.models.organisation import Practice, Team
 from referrals.models.outcome import (
@@ -89,12 +90,14 @@ __all__ = [
     "OfferKind",
     "OfferStatus",
     "Patient",
+    "PatientDiscrepancy",
     "PostcodePlace",
     "Practice",
     "Referral",
     "ReferralEvent",
     "ReferralReason",
     "ReferralStatus",
+    "Resolution",
     "Role",
     "Schedule",
     "ServiceAtLocation",
