@@ -5,7 +5,7 @@ import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
@@ -157,6 +157,16 @@ class CloseForm(KindlyForm):
 
     def offer(self, closings: list[str]) -> None:
         self.closing.choices = [SelectChoice(name, CLOSING_LABELS[name]) for name in closings]
+
+
+class SharingForm(KindlyForm):
+    coded_only = BooleanField("Share only coded information with the practice")
+    # The referral's version the page was rendered from: a change made meanwhile wins.
+    version = HiddenField()
+
+    def version_value(self) -> int | None:
+        raw = (self.version.data or "").strip()
+        return int(raw) if raw.isascii() and raw.isdecimal() and len(raw) < 10 else None
 
 
 def attach_errors(form: KindlyForm, errors: dict[str, str]) -> None:

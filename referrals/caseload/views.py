@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from referrals import access, audit
+from referrals import access, audit, sharing
 from referrals.access import HUB_ROLES, Action, allow
 from referrals.caseload import listing, service
 from referrals.caseload.forms import (
@@ -18,6 +18,7 @@ from referrals.caseload.forms import (
     FollowUpForm,
     FollowUpOutcomeForm,
     RejectForm,
+    SharingForm,
     attach_errors,
     has_errors,
 )
@@ -222,6 +223,35 @@ def _apply_follow_up_outcome(referral, follow_up, form) -> None:
         raise CaseworkInvalid({"outcome": "Select done, missed or reschedule"})
 
 
+@bp.route(f"/referrals/{REFERRAL_ID}/sharing", methods=["POST"])
+@allow(*HUB_ROLES)
+def set_sharing(referral_id: int):
+    """Record whether the person wants only coded information to go to the practice."""
+    referral = _load_referral(referral_id)
+    form = SharingForm()
+    if not access.can(current_user, Action.SET_SHARING, referral):
+        return _cannot(referral)
+    if form.validate_on_submit():
+        try:
+            service.set_coded_only(referral, actor=current_user,
+                                   coded_only=form.coded_only.data,
+                                   expected_version=form.version_value())
+        except CaseworkInvalid as exc:
+            # The version is a hidden field: say it next to the box the person sees.
+            attach_errors(form, {("coded_only" if name == "version" else name): message
+                                 for name, message in exc.errors.items()})
+        else:
+            db.session.commit()
+            flash("Only coded information will go to the practice." if referral.coded_only
+                  else "The practice will see what is written about the person again.",
+                  "success")
+            return redirect(url_for("caseload.workspace", referral_id=referral.id) + "#sharing")
+    db.session.rollback()
+    referral = _load_referral(referral_id)
+    form.version.data = str(referral.version)  # the page shown now is this version
+    return _render_workspace(referral, 422, sharing_form=form)
+
+
 @bp.route(f"/referrals/{REFERRAL_ID}/close", methods=["GET", "POST"])
 @allow(*HUB_ROLES)
 def close(referral_id: int):
@@ -231,6 +261,8 @@ def close(referral_id: int):
         return _cannot(referral)
     form = CloseForm()
     form.offer(service.closings_offered(referral))
+    if not form.is_submitted():
+        form.coded_only.data = referral.coded_only  # the choice made so far
     if form.is_submitted():
         if form.validate():
             try:
@@ -285,12 +317,15 @@ def _render_workspace(referral: Referral, status: int = 200, **forms):
         else None,
         "contact_form": _fresh_contact_form() if may_work else None,
         "follow_up_form": FollowUpForm(formdata=None) if may_work else None,
+        "sharing_form": _fresh_sharing_form(referral)
+        if access.can(user, Action.SET_SHARING, referral) else None,
     }
     context.update(forms)
     today = _today()
     return render_template(
         "caseload/workspace.html",
         referral=referral,
+        share=sharing.for_user(referral, user),
         details_to_check=discrepancy.open_for(referral),
         may_resolve=access.can(user, Action.RESOLVE_DISCREPANCY, referral),
         today=today,
@@ -305,6 +340,13 @@ def _render_workspace(referral: Referral, status: int = 200, **forms):
                          if f.status is not FollowUpStatus.SCHEDULED],
         **context,
     ), status
+
+
+def _fresh_sharing_form(referral: Referral) -> SharingForm:
+    form = SharingForm(formdata=None)
+    form.coded_only.data = referral.coded_only
+    form.version.data = str(referral.version)
+    return form
 
 
 def _fresh_contact_form() -> ContactForm:

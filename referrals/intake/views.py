@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from referrals import access, audit, nhs_number, workflow
+from referrals import access, audit, nhs_number, sharing, workflow
 from referrals.access import CLINICAL_ROLES, REFERRING_ROLES, Action, allow
 from referrals.errors import DomainError, DuplicateOpenReferral, IntakeInvalid, InvalidNhsNumber
 from referrals.extensions import db
@@ -116,6 +116,7 @@ def show_referral(referral_id: int):
     return render_template(
         "intake/show_referral.html",
         referral=referral,
+        share=sharing.for_user(referral, current_user),
         cancel_form=CancelForm() if access.can(current_user, Action.CANCEL, referral) else None,
     )
 
@@ -148,7 +149,8 @@ def cancel_referral(referral_id: int):
     db.session.rollback()
     referral = _load_referral(referral_id)
     return render_template(
-        "intake/show_referral.html", referral=referral, cancel_form=form
+        "intake/show_referral.html", referral=referral,
+        share=sharing.for_user(referral, current_user), cancel_form=form
     ), 422
 
 
