@@ -61,6 +61,9 @@ class Config:
     SMTP_PASSWORD = ""
     SMTP_STARTTLS = True
     MAIL_FROM = "Kindly <no-reply@kindly.example>"
+    # Where people open Kindly (e.g. https://kindly.example.org): an email links to the
+    # page behind sign-in. Unset, it only says to sign in.
+    PUBLIC_URL = ""
 
     # Reminders (referrals/scheduler.py). "in-process" starts the scheduler inside the
     # web process (`make run`, one machine only); production runs `flask --app wsgi
