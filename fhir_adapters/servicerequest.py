@@ -7,7 +7,7 @@ from fhir_adapters.consent import consent_id
 from fhir_adapters.organization import practice_id, team_id
 from fhir_adapters.patient import patient_reference
 from fhir_adapters.practitioner import role_id
-from referrals import reasons
+from referrals import reasons, sharing
 from referrals.models import Referral
 
 RISK_EXT = "https://kindly.example/fhir/StructureDefinition/known-risk"
@@ -16,6 +16,10 @@ SOURCE_EXT = "https://kindly.example/fhir/StructureDefinition/referral-source"
 
 
 def to_fhir(referral: Referral) -> dict:
+    """The referral as its practice's GP system may see it: without the words about the
+    person (what matters, risks, an "other" reason's words) when they asked for coded
+    information only (referrals.sharing)."""
+    share = sharing.policy(referral, sharing.Audience.GP_SYSTEM)
     patient = referral.patient
     resource = {
         "resourceType": "ServiceRequest",
@@ -30,10 +34,11 @@ def to_fhir(referral: Referral) -> dict:
         "subject": patient_reference(patient),
         "authoredOn": instant(referral.created_at),
         "requester": requester(referral),
-        "reasonCode": [_reason(r) for r in referral.reasons],
+        "reasonCode": [_reason(r, share) for r in referral.reasons],
         "supportingInfo": [reference("Consent", consent_id(referral))],
     }
-    extensions = [{"url": RISK_EXT, "valueString": risk} for risk in referral.risks or []]
+    extensions = [{"url": RISK_EXT, "valueString": risk}
+                  for risk in share.items(referral, "risks")]
     if referral.no_known_risks:
         extensions.append({"url": NO_RISK_EXT, "valueBoolean": True})
     extensions.append({"url": SOURCE_EXT, "valueCode": referral.source})
@@ -41,8 +46,8 @@ def to_fhir(referral: Referral) -> dict:
     if referral.team is not None:
         resource["performer"] = [reference("Organization", team_id(referral.team),
                                            referral.team.name)]
-    if referral.what_matters:
-        resource["note"] = [{"text": referral.what_matters}]
+    if what_matters := share.text(referral, "what_matters"):
+        resource["note"] = [{"text": what_matters}]
     return resource
 
 
@@ -56,10 +61,11 @@ def requester(referral: Referral) -> dict:
     return reference("Organization", practice_id(referral.practice), referral.practice.name)
 
 
-def _reason(entry) -> dict:
+def _reason(entry, share: sharing.Policy) -> dict:
     reason = reasons.BY_CODE.get(entry.code)
     label = reason.label if reason else entry.code
-    value = concept(reasons.LOCAL_SYSTEM, entry.code, label, text=entry.detail or label)
+    value = concept(reasons.LOCAL_SYSTEM, entry.code, label,
+                    text=share.text(entry, "detail") or label)
     if reason and reason.snomed:
         value["coding"].insert(0, {"system": codes.SNOMED, "code": reason.snomed})
     return value

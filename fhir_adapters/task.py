@@ -13,6 +13,7 @@ from fhir_adapters.patient import patient_reference
 from fhir_adapters.practitioner import role_id
 from fhir_adapters.procedure import is_procedure, output_entry
 from fhir_adapters.servicerequest import requester
+from referrals import sharing
 from referrals.models import Referral
 
 # Task.output types for what is not a Procedure. SDOHCC 3.0.0's Task slices only
@@ -54,8 +55,11 @@ def to_fhir(referral: Referral) -> dict:
         "requester": requester(referral),
     }
     if task_status in NEEDS_REASON:
+        # The words of why (rejected, cancelled) go only where the person allows them.
+        share = sharing.policy(referral, sharing.Audience.GP_SYSTEM)
         last = referral.events[-1] if referral.events else None
-        reason = last.reason if last is not None and last.to_status == referral.status else ""
+        reason = share.text(last, "reason") if last is not None \
+            and last.to_status == referral.status else ""
         resource["statusReason"] = {"text": reason or business_display}
     if referral.first_contact_due is not None and referral.first_contact_at is None \
             and task_status in ("requested", "accepted"):

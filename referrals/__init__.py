@@ -6,6 +6,13 @@ from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLo
 
 from referrals.config import PROJECT_ROOT, load_config
 
+# The only blueprints that take no CSRF token, and why; everything else that changes
+# anything needs one. tests/test_csrf.py reads this and fails on any other exemption.
+CSRF_EXEMPT_BLUEPRINTS = {
+    "fhir": "bearer tokens, not cookies: there is no signed-in browser to forge from",
+    "openreferral": "read-only and public: it changes nothing",
+}
+
 
 def create_app(config=None) -> Flask:
     """Wire config, extensions, blueprints, error handlers and CLI; nothing else."""
@@ -135,5 +142,5 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (auth_bp, intake_bp, caseload_bp, admin_bp, health_bp, fhir_bp, notifications_bp,
                hub_bp, directory_bp, directory_manage_bp, openreferral_bp, matching_bp, outcomes_bp):
         app.register_blueprint(bp)
-    csrf.exempt(fhir_bp)  # bearer tokens, not cookies: no cross-site request to forge
-    csrf.exempt(openreferral_bp)  # read-only and public
+    for name in CSRF_EXEMPT_BLUEPRINTS:
+        csrf.exempt(app.blueprints[name])

@@ -28,6 +28,10 @@ class Action(StrEnum):
     REJECT = "reject"
     RECORD_CONTACT = "record contact"  # contacts and follow-ups
     CLOSE = "close"  # decline, complete, unable to contact
+    # The person's choice of what goes back to the practice (referrals.sharing).
+    SET_SHARING = "set sharing"
+    # A coordinator settles a person's details another practice sent differently.
+    RESOLVE_DISCREPANCY = "resolve discrepancy"
 
 
 # Who may make a referral, and who may withdraw one.
@@ -91,6 +95,13 @@ def can(user: User, action: Action, obj=None) -> bool:
             user.role is Role.CONNECTOR and obj.connector_id == user.id
         )
         return holds and obj.status in ACTIVE_STATUSES
+    if action is Action.SET_SHARING:
+        # Whenever the person says so, before or after closing: every later page, FHIR
+        # read and letter honours it.
+        return user.role is Role.COORDINATOR or (
+            user.role is Role.CONNECTOR and obj.connector_id == user.id)
+    if action is Action.RESOLVE_DISCREPANCY:
+        return user.role is Role.COORDINATOR
     return False
 
 

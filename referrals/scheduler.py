@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from referrals import jobs
+from referrals import jobs, sharing
 from referrals.extensions import db
 from referrals.models import (
     OPEN_STATUSES,
@@ -65,14 +66,31 @@ def _day(value: date) -> str:
 # --- the jobs ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Due:
+    """One line of a digest: coded facts, plus the follow-up's purpose for the hub."""
+
+    reference: str
+    what: str  # "phone follow-up", "first contact"
+    due: date | None = None  # None when it is due today
+    purpose: str = ""
+
+    def line(self, share: sharing.Policy) -> str:
+        purpose = share.words(FollowUp.purpose, self.purpose)
+        text = f"{self.reference}: {self.what}" + (f" ({purpose})" if purpose else "")
+        return text + (f", due {_day(self.due)}" if self.due else "")
+
+
 def send_digests(*, now: datetime) -> int:
     """Each connector's digest: follow-ups due today, and overdue follow-ups and first contacts.
 
-    Connectors with nothing due get nothing. Returns how many digests this run delivered.
+    Connectors with nothing due get nothing. The in-app digest names each follow-up's
+    purpose; the email says only what is due (references, counts, dates) and links to
+    the caseload behind sign-in. Returns how many digests this run delivered.
     """
     day = local_day(now)
-    due_today: dict[int, list[str]] = defaultdict(list)
-    overdue: dict[int, list[str]] = defaultdict(list)
+    due_today: dict[int, list[_Due]] = defaultdict(list)
+    overdue: dict[int, list[_Due]] = defaultdict(list)
     follow_ups = db.session.execute(
         select(Referral.connector_id, Referral.reference, FollowUp.due_on, FollowUp.method,
                FollowUp.purpose)
@@ -83,11 +101,11 @@ def send_digests(*, now: datetime) -> int:
         .order_by(FollowUp.due_on, Referral.reference)
     )
     for connector_id, reference, due_on, method, purpose in follow_ups:
-        what = f"{reference}: {method.label.lower()} follow-up" + (f" ({purpose})" if purpose else "")
+        what = f"{method.label.lower()} follow-up"
         if due_on == day:
-            due_today[connector_id].append(what)
+            due_today[connector_id].append(_Due(reference, what, purpose=purpose))
         else:
-            overdue[connector_id].append(f"{what}, due {_day(due_on)}")
+            overdue[connector_id].append(_Due(reference, what, due_on, purpose))
     first_contacts = db.session.execute(
         select(Referral.connector_id, Referral.reference, Referral.first_contact_due)
         .join(User, Referral.connector_id == User.id)
@@ -96,7 +114,7 @@ def send_digests(*, now: datetime) -> int:
         .order_by(Referral.first_contact_due, Referral.reference)
     )
     for connector_id, reference, due in first_contacts:
-        overdue[connector_id].append(f"{reference}: first contact, due {_day(due)}")
+        overdue[connector_id].append(_Due(reference, "first contact", due))
     messages = [
         _digest(connector_id, day, due_today[connector_id], overdue[connector_id])
         for connector_id in sorted(set(due_today) | set(overdue))
@@ -105,19 +123,23 @@ def send_digests(*, now: datetime) -> int:
     return _deliver_all(messages, now)
 
 
-def _digest(connector_id: int, day: date, today: list[str], late: list[str]) -> Message:
-    sections = []
-    if today:
-        sections.append("Due today:\n" + "\n".join(f"- {line}" for line in today))
-    if late:
-        sections.append("Overdue:\n" + "\n".join(f"- {line}" for line in late))
+def _digest(connector_id: int, day: date, today: list[_Due], late: list[_Due]) -> Message:
+    def body(share: sharing.Policy) -> str:
+        sections = []
+        if today:
+            sections.append("Due today:\n" + "\n".join(f"- {d.line(share)}" for d in today))
+        if late:
+            sections.append("Overdue:\n" + "\n".join(f"- {d.line(share)}" for d in late))
+        return "\n\n".join(sections)
+
     return Message(
         key=f"digest:{connector_id}:{day.isoformat()}",
         user_id=connector_id,
         kind="digest",
         title=f"Your day, {_day(day)}: {len(today)} due today, {len(late)} overdue",
-        body="\n\n".join(sections),
+        body=body(sharing.HUB),
         url=CASELOAD_URL,
+        email_body=body(sharing.EMAIL),
     )
 
 
@@ -147,6 +169,9 @@ def escalate_first_contacts(*, now: datetime) -> int:
                   f"{_day(row.first_contact_due)} and has not been made. "
                   + (f"Connector: {row.name}." if row.name else "No connector is assigned.")),
             url=_referral_url(row.id),
+            # Email names no one.
+            email_body=(f"First contact for {row.reference} was due by "
+                        f"{_day(row.first_contact_due)} and has not been made."),
         )
         for row in late
         for coordinator_id in coordinators.get(row.team_id, [])
@@ -183,6 +208,8 @@ def escalate_overdue_follow_ups(*, now: datetime) -> int:
             body=(f"A follow-up on {row.reference} was due on {_day(row.due_on)} and is "
                   "still not done. " + (f"Connector: {row.name}." if row.name else "")).strip(),
             url=_referral_url(row.referral_id),
+            email_body=(f"A follow-up on {row.reference} was due on {_day(row.due_on)} and is "
+                        "still not done."),
         )
         for row in late
         for coordinator_id in coordinators.get(row.team_id, [])

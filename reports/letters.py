@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from referrals import sharing
 from referrals.models import ConnectionStatus, Referral, ReferralStatus
 from referrals.nhs_number import format_nhs_number
 from referrals.outcomes.service import outcome_summary
@@ -30,7 +31,7 @@ from reports.pdf import render_pdf
 TEMPLATE = "letters/outcome.html"
 STYLESHEETS = ("letter.css",)  # templates/letters/, compiled once by reports.pdf
 SERVICE = "Social prescribing service"
-CODED_ONLY_NOTICE = "The person asked that only coded information is shared"
+CODED_ONLY_NOTICE = sharing.CODED_ONLY_NOTICE
 NO_ACTIONS = "No actions required"
 CLOSED = frozenset({ReferralStatus.COMPLETED, ReferralStatus.DECLINED,
                     ReferralStatus.UNABLE_TO_CONTACT})
@@ -124,8 +125,8 @@ class OutcomeLetterData:
     service: str
     practice: Practice
     # The connector's request to the GP. Kept even when the person asked for coded
-    # information only: it is what the practice must act on, written for the GP, and
-    # leaving it out could leave an action undone. "" means "No actions required".
+    # information only (referrals.sharing: written for the practice to act on, and
+    # leaving it out could leave an action undone). "" means "No actions required".
     gp_actions: str
     coded_only: bool
     person: Person
@@ -146,17 +147,18 @@ class OutcomeLetterData:
 def build_outcome_letter(referral: Referral, *, now: datetime) -> OutcomeLetterData:
     """The letter's content for one referral as it stands at `now`.
 
-    When the person asked that only coded information be shared (`coded_only`), every
-    piece of free text about them is left out: what matters to them, the detail of an
-    "other" reason, connection notes and the closing note. Contact notes are never in
-    the letter: they are the connector's working notes, not a message to the GP.
+    Its words come through referrals.sharing for the practice: when the person asked
+    that only coded information be shared (`coded_only`), every piece of free text
+    about them is left out: what matters to them, the detail of an "other" reason,
+    connection notes and the closing note. Contact notes are never in the letter: they
+    are the connector's working notes, not a message to the GP.
     """
     zone = ZoneInfo(current_app.config["TIMEZONE"])
 
     def day(moment: datetime | None) -> date | None:
         return moment.astimezone(zone).date() if moment is not None else None
 
-    shared = (lambda text: "") if referral.coded_only else (lambda text: (text or "").strip())
+    share = sharing.policy(referral, sharing.Audience.PRACTICE)
     patient, practice = referral.patient, referral.practice
     engaged = referral.status is ReferralStatus.IN_PROGRESS or any(
         e.to_status is ReferralStatus.IN_PROGRESS for e in referral.events)
@@ -168,8 +170,8 @@ def build_outcome_letter(referral: Referral, *, now: datetime) -> OutcomeLetterD
         service=SERVICE,
         practice=Practice(name=practice.name, address=practice.address,
                           postcode=practice.postcode, ods_code=practice.ods_code),
-        gp_actions=(referral.gp_actions or "").strip(),
-        coded_only=referral.coded_only,
+        gp_actions=share.text(referral, "gp_actions"),
+        coded_only=not share.free_text,
         person=Person(
             name=patient.full_name, birth_date=patient.birth_date,
             nhs_number=format_nhs_number(patient.nhs_number) if patient.nhs_number
@@ -177,13 +179,13 @@ def build_outcome_letter(referral: Referral, *, now: datetime) -> OutcomeLetterD
             postcode=patient.postcode),
         referral=ReferralDetails(
             received_on=day(referral.created_at), referrer=_referrer(referral),
-            reasons=tuple(_reason(r.code, shared(r.detail)) for r in referral.reasons),
-            what_matters=shared(referral.what_matters)),
+            reasons=tuple(_reason(r.code, share.text(r, "detail")) for r in referral.reasons),
+            what_matters=share.text(referral, "what_matters")),
         status=referral.status.label,
         contacts=_contacts(referral, day),
-        connections=tuple(_connection(c, shared) for c in referral.connections),
+        connections=tuple(_connection(c, share) for c in referral.connections),
         measures=tuple(_measures(referral)),
-        closing=_closing(referral, day, shared),
+        closing=_closing(referral, day, share),
         codes=letter_codes,
         no_code=no_code,
         connector=_connector(referral),
@@ -216,24 +218,26 @@ def _contacts(referral: Referral, day: Callable) -> Contacts:
         methods=tuple(methods))
 
 
-def _connection(connection, shared: Callable[[str], str]) -> ConnectionLine:
+def _connection(connection, share: sharing.Policy) -> ConnectionLine:
     status = connection.status
     on = connection.started_on
     if on is None and connection.events:
         on = connection.events[-1].on
     return ConnectionLine(
         offer=connection.offer.name, kind=connection.kind.short_label,
-        outcome=STILL_GOING.get(status, status.label), on=on, note=shared(connection.notes))
+        outcome=STILL_GOING.get(status, status.label), on=on,
+        note=share.text(connection, "notes"))
 
 
-def _closing(referral: Referral, day: Callable, shared: Callable[[str], str]) -> Closing | None:
+def _closing(referral: Referral, day: Callable, share: sharing.Policy) -> Closing | None:
     if referral.status not in CLOSED:
         return None
     event = next((e for e in reversed(referral.events)
                   if e.kind == "status" and e.to_status is referral.status), None)
     if event is None:
         return None
-    return Closing(status=referral.status.label, on=day(event.at), reason=shared(event.reason))
+    return Closing(status=referral.status.label, on=day(event.at),
+                   reason=share.text(event, "reason"))
 
 
 def _connector(referral: Referral) -> Connector:

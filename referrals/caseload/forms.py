@@ -159,6 +159,10 @@ class CloseForm(VersionedForm):
         self.closing.choices = [SelectChoice(name, CLOSING_LABELS[name]) for name in closings]
 
 
+class SharingForm(VersionedForm):
+    coded_only = BooleanField("Share only coded information with the practice")
+
+
 def attach_errors(form: KindlyForm, errors: dict[str, str]) -> None:
     """Put rule errors from the service on their fields (first error wins)."""
     for name, message in errors.items():

@@ -304,3 +304,30 @@ def close_referral(
     workflow.transition(referral, CLOSINGS[closing], actor=actor, reason=_note(note), now=now)
     audit.record_referral(f"close-{closing}", referral, actor=actor)
     db.session.flush()
+
+
+# --- what goes back to the practice --------------------------------------------------
+
+
+def set_coded_only(
+    referral: Referral, *, actor: User, coded_only: bool, expected_version: int | None,
+    now: datetime | None = None
+) -> None:
+    """Record the person's wish that only coded information go back to their practice
+    (or that it may have their words again), as soon as they say so.
+
+    Every output asks referrals.sharing, so the practice's pages and FHIR reads honour
+    it at once; a letter already made stays as it was (produce a new version). Refuses
+    a form rendered from an older version of the referral (StaleReferral): someone else
+    changed it meanwhile.
+    """
+    revisions.begin(referral, expected_version)
+    access.require(actor, Action.SET_SHARING, referral)
+    now = now or utcnow()
+    if referral.coded_only == bool(coded_only):
+        return
+    referral.coded_only = bool(coded_only)
+    revisions.touch(referral, "Sharing: coded information only" if coded_only
+                    else "Sharing: the practice may see what is written", actor=actor, now=now)
+    audit.record_referral("set-sharing", referral, actor=actor, coded_only=bool(coded_only))
+    db.session.flush()

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from referrals import access, audit, conflicts, revisions
+from referrals import access, audit, conflicts, revisions, sharing
 from referrals.access import HUB_ROLES, Action, allow
 from referrals.caseload import listing, service
 from referrals.caseload.forms import (
@@ -18,11 +18,13 @@ from referrals.caseload.forms import (
     FollowUpForm,
     FollowUpOutcomeForm,
     RejectForm,
+    SharingForm,
     attach_errors,
     has_errors,
 )
 from referrals.errors import CaseworkInvalid, NotPermitted, StaleReferral
 from referrals.extensions import db
+from referrals.intake import discrepancy
 from referrals.models import (
     Connection,
     ConnectionEvent,
@@ -250,6 +252,30 @@ def _apply_follow_up_outcome(referral, follow_up, form) -> None:
         raise CaseworkInvalid({"outcome": "Select done, missed or reschedule"})
 
 
+@bp.route(f"/referrals/{REFERRAL_ID}/sharing", methods=["POST"])
+@allow(*HUB_ROLES)
+def set_sharing(referral_id: int):
+    """Record whether the person wants only coded information to go to the practice."""
+    referral = _load_referral(referral_id, for_change=True)
+    form = SharingForm()
+    if not access.can(current_user, Action.SET_SHARING, referral):
+        return _cannot(referral)
+    if form.validate_on_submit():
+        try:
+            service.set_coded_only(referral, actor=current_user,
+                                   coded_only=form.coded_only.data,
+                                   expected_version=form.expected_version)
+        except StaleReferral as exc:
+            return _conflict(referral_id, exc, form, "sharing_form", Action.SET_SHARING)
+        else:
+            db.session.commit()
+            flash("Only coded information will go to the practice." if referral.coded_only
+                  else "The practice will see what is written about the person again.",
+                  "success")
+            return redirect(url_for("caseload.workspace", referral_id=referral.id) + "#sharing")
+    return _invalid(referral_id, sharing_form=form)
+
+
 @bp.route(f"/referrals/{REFERRAL_ID}/close", methods=["GET", "POST"])
 @allow(*HUB_ROLES)
 def close(referral_id: int):
@@ -264,6 +290,8 @@ def close(referral_id: int):
                         "it has closed already, or is no longer on your caseload.")
     form.offer(service.closings_offered(referral))
     conflict = None
+    if not form.is_submitted():
+        form.coded_only.data = referral.coded_only  # the choice made so far
     if form.is_submitted():
         if form.validate():
             try:
@@ -328,6 +356,8 @@ def _render_workspace(referral: Referral, status: int = 200, **forms):
         else None,
         "contact_form": _fresh_contact_form() if may_work else None,
         "follow_up_form": FollowUpForm(formdata=None) if may_work else None,
+        "sharing_form": _fresh_sharing_form(referral)
+        if access.can(user, Action.SET_SHARING, referral) else None,
         "conflict": None,
     }
     for name, form in list(context.items()):
@@ -338,6 +368,9 @@ def _render_workspace(referral: Referral, status: int = 200, **forms):
     return render_template(
         "caseload/workspace.html",
         referral=referral,
+        share=sharing.for_user(referral, user),
+        details_to_check=discrepancy.open_for(referral),
+        may_resolve=access.can(user, Action.RESOLVE_DISCREPANCY, referral),
         today=today,
         can_close=access.can(user, Action.CLOSE, referral),
         offers_unable_to_contact=service.offers_unable_to_contact(referral),
@@ -350,6 +383,12 @@ def _render_workspace(referral: Referral, status: int = 200, **forms):
                          if f.status is not FollowUpStatus.SCHEDULED],
         **context,
     ), status
+
+
+def _fresh_sharing_form(referral: Referral) -> SharingForm:
+    form = SharingForm(formdata=None)
+    form.coded_only.data = referral.coded_only
+    return form
 
 
 def _fresh_contact_form() -> ContactForm:

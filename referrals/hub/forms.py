@@ -128,3 +128,17 @@ class TeamRulesForm(HubForm):
 
     def rules(self) -> dict[str, int]:
         return {name: int(self[name].data.strip()) for name in RULE_LIMITS}
+
+
+RESOLUTIONS = [
+    SelectChoice("keep", "Keep the details Kindly holds"),
+    SelectChoice("accept", "Accept the details sent, and move the person to that practice"),
+]
+
+
+class ResolveDiscrepancyForm(KindlyForm):
+    resolution = RadioField("Which details are right?", choices=RESOLUTIONS,
+                            validate_choice=False)
+
+    def accept(self) -> bool | None:
+        return {"keep": False, "accept": True}.get(self.resolution.data or "")

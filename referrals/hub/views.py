@@ -166,3 +166,7 @@ def _load_connector(user_id: int) -> User:
     if connector is None:
         abort(404)
     return connector
+
+
+# Details to check: their routes live on this blueprint, in their own module.
+from referrals.hub import discrepancy_views  # noqa: F401

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from referrals import audit, reasons, revisions, routing, workflow
 from referrals.errors import DuplicateOpenReferral, IntakeInvalid, InvalidNhsNumber
 from referrals.extensions import db
+from referrals.intake import discrepancy
 from referrals.models import (
     OPEN_STATUSES,
     ApiClient,
@@ -195,7 +196,9 @@ def create_referral(
 ) -> Referral:
     """Validate and store a new referral as `received`, with its first event and audit.
 
-    Finds the person by NHS number (creating or updating them), refuses a second
+    Finds the person by NHS number (creating them, or updating them when the same
+    practice refers them; another practice's details are kept aside for a coordinator,
+    referrals.intake.discrepancy), refuses a second
     open referral for the same person (DuplicateOpenReferral, carrying the open
     one), and routes the referral to the practice's team and, when someone has
     room, a connector (referrals.routing). Raises IntakeInvalid
@@ -224,9 +227,15 @@ def create_referral(
         # A savepoint, so a concurrent duplicate caught by the unique index
         # leaves the caller's transaction usable.
         with db.session.begin_nested():
-            patient = _upsert_patient(patient, nhs_number, intake, now)
+            check_details = patient is not None and discrepancy.needs_check(
+                patient, intake.practice, self_referral=intake.is_self_referral)
+            if not check_details:
+                patient = _upsert_patient(patient, nhs_number, intake, now)
             referral = _new_referral(patient, intake, actor, now)
             db.session.flush()
+            if check_details:
+                # Another practice's person: their details stay until a coordinator decides.
+                discrepancy.record(patient, referral, intake.person, now=now)
     except IntegrityError:
         if nhs_number is None:
             raise  # nobody else can have stored a person without an NHS number
@@ -251,7 +260,8 @@ def create_referral(
         entity_id=referral.id,
         patient_id=patient.id,
         detail={"source": intake.source, "reference": referral.reference,
-                **({"origin": intake.origin} if intake.origin else {})},
+                **({"origin": intake.origin} if intake.origin else {}),
+                **({"details_to_check": True} if check_details else {})},
     )
     db.session.flush()
     return referral

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from referrals import access, audit, conflicts, nhs_number, revisions
+from referrals import access, audit, conflicts, nhs_number, revisions, sharing
 from referrals.access import CLINICAL_ROLES, REFERRING_ROLES, Action, allow
 from referrals.errors import (
     DomainError,
@@ -123,6 +123,7 @@ def show_referral(referral_id: int):
         cancel_form = CancelForm()
         cancel_form.started_from(referral.version)
     page = render_template("intake/show_referral.html", referral=referral,
+                           share=sharing.for_user(referral, current_user),
                            cancel_form=cancel_form)
     db.session.commit()  # after rendering: committing first would expire what it shows
     return page
@@ -159,7 +160,8 @@ def cancel_referral(referral_id: int):
     if form is not None and conflict is not None:
         form.started_from(referral.version)
     return render_template(
-        "intake/show_referral.html", referral=referral, cancel_form=form, conflict=conflict
+        "intake/show_referral.html", referral=referral,
+        share=sharing.for_user(referral, current_user), cancel_form=form, conflict=conflict
     ), 409 if conflict else 422
 
 

@@ -32,6 +32,7 @@ from referrals.models.directory import (
     Taxonomy,
     TaxonomyTerm,
 )
+from referrals.models.discrepancy import PatientDiscrepancy, Resolution
 from referrals.models.notification import DeliveryClaim, Notification
 from referrals.models.organisation import Practice, Team
 from referrals.models.outcome import (
@@ -93,6 +94,7 @@ __all__ = [
     "OfferKind",
     "OfferStatus",
     "Patient",
+    "PatientDiscrepancy",
     "PostcodePlace",
     "Practice",
     "Referral",
@@ -101,6 +103,7 @@ __all__ = [
     "ReferralEvent",
     "ReferralReason",
     "ReferralStatus",
+    "Resolution",
     "Role",
     "Schedule",
     "ServiceAtLocation",

@@ -41,7 +41,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Message:
-    """One reminder or escalation for one person, before it is claimed."""
+    """One reminder or escalation for one person, before it is claimed.
+
+    `body` is for the in-app notification, read behind sign-in by the hub. An email
+    leaves Kindly, so it carries only `email_body`: references, counts, dates and
+    codes, never words about a person nor their name (referrals.sharing.EMAIL). The
+    title is the email's subject and must hold no more than that either.
+    """
 
     key: str
     user_id: int
@@ -49,6 +55,7 @@ class Message:
     title: str
     body: str
     url: str = ""
+    email_body: str = ""
 
 
 def deliver(message: Message, *, now: datetime) -> bool:
@@ -162,7 +169,8 @@ def _claimant() -> str:
 
 
 def _email_body(message: Message, config) -> str:
-    body = message.body
+    # Never the in-app body: only what was written for email.
+    body = message.email_body or f"You have a new notification in {config['SERVICE_NAME']}."
     if message.url and config.get("PUBLIC_URL"):
         body += f"\n\nOpen it in {config['SERVICE_NAME']}: {config['PUBLIC_URL'].rstrip('/')}{message.url}"
     return body + f"\n\n-- \n{config['SERVICE_NAME']}: sign in to see the details.\n"

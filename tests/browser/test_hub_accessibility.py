@@ -52,3 +52,37 @@ def test_team_rules_with_an_error_are_accessible(page, sign_in, axe):
     # Nothing was saved: the page shows what was typed, the team keeps its rule.
     page.goto("/hub")
     expect(page.get_by_text("after 3 failed attempts")).to_be_visible()
+
+
+def test_details_to_check_are_accessible_errors_included(page, sign_in, axe, live_server):
+    from sqlalchemy import select
+
+    from referrals.extensions import db
+    from referrals.models import PatientDiscrepancy, Practice, Referral, ReferralStatus
+
+    # As if another demo practice had referred someone of this referral's practice
+    # with a different phone number (the demo itself has no such case).
+    with live_server.app.app_context():
+        referral = db.session.scalars(select(Referral).where(
+            Referral.status == ReferralStatus.COMPLETED).order_by(Referral.id)).first()
+        other = db.session.scalars(select(Practice).where(
+            Practice.id != referral.practice_id).order_by(Practice.id)).first()
+        db.session.add(PatientDiscrepancy(
+            patient_id=referral.patient_id, referral_id=referral.id,
+            source_practice_id=other.id, stored_practice_id=referral.practice_id,
+            sent={"phone": "07700 900999"}, stored={"phone": referral.patient.phone}))
+        db.session.commit()
+        db.session.remove()
+
+    sign_in(COORDINATOR)
+    page.goto("/hub")
+    page.get_by_role("link", name="Details to check").click()
+    assert_accessible(axe, page, "the details to check")
+    page.get_by_role("link", name="Check", exact=False).first.click()
+    expect(page.get_by_text("07700 900999")).to_be_visible()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Choose whether")
+    assert_accessible(axe, page, "resolving details with an error")
+    page.get_by_label("Keep the details Kindly holds").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("There are no details to check")).to_be_visible()

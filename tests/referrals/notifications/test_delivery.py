@@ -142,7 +142,10 @@ def test_email_goes_through_a_real_smtp_server(make_scheduler_app, smtp_server):
     assert message["To"] == "sam.connector@test.example"
     assert message["From"] == "Kindly <kindly@test.example>"
     assert message["Subject"] == "Your day, 23 Nov 2026: 1 due today, 0 overdue"
-    assert f"{reference}: phone follow-up (Check in)" in message.get_payload(decode=True).decode()
+    body = message.get_payload(decode=True).decode()
+    assert f"{reference}: phone follow-up" in body
+    # The follow-up's purpose is the connector's words about the person: in-app only.
+    assert "Check in" not in body
 
 
 def test_without_smtp_notifications_stay_in_app(make_scheduler_app, smtp_server):

@@ -1,0 +1,204 @@
+"""What may be shared about a person, and with whom: the one place every output asks.
+
+Kindly holds words about people: what matters to them, their risks, why they were
+referred ("other"), why a referral was rejected, cancelled or closed, notes on
+contacts, follow-ups and connections. Each column holding such words is registered
+below with its kind, and every output (the practice's pages, the outcome letter, the
+FHIR API, email) takes those words through a `Policy` for its audience instead of
+reading the row. `Policy.text()` refuses a column that is not registered, and
+tests/referrals/test_sharing.py fails when a model of a person's record gains a text
+column that is in neither register, so a new field or a new output cannot forget.
+
+The rules (docs/sharing.md says the same for people):
+
+| kind | hub | practice pages, letter | GP system (FHIR) | email |
+|---|---|---|---|---|
+| ABOUT_PERSON | yes | unless coded only | unless coded only | never |
+| FOR_PRACTICE | yes | yes | yes | never |
+| IDENTITY | yes | yes | yes | never |
+| HUB_ONLY | yes | never | never | never |
+
+"Coded only" is the person's wish (Referral.coded_only) that only coded information go
+back to their practice: statuses, dates, codes, scores, offers and outcomes still go;
+their words do not, whoever wrote them (the practice's own "what matters" and risks
+included: the practice keeps its own record of what it sent). The GP actions stay:
+they are the connector's request to the practice, written for it to act on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar
+
+from referrals.models import (
+    AuditEvent,
+    Connection,
+    ConnectionEvent,
+    Contact,
+    FollowUp,
+    Measurement,
+    OutcomeLetter,
+    Patient,
+    PatientDiscrepancy,
+    Referral,
+    ReferralEvent,
+    ReferralReason,
+    Role,
+)
+
+CODED_ONLY_NOTICE = "The person asked that only coded information is shared"
+# What a page shows in place of words it may not show.
+WITHHELD = "Not shared: the person asked that only coded information go to the practice"
+
+
+class Audience(StrEnum):
+    HUB = "hub"  # connectors and coordinators: the whole record
+    PRACTICE = "practice"  # the referring practice's pages and its outcome letter
+    GP_SYSTEM = "gp-system"  # the practice's GP system, over FHIR
+    EMAIL = "email"  # anything sent by email: it leaves Kindly and its sign-in
+
+
+class Kind(StrEnum):
+    ABOUT_PERSON = "words about the person"
+    FOR_PRACTICE = "written for the practice to act on"
+    IDENTITY = "who the person is and how to reach them"
+    HUB_ONLY = "the hub's working notes"
+
+
+K = Kind
+# Every column of a person's record that holds words someone wrote.
+FREE_TEXT: dict[tuple[type, str], Kind] = {
+    (Referral, "what_matters"): K.ABOUT_PERSON,
+    (Referral, "risks"): K.ABOUT_PERSON,
+    (Referral, "gp_actions"): K.FOR_PRACTICE,
+    (ReferralReason, "detail"): K.ABOUT_PERSON,
+    # Why it was rejected, cancelled, closed or reassigned; the practice's timeline.
+    (ReferralEvent, "reason"): K.ABOUT_PERSON,
+    (Connection, "notes"): K.ABOUT_PERSON,
+    (ConnectionEvent, "note"): K.ABOUT_PERSON,
+    (Connection, "match_explanation"): K.HUB_ONLY,  # from their postcode and wishes
+    (Contact, "notes"): K.HUB_ONLY,
+    (FollowUp, "purpose"): K.HUB_ONLY,
+    (FollowUp, "outcome_note"): K.HUB_ONLY,
+    (Patient, "given_name"): K.IDENTITY,
+    (Patient, "family_name"): K.IDENTITY,
+    (Patient, "postcode"): K.IDENTITY,
+    (Patient, "phone"): K.IDENTITY,
+    (Patient, "email"): K.IDENTITY,
+    (Patient, "interpreter_language"): K.IDENTITY,
+    (PatientDiscrepancy, "sent"): K.IDENTITY,
+    (PatientDiscrepancy, "stored"): K.IDENTITY,
+}
+
+# The other text columns of a person's record, and why they need no rule: they hold
+# codes, identifiers or staff names, not words about the person.
+NOT_FREE_TEXT: dict[tuple[type, str], str] = {
+    (Patient, "nhs_number"): "identifier",
+    (Patient, "nhs_number_status"): "code",
+    (Patient, "ethnic_category"): "code",
+    (Patient, "communication_needs"): "codes",
+    (Referral, "reference"): "identifier",
+    (Referral, "source"): "code",
+    (Referral, "referrer_name"): "the referring clinician's name",
+    (Referral, "referrer_identifier"): "the referring clinician's identifier",
+    (Referral, "availability"): "codes",
+    (Referral, "access_needs"): "codes",
+    (Referral, "language"): "code",
+    (ReferralReason, "code"): "code",
+    (ReferralEvent, "actor_label"): "the API client's or job's name",
+    (ReferralEvent, "kind"): "code",
+    (Measurement, "instrument"): "code",
+    (Measurement, "instrument_version"): "code",
+    (Measurement, "answers"): "coded answers",
+    (Measurement, "scores"): "numbers",
+    (OutcomeLetter, "created_by_label"): "a staff member's name",
+    (OutcomeLetter, "sha256"): "identifier",
+    (AuditEvent, "actor_label"): "the audit trail, shown to no one outside it",
+    (AuditEvent, "action"): "code",
+    (AuditEvent, "entity_type"): "code",
+    (AuditEvent, "detail"): "the audit trail, shown to no one outside it",
+    (AuditEvent, "ip"): "the audit trail, shown to no one outside it",
+}
+
+_SHARED_WITH_PRACTICE = {K.ABOUT_PERSON: True, K.FOR_PRACTICE: True, K.IDENTITY: True,
+                         K.HUB_ONLY: False}
+
+
+def kind_of(model: type, column: str) -> Kind:
+    try:
+        return FREE_TEXT[(model, column)]
+    except KeyError:
+        raise KeyError(f"{model.__name__}.{column} is not registered in referrals.sharing: "
+                       "say who may see it before showing it") from None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What one audience may see of one referral's words."""
+
+    audience: Audience
+    coded_only: bool = False
+    withheld: ClassVar[str] = WITHHELD  # for pages: what to show instead
+
+    def shares(self, kind: Kind) -> bool:
+        if self.audience is Audience.HUB:
+            return True
+        if self.audience is Audience.EMAIL:
+            return False
+        if kind is K.ABOUT_PERSON and self.coded_only:
+            return False
+        return _SHARED_WITH_PRACTICE[kind]
+
+    @property
+    def notice(self) -> str:
+        """What to tell this audience when words are left out for the person's wish."""
+        return CODED_ONLY_NOTICE if self.coded_only and not self.free_text else ""
+
+    @property
+    def free_text(self) -> bool:
+        """May this audience read words about the person (their story, the notes)?"""
+        return self.shares(K.ABOUT_PERSON)
+
+    def words(self, column, value) -> str:
+        """`value` of the mapped `column` (e.g. FollowUp.purpose), or "" if withheld."""
+        if not self.shares(kind_of(column.class_, column.key)):
+            return ""
+        return (value or "").strip()
+
+    def text(self, row, column: str) -> str:
+        """The words in `row.<column>`, or "" where this audience may not have them."""
+        return self.words(getattr(type(row), column), getattr(row, column))
+
+    def items(self, row, column: str) -> list[str]:
+        """A list column's entries (e.g. Referral.risks), or [] where withheld."""
+        if not self.shares(kind_of(type(row), column)):
+            return []
+        return [item.strip() for item in getattr(row, column) or [] if item and item.strip()]
+
+    def withholds(self, row, column: str) -> bool:
+        """Are there words in `row.<column>` that this audience may not see?"""
+        value = getattr(row, column)
+        return bool(value) and not self.shares(kind_of(type(row), column))
+
+
+HUB = Policy(Audience.HUB)
+EMAIL = Policy(Audience.EMAIL)
+
+
+def policy(referral: Referral, audience: Audience) -> Policy:
+    """What `audience` may see of this referral's words, honouring the person's wish."""
+    return Policy(audience, coded_only=bool(referral.coded_only))
+
+
+def audience_for(user) -> Audience:
+    """Staff of a practice see what the practice may; hub staff see the whole record."""
+    role = getattr(user, "role", None)
+    if role is not None and Role(role).belongs_to_practice:
+        return Audience.PRACTICE
+    if role in (Role.CONNECTOR, Role.COORDINATOR):
+        return Audience.HUB
+    return Audience.EMAIL  # anyone else: nothing but codes
+
+
+def for_user(referral: Referral, user) -> Policy:
+    return policy(referral, audience_for(user))
