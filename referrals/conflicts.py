@@ -35,8 +35,9 @@ def stale(exc: StaleReferral | StaleConnection, form: KindlyForm | None = None, 
         message = str(exc)
         changes: list[ReferralChange] = []
     else:
-        message = "Since you opened it, this changed:"
         changes = exc.changes
+        message = ("Since you opened it, this changed:" if changes
+                   else "It was changed after you opened it.")
     if resend:
         message += (" What you typed is still below: check it still makes sense, then "
                     "send it again.") if changes or isinstance(exc, StaleConnection) else ""

@@ -70,6 +70,16 @@ def _forget_locks(session: Session, transaction) -> None:
         session.info.pop(_LOCKED, None)
 
 
+def reread(obj) -> None:
+    """Read something hanging off a locked referral (a follow-up, a connection) afresh, so
+    a decision about it is made on its latest state; one with changes of this
+    transaction's own is written instead (its UPDATE is version-checked where mapped)."""
+    if db.session.is_modified(obj, include_collections=False):
+        db.session.flush()
+    else:
+        db.session.refresh(obj)
+
+
 def check(referral: Referral, expected: int | None) -> None:
     """Refuse a change made from version `expected` if the referral has moved on.
 

@@ -41,6 +41,7 @@ from referrals.models import (
     Patient,
     PatientDiscrepancy,
     Referral,
+    ReferralChange,
     ReferralEvent,
     ReferralReason,
     Role,
@@ -107,6 +108,9 @@ NOT_FREE_TEXT: dict[tuple[type, str], str] = {
     (ReferralReason, "code"): "code",
     (ReferralEvent, "actor_label"): "the API client's or job's name",
     (ReferralEvent, "kind"): "code",
+    (ReferralChange, "summary"): "what changed, from codes, dates, staff and directory "
+                                 "names only (revisions.touch never puts free text in it)",
+    (ReferralChange, "actor_label"): "a staff member's, API client's or job's name",
     (Measurement, "instrument"): "code",
     (Measurement, "instrument_version"): "code",
     (Measurement, "answers"): "coded answers",

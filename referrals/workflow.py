@@ -81,10 +81,10 @@ def transition(
         to_status=to,
         reason=reason,
     )
+    db.session.add(event)
     revisions.touch(referral, f"Status: {referral.status.label.lower()} → {to.label.lower()}",
                     actor=actor, actor_label=actor_label, now=now)
     referral.status = to
-    db.session.add(event)
     db.session.flush()
     if to in CLOSED_WITH_OUTCOME:
         signals.referral_closed.send(referral, event=event, actor=actor,
@@ -142,9 +142,9 @@ def record_assignment(
         reason=note,
         kind="assignment",
     )
+    db.session.add(event)
     revisions.touch(referral, f"Assigned to {holder}", actor=actor, actor_label=actor_label,
                     now=now)
     referral.connector = connector
-    db.session.add(event)
     db.session.flush()
     return event

@@ -212,7 +212,7 @@ def close_follow_up(
     at once the second is told it is already done (or missed), not overwriting the first.
     """
     revisions.begin(referral)
-    db.session.refresh(follow_up)
+    revisions.reread(follow_up)
     access.require(actor, Action.RECORD_CONTACT, referral)
     now = now or utcnow()
     _check_open(referral, follow_up)
@@ -243,7 +243,7 @@ def reschedule_follow_up(
 ) -> FollowUp:
     """Mark the follow-up rescheduled and schedule its replacement (same method and purpose)."""
     revisions.begin(referral)
-    db.session.refresh(follow_up)
+    revisions.reread(follow_up)
     access.require(actor, Action.RECORD_CONTACT, referral)
     now = now or utcnow()
     _check_open(referral, follow_up)

@@ -328,7 +328,7 @@ def update_connection(
     """
     referral = db.session.get(Referral, connection.referral_id)
     revisions.begin(referral)
-    db.session.refresh(connection)
+    revisions.reread(connection)
     if expected_version is not None and expected_version != connection.version:
         raise StaleConnection(connection)
     access.require(actor, Action.RECORD_CONTACT, referral)

@@ -6,8 +6,14 @@ import pytest
 from sqlalchemy import select
 
 from referrals.caseload import service
-from referrals.errors import CaseworkInvalid, NotPermitted
-from referrals.models import AuditEvent, ReferralStatus
+from referrals.errors import NotPermitted, StaleReferral
+from referrals.models import (
+    AuditEvent,
+    ContactChannel,
+    ContactOutcome,
+    ReferralStatus,
+    utcnow,
+)
 from tests.referrals.caseload.test_views import sign_in, workspace_url
 
 S = ReferralStatus
@@ -51,10 +57,9 @@ def test_a_form_from_an_older_version_is_refused_and_the_choice_kept(client, db,
     response = client.submit(sharing_url(referral), {"coded_only": "y", "version": stale},
                              page=workspace_url(referral))
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     shown = page(response)
-    assert "Someone else changed this referral" in shown.error_for("coded_only")
-    assert shown.summary_links()["#coded_only"].startswith("Someone else changed")
+    assert "Someone else changed this referral" in shown.text()
     assert shown.checked("coded_only") == ["y"]  # what they chose is kept
     assert int(shown.value_of("version")) == referral.version  # and may now be sent
     db.session.refresh(referral)
@@ -84,13 +89,17 @@ def test_it_may_be_recorded_after_the_referral_closed(db, make, hub):
     assert referral.coded_only is True
 
 
-def test_a_missing_version_is_refused(db, make, hub):
+def test_a_change_from_an_older_version_is_refused_with_what_changed(db, make, hub):
     referral = make.referral(hub.practice, connector=hub.connector, status=S.ACCEPTED)
+    stale = referral.version
+    service.record_contact(referral, actor=hub.coordinator, at=utcnow(),
+                           method=ContactChannel.PHONE, outcome=ContactOutcome.NO_ANSWER)
 
-    with pytest.raises(CaseworkInvalid) as refused:
+    with pytest.raises(StaleReferral) as refused:
         service.set_coded_only(referral, actor=hub.connector, coded_only=True,
-                               expected_version=None)
-    assert "version" in refused.value.errors
+                               expected_version=stale)
+    assert [c.summary for c in refused.value.changes] == ["Contact recorded (phone, no answer)"]
+    assert referral.coded_only is False
 
 
 def test_a_coordinator_covering_sees_the_stored_choice(client, db, make, hub, page):
