@@ -28,6 +28,7 @@ class Action(StrEnum):
     REJECT = "reject"
     RECORD_CONTACT = "record contact"  # contacts and follow-ups
     CLOSE = "close"  # decline, complete, unable to contact
+    RECORD_RISKS = "record risks"  # the risks a referrer did not state
 
 
 # Who may make a referral, and who may withdraw one.
@@ -91,6 +92,12 @@ def can(user: User, action: Action, obj=None) -> bool:
             user.role is Role.CONNECTOR and obj.connector_id == user.id
         )
         return holds and obj.status in ACTIVE_STATUSES
+    if action is Action.RECORD_RISKS:
+        # Before the first visit, so from the moment someone holds it; never the queue.
+        holds = user.role is Role.COORDINATOR or (
+            user.role is Role.CONNECTOR and obj.connector_id == user.id
+        )
+        return holds and obj.status.is_open
     return False
 
 

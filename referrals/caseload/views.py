@@ -18,6 +18,7 @@ from referrals.caseload.forms import (
     FollowUpForm,
     FollowUpOutcomeForm,
     RejectForm,
+    RisksForm,
     attach_errors,
     has_errors,
 )
@@ -221,6 +222,32 @@ def _apply_follow_up_outcome(referral, follow_up, form) -> None:
         raise CaseworkInvalid({"outcome": "Select done, missed or reschedule"})
 
 
+@bp.route(f"/referrals/{REFERRAL_ID}/risks", methods=["POST"])
+@allow(*HUB_ROLES)
+def record_risks(referral_id: int):
+    """Record the risks the referrer did not state (or that there are none)."""
+    referral = _load_referral(referral_id)
+    form = RisksForm()
+    if not access.can(current_user, Action.RECORD_RISKS, referral):
+        return _cannot(referral)
+    if form.validate_on_submit():
+        try:
+            service.record_risks(
+                referral, actor=current_user, risks=(form.risks.data or "").splitlines(),
+                no_known_risks=bool(form.no_known_risks.data),
+                expected_version=form.expected_version())
+        except CaseworkInvalid as exc:
+            attach_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash("Risks recorded.", "success")
+            return redirect(url_for("caseload.workspace", referral_id=referral.id))
+    # A stale version is the page's news, not a hidden field's: say it above the form.
+    form.form_errors.extend(form.version.errors)
+    form.version.errors = []
+    return _invalid(referral_id, risks_form=form)
+
+
 @bp.route(f"/referrals/{REFERRAL_ID}/close", methods=["GET", "POST"])
 @allow(*HUB_ROLES)
 def close(referral_id: int):
@@ -284,6 +311,9 @@ def _render_workspace(referral: Referral, status: int = 200, **forms):
         else None,
         "contact_form": _fresh_contact_form() if may_work else None,
         "follow_up_form": FollowUpForm(formdata=None) if may_work else None,
+        "risks_form": RisksForm(formdata=None)
+        if not referral.risks_stated and access.can(user, Action.RECORD_RISKS, referral)
+        else None,
     }
     context.update(forms)
     today = _today()

@@ -41,6 +41,41 @@ NHS_NUMBER_STATUSES = frozenset(f"0{n}" for n in range(1, 9))
 ETHNIC_CATEGORIES = frozenset("ABCDEFGHJKLMNPRSZ")
 # The source of a referral a person made themselves, through the public directory.
 SELF_REFERRAL = "self"
+# Where a referral may arrive without saying what the risks to visitors are: a person
+# referring themselves is not asked, and a GP system speaking plain UK Core has no
+# element for them (Kindly's risk extensions are its own). The referral's risks are then
+# "not stated" (Referral.risks_stated) until a connector records them. The practice's
+# own form always asks.
+RISKS_MAY_BE_UNSTATED = frozenset({SELF_REFERRAL, "fhir"})
+# The most characters each text field may hold, however the referral arrives: the
+# referral form's Length validators and check() (so the FHIR API too) read this one
+# table. "risks" counts the risks as stored, one a line; "reason_other" each reason.
+MAX_LENGTHS = {
+    "given_name": 100,
+    "family_name": 100,
+    "postcode": 10,
+    "phone": 30,
+    "email": 254,
+    "interpreter_language": 60,
+    "reason_other": 500,
+    "what_matters": 4000,
+    "risks": 4000,
+    "referrer_name": 200,
+    "referrer_identifier": 120,
+}
+_LENGTH_LABELS = {
+    "given_name": "Given name",
+    "family_name": "Family name",
+    "postcode": "Postcode",
+    "phone": "Phone number",
+    "email": "Email address",
+    "interpreter_language": "Language",
+    "reason_other": "The other reason for referral",
+    "what_matters": "What matters to the person",
+    "risks": "Known risks",
+    "referrer_name": "The referrer's name",
+    "referrer_identifier": "The referrer's identifier",
+}
 
 
 @dataclass
@@ -113,9 +148,37 @@ def birth_date_error(birth_date: date | None, today: date) -> str | None:
     return None
 
 
+def length_errors(intake: IntakeRequest) -> dict[str, str]:
+    """The fields longer than MAX_LENGTHS allows, measured as they would be stored."""
+    person = intake.person
+    others = [r.detail.strip() for r in intake.reasons if r.code == reasons.OTHER.code]
+    texts = {
+        "given_name": person.given_name,
+        "family_name": person.family_name,
+        "postcode": person.postcode,
+        "phone": person.phone,
+        "email": person.email,
+        "interpreter_language": person.interpreter_language,
+        "reason_other": max(others, key=len, default=""),
+        "what_matters": intake.what_matters,
+        "risks": "\n".join(r.strip() for r in intake.risks if r.strip()),
+        "referrer_name": intake.referrer_name,
+        "referrer_identifier": intake.referrer_identifier,
+    }
+    return {
+        name: too_long_message(name)
+        for name, limit in MAX_LENGTHS.items()
+        if len(texts[name].strip()) > limit
+    }
+
+
+def too_long_message(name: str) -> str:
+    return f"{_LENGTH_LABELS[name]} must be {MAX_LENGTHS[name]} characters or fewer"
+
+
 def check(intake: IntakeRequest, today: date) -> dict[str, str]:
     """Every intake rule the request breaks, by form field name. Empty when valid."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = length_errors(intake)
     person = intake.person
     # People referring themselves may not know their NHS number.
     if person.nhs_number.strip() or not intake.is_self_referral:
@@ -162,12 +225,9 @@ def check(intake: IntakeRequest, today: date) -> dict[str, str]:
         errors["reasons"] = f"Unknown reason for referral: {', '.join(unknown_reasons)}"
     elif any(r.code == reasons.OTHER.code and not r.detail.strip() for r in intake.reasons):
         errors["reason_other"] = "Describe the other reason for referral"
-    risks = [r for r in intake.risks if r.strip()]
-    if risks and intake.no_known_risks:
-        errors["risks"] = "Either list the known risks or tick 'No known risks', not both"
-    elif not risks and not intake.no_known_risks and not intake.is_self_referral:
-        # A person is not asked about risks to visitors; the connector records them.
-        errors["risks"] = "List any known risks, or tick 'No known risks'"
+    required = intake.source not in RISKS_MAY_BE_UNSTATED
+    if message := risks_error(intake.risks, intake.no_known_risks, required=required):
+        errors["risks"] = message
     if intake.consent is None or not intake.consent.given:
         errors["consent"] = "The person must agree to the referral before you can send it"
     if intake.practice.team_id is None:
@@ -176,6 +236,16 @@ def check(intake: IntakeRequest, today: date) -> dict[str, str]:
             "Ask the hub coordinator to set one up."
         )
     return errors
+
+
+def risks_error(risks: list[str], no_known_risks: bool, *, required: bool) -> str | None:
+    """What is wrong with this statement of the risks to visitors, if anything."""
+    listed = [r for r in risks if r.strip()]
+    if listed and no_known_risks:
+        return "Either list the known risks or tick 'No known risks', not both"
+    if not listed and not no_known_risks and required:
+        return "List any known risks, or tick 'No known risks'"
+    return None
 
 
 def find_open_referral(patient: Patient) -> Referral | None:
@@ -325,8 +395,8 @@ def _new_referral(
         consent_at=consent.at or now,
         status=ReferralStatus.RECEIVED,
         source=intake.source,
-        referrer_name=intake.referrer_name.strip()[:200],
-        referrer_identifier=intake.referrer_identifier.strip()[:120],
+        referrer_name=intake.referrer_name.strip(),
+        referrer_identifier=intake.referrer_identifier.strip(),
         api_client=intake.api_client,
         created_at=now,
         updated_at=now,
