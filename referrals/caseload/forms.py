@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from referrals.forms import KindlyForm, whole_number
-from referrals.intake.service import MAX_LENGTHS, too_long_message
+from referrals.intake.limits import MAX_LENGTHS, too_long_message
 from referrals.models import ContactChannel, ContactOutcome
 
 # re.ASCII: a bare \d also matches digits such as "٣" (see referrals.forms.whole_number).

@@ -12,7 +12,8 @@ from referrals import access, audit, workflow
 from referrals.access import Action
 from referrals.errors import CaseworkInvalid
 from referrals.extensions import db
-from referrals.intake.service import MAX_LENGTHS, risks_error, too_long_message
+from referrals.intake.limits import MAX_LENGTHS, too_long_message
+from referrals.intake.service import risks_error
 from referrals.models import (
     Contact,
     ContactChannel,

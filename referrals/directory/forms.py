@@ -26,8 +26,8 @@ from referrals.directory import ratelimit, vocabulary
 from referrals.directory.search import DirectoryQuery
 from referrals.errors import InvalidNhsNumber
 from referrals.forms import KindlyForm, without_nul
+from referrals.intake.limits import MAX_LENGTHS
 from referrals.intake.service import (
-    MAX_LENGTHS,
     SELF_REFERRAL,
     ConsentRecord,
     IntakeRequest,

@@ -17,13 +17,12 @@ from wtforms.validators import Email, Length, Optional, ValidationError
 
 from referrals import reasons
 from referrals.forms import KindlyForm, MultiCheckboxField
+from referrals.intake.limits import MAX_LENGTHS, too_long_message
 from referrals.intake.service import (
-    MAX_LENGTHS,
     ConsentRecord,
     IntakeRequest,
     PersonDetails,
     ReasonEntry,
-    too_long_message,
 )
 from referrals.models import (
     CommunicationNeed,

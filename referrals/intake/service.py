@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from referrals import audit, reasons, routing, workflow
 from referrals.errors import DuplicateOpenReferral, IntakeInvalid, InvalidNhsNumber
 from referrals.extensions import db
+from referrals.intake import limits
 from referrals.models import (
     OPEN_STATUSES,
     ApiClient,
@@ -47,35 +48,6 @@ SELF_REFERRAL = "self"
 # "not stated" (Referral.risks_stated) until a connector records them. The practice's
 # own form always asks.
 RISKS_MAY_BE_UNSTATED = frozenset({SELF_REFERRAL, "fhir"})
-# The most characters each text field may hold, however the referral arrives: the
-# referral form's Length validators and check() (so the FHIR API too) read this one
-# table. "risks" counts the risks as stored, one a line; "reason_other" each reason.
-MAX_LENGTHS = {
-    "given_name": 100,
-    "family_name": 100,
-    "postcode": 10,
-    "phone": 30,
-    "email": 254,
-    "interpreter_language": 60,
-    "reason_other": 500,
-    "what_matters": 4000,
-    "risks": 4000,
-    "referrer_name": 200,
-    "referrer_identifier": 120,
-}
-_LENGTH_LABELS = {
-    "given_name": "Given name",
-    "family_name": "Family name",
-    "postcode": "Postcode",
-    "phone": "Phone number",
-    "email": "Email address",
-    "interpreter_language": "Language",
-    "reason_other": "The other reason for referral",
-    "what_matters": "What matters to the person",
-    "risks": "Known risks",
-    "referrer_name": "The referrer's name",
-    "referrer_identifier": "The referrer's identifier",
-}
 
 
 @dataclass
@@ -149,10 +121,10 @@ def birth_date_error(birth_date: date | None, today: date) -> str | None:
 
 
 def length_errors(intake: IntakeRequest) -> dict[str, str]:
-    """The fields longer than MAX_LENGTHS allows, measured as they would be stored."""
+    """The fields longer than limits.MAX_LENGTHS allows, measured as they would be stored."""
     person = intake.person
     others = [r.detail.strip() for r in intake.reasons if r.code == reasons.OTHER.code]
-    texts = {
+    return limits.too_long({
         "given_name": person.given_name,
         "family_name": person.family_name,
         "postcode": person.postcode,
@@ -164,16 +136,7 @@ def length_errors(intake: IntakeRequest) -> dict[str, str]:
         "risks": "\n".join(r.strip() for r in intake.risks if r.strip()),
         "referrer_name": intake.referrer_name,
         "referrer_identifier": intake.referrer_identifier,
-    }
-    return {
-        name: too_long_message(name)
-        for name, limit in MAX_LENGTHS.items()
-        if len(texts[name].strip()) > limit
-    }
-
-
-def too_long_message(name: str) -> str:
-    return f"{_LENGTH_LABELS[name]} must be {MAX_LENGTHS[name]} characters or fewer"
+    })
 
 
 def check(intake: IntakeRequest, today: date) -> dict[str, str]:

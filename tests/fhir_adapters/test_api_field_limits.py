@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from wtforms.validators import Length
 
 from referrals.intake.forms import ReferralForm
-from referrals.intake.service import MAX_LENGTHS
+from referrals.intake.limits import MAX_LENGTHS
 from referrals.models import Referral
 from tests.fhir_adapters import payloads
 from tests.fhir_adapters.test_api_errors import issue_of

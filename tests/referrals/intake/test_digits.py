@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from referrals.intake.service import MAX_LENGTHS
+from referrals.intake.limits import MAX_LENGTHS
 from referrals.models import Referral
 
 
