@@ -173,8 +173,9 @@ class DateInputField(Field):
         if missing:
             self.bad_parts = set(missing)
             raise ValueError(f"Date of birth must include a {' and a '.join(missing)}")
-        if not all(parts[p].isdigit() and parts[p].isascii() for p in self.PARTS):
-            self.bad_parts = {p for p in self.PARTS if not parts[p].isdigit()}
+        ascii_digits = {p for p in self.PARTS if parts[p].isdigit() and parts[p].isascii()}
+        if len(ascii_digits) < len(self.PARTS):
+            self.bad_parts = set(self.PARTS) - ascii_digits
             raise ValueError("Date of birth must be a real date, in numbers")
         if len(parts["year"]) != 4:
             self.bad_parts = {"year"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from referrals.directory.forms import SelfReferralForm
 from referrals.directory.manage_forms import OfferForm, offer_filter
 from referrals.forms import whole_number
 from referrals.matching.forms import ConnectionUpdateForm, PreferencesForm
@@ -77,3 +78,22 @@ def test_offer_numbers_in_other_digits_are_refused(form_context, field, value):
 @pytest.mark.parametrize("page", ["٣", "²", "３"])
 def test_a_directory_list_page_in_other_digits_is_page_one(page):
     assert offer_filter(MultiDict({"page": page})).page == 1
+
+
+def test_a_self_referral_date_of_birth_in_other_digits_marks_just_that_box(form_context):
+    form = post(SelfReferralForm, {"birth_date-day": "٣", "birth_date-month": "7",
+                                   "birth_date-year": "1948"}, practices=[])
+    assert form.birth_date.data is None
+    assert form.birth_date.process_errors == ["Date of birth must be a real date, in numbers"]
+    assert form.birth_date.bad_parts == {"day"}
+
+
+@pytest.mark.parametrize("page", ["٣", "²", "３", "x", "-1"])
+def test_the_letters_inbox_reads_an_odd_page_number_as_page_one(client, db, login_as, page):
+    from referrals.models import Role
+
+    login_as(Role.REFERRER)
+    first = client.get("/letters").get_data(as_text=True)
+    response = client.get(f"/letters?page={page}")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == first
