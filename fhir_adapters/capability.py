@@ -42,7 +42,8 @@ VERSIONED = frozenset({"ServiceRequest", "Task", "Procedure", "QuestionnaireResp
                        "Observation", "DocumentReference", "Binary"})
 
 
-def capability_statement(base: str, software_version: str, date: str) -> dict:
+def capability_statement(base: str, software_version: str, date: str, *,
+                         max_body_bytes: int | None = None) -> dict:
     def resource(type_, interactions, **extra):
         entry = {
             "type": type_,
@@ -68,10 +69,18 @@ def capability_statement(base: str, software_version: str, date: str) -> dict:
         "publisher": "Kindly",
         "description": "Send social prescribing referrals to a connector hub and follow them "
                        "to their outcome (ServiceRequest + Task, closed-loop pattern). A new "
-                       "ServiceRequest needs a Consent in supportingInfo, at least one "
-                       "reasonCode, and its known risks as extensions "
-                       "https://kindly.example/fhir/StructureDefinition/known-risk (valueString) "
-                       "or .../no-known-risks (valueBoolean true).",
+                       "ServiceRequest needs at least one reasonCode and a Consent (status "
+                       "active, provision permit) in supportingInfo: sharing the referral with "
+                       "the hub rests on the person's consent, so a referral without one is "
+                       "refused (422). Known risks to visitors go in Kindly's extensions "
+                       "https://kindly.example/fhir/StructureDefinition/known-risk (valueString, "
+                       "one each) or .../no-known-risks (valueBoolean true); a UK Core "
+                       "referral without them is accepted with its risks 'not stated', and the "
+                       "connector confirms them with the referrer before a home visit. Text "
+                       "elements have the referral form's limits (e.g. 100 characters for a "
+                       "name, 4000 for the notes); JSON null is refused (400)"
+                       + (f"; a request body may be at most {max_body_bytes} bytes (413)."
+                          if max_body_bytes else "."),
         "kind": "instance",
         "software": {"name": "Kindly", "version": software_version},
         "implementation": {"description": "Kindly FHIR API", "url": base},

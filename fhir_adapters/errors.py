@@ -97,11 +97,12 @@ def from_fhir_error(exc: FhirError) -> tuple[int, dict]:
     return exc.status, outcome([issue(exc.diagnostics, code=exc.code, expression=exc.expression)])
 
 
-def from_domain_error(exc: Exception, *, field_paths: dict[str, str] | None = None
-                      ) -> tuple[int, dict]:
+def from_domain_error(exc: Exception, *, field_paths: dict[str, str] | None = None,
+                      field_messages: dict[str, str] | None = None) -> tuple[int, dict]:
     """Map a domain error to its status and an OperationOutcome.
 
-    `field_paths` turns intake form field names into FHIR element paths.
+    `field_paths` turns intake form field names into FHIR element paths, and
+    `field_messages` replaces the form's words for a field where the API says more.
     """
     for error_type, status, code in DOMAIN_ERRORS:
         if isinstance(exc, error_type):
@@ -109,9 +110,10 @@ def from_domain_error(exc: Exception, *, field_paths: dict[str, str] | None = No
     else:  # pragma: no cover - DomainError is last and catches the rest
         raise exc
     if isinstance(exc, IntakeInvalid):
-        paths = field_paths or {}
+        paths, messages = field_paths or {}, field_messages or {}
         issues = [
-            issue(message, code=code, expression=[paths[field]] if field in paths else None)
+            issue(messages.get(field, message), code=code,
+                  expression=[paths[field]] if field in paths else None)
             for field, message in exc.errors.items()
         ]
         return status, outcome(issues)

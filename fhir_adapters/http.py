@@ -6,7 +6,7 @@ fhir.resources R4B models and our own code lists before anything is stored.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import wraps
 
 from flask import Blueprint, Response, current_app, g, request
@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from fhir_adapters import codes, search
+from fhir_adapters import codes, fhirjson, search
 from fhir_adapters import intake as inbound
 from fhir_adapters.capability import capability_statement
 from fhir_adapters.errors import (
@@ -115,7 +115,8 @@ def domain_error(exc: DomainError):
     hidden = (isinstance(exc, DuplicateOpenReferral)
               and exc.existing.practice_id not in g.get("practice_ids", ()))
     db.session.rollback()
-    status, body = from_domain_error(exc, field_paths=inbound.FIELD_PATHS)
+    status, body = from_domain_error(exc, field_paths=inbound.FIELD_PATHS,
+                                     field_messages=inbound.FIELD_MESSAGES)
     if hidden:
         # Another practice's referral: say that it exists, not what it is (as the web form does).
         body = outcome([issue("This person already has an open referral with the connector "
@@ -147,6 +148,9 @@ def http_outcome(exc: HTTPException) -> Response:
 
 
 def body_json() -> dict:
+    """The request body as a JSON object that keeps FHIR's JSON rules (fhirjson), else 400.
+
+    Reading it enforces MAX_CONTENT_LENGTH, with or without a Content-Length (413)."""
     raw = request.get_data(cache=False)
     try:
         body = json.loads(raw)
@@ -156,6 +160,7 @@ def body_json() -> dict:
         raise FhirError("The body is nested too deeply", code="structure") from None
     if not isinstance(body, dict):
         raise FhirError("The body must be a JSON object (a FHIR resource)", code="structure")
+    fhirjson.check(body)
     return body
 
 
@@ -225,7 +230,7 @@ def version_headers(resource: dict) -> dict:
 
 
 def _http_date(value: str) -> str:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    moment = datetime.fromisoformat(value).astimezone(UTC)
     return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
@@ -237,7 +242,8 @@ def _http_date(value: str) -> str:
 def metadata():
     """The CapabilityStatement; no token needed."""
     return respond(capability_statement(base_url(), current_app.config.get("VERSION", "0.1.0"),
-                                        utcnow().date().isoformat()))
+                                        utcnow().date().isoformat(),
+                                        max_body_bytes=current_app.config["MAX_CONTENT_LENGTH"]))
 
 
 def scoped_patients():

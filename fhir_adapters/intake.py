@@ -36,11 +36,20 @@ FIELD_PATHS = {
     "interpreter_language": "Patient.communication.language",
     "reasons": "ServiceRequest.reasonCode",
     "reason_other": "ServiceRequest.reasonCode.text",
+    "what_matters": "ServiceRequest.note",
     "risks": "ServiceRequest.extension",
     "consent": "ServiceRequest.supportingInfo",
     "practice": "ServiceRequest.requester",
+    "referrer_name": "ServiceRequest.requester",
+    "referrer_identifier": "ServiceRequest.requester",
     "nhs_number_status": "Patient.identifier.extension",
     "ethnic_category": "Patient.extension",
+}
+# What the API says instead of the form's words, where a GP system needs to hear more.
+FIELD_MESSAGES = {
+    "consent": "A Consent is required: sharing a referral with the connector hub rests on "
+               "the person's consent, recorded as a FHIR Consent (status active, provision "
+               "permit) in ServiceRequest.supportingInfo",
 }
 URGENT_PRIORITIES = {"urgent", "asap", "stat"}
 

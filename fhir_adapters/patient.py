@@ -67,28 +67,32 @@ def from_fhir(resource: dict) -> dict:
     nhs_number, status = "", ""
     for ident in resource.get("identifier") or []:
         if ident.get("system") == codes.NHS_NUMBER:
-            nhs_number = ident.get("value") or ""
+            nhs_number = _text(ident.get("value"))
             for ext in ident.get("extension") or []:
                 if ext.get("url") == codes.NHS_NUMBER_VERIFICATION_EXT:
                     status = _first_code(ext.get("valueCodeableConcept"))
-    names = resource.get("name") or []
+    names = [n for n in resource.get("name") or [] if isinstance(n, dict)]
     name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
-    telecom = resource.get("telecom") or []
-    phone = next((t.get("value", "") for t in telecom if t.get("system") in ("phone", "sms")), "")
-    email = next((t.get("value", "") for t in telecom if t.get("system") == "email"), "")
-    postcode = next((a.get("postalCode", "") for a in resource.get("address") or []
-                     if a.get("postalCode")), "")
+    telecom = [t for t in resource.get("telecom") or [] if isinstance(t, dict)]
+    # The first phone and email that have a value (a telecom may carry only extensions).
+    phone = next((_text(t.get("value")) for t in telecom
+                  if t.get("system") in ("phone", "sms") and _text(t.get("value"))), "")
+    email = next((_text(t.get("value")) for t in telecom
+                  if t.get("system") == "email" and _text(t.get("value"))), "")
+    postcode = next((_text(a.get("postalCode")) for a in resource.get("address") or []
+                     if _text(a.get("postalCode"))), "")
     ethnic, needs = "", []
     for ext in resource.get("extension") or []:
         if ext.get("url") == codes.ETHNIC_CATEGORY_EXT:
             ethnic = _first_code(ext.get("valueCodeableConcept"))
-        elif ext.get("url") == COMMUNICATION_EXT and ext.get("valueString"):
+        elif ext.get("url") == COMMUNICATION_EXT and _text(ext.get("valueString")):
             needs.append(ext["valueString"])
     language = ""
     for comm in resource.get("communication") or []:
         lang = comm.get("language") or {}
-        language = lang.get("text") or next(
-            (c.get("display") or c.get("code", "") for c in lang.get("coding") or []), "")
+        language = _text(lang.get("text")) or next(
+            (_text(c.get("display")) or _text(c.get("code")) for c in lang.get("coding") or []),
+            "")
         if language:
             break
     if language and "spoken-interpreter" not in needs:
@@ -97,8 +101,9 @@ def from_fhir(resource: dict) -> dict:
     return {
         "nhs_number": nhs_number,
         "nhs_number_status": status,
-        "given_name": " ".join(name.get("given") or []),
-        "family_name": name.get("family") or "",
+        "given_name": " ".join(_text(given) for given in name.get("given") or []
+                               if _text(given)),
+        "family_name": _text(name.get("family")),
         "birth_date": _parse_date(birth),
         "gender": resource.get("gender"),
         "postcode": postcode,
@@ -108,6 +113,11 @@ def from_fhir(resource: dict) -> dict:
         "communication_needs": needs,
         "interpreter_language": language,
     }
+
+
+def _text(value) -> str:
+    """A string element's value; anything else (a null, say) counts as absent."""
+    return value if isinstance(value, str) else ""
 
 
 def _first_code(concept: dict | None) -> str:

@@ -29,6 +29,9 @@ def create_app(config=None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
+    from referrals import bodysize
+
+    bodysize.register(app)
     _init_extensions(app)
     _init_templates(app)
     _register_blueprints(app)
@@ -83,6 +86,9 @@ def _check_settings(app: Flask) -> None:
         limits_from(app.config["SELF_REFERRAL_RATE_LIMIT"])
     except (TypeError, ValueError) as exc:
         raise RuntimeError(f"SELF_REFERRAL_RATE_LIMIT is not valid: {exc}") from None
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    if type(limit) is not int or limit < 1:
+        raise RuntimeError(f"MAX_CONTENT_LENGTH must be a whole number of bytes, not {limit!r}")
 
 
 def _init_extensions(app: Flask) -> None:

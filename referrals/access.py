@@ -32,6 +32,7 @@ class Action(StrEnum):
     SET_SHARING = "set sharing"
     # A coordinator settles a person's details another practice sent differently.
     RESOLVE_DISCREPANCY = "resolve discrepancy"
+    RECORD_RISKS = "record risks"  # the risks a referrer did not state
 
 
 # Who may make a referral, and who may withdraw one.
@@ -102,6 +103,12 @@ def can(user: User, action: Action, obj=None) -> bool:
             user.role is Role.CONNECTOR and obj.connector_id == user.id)
     if action is Action.RESOLVE_DISCREPANCY:
         return user.role is Role.COORDINATOR
+    if action is Action.RECORD_RISKS:
+        # Before the first visit, so from the moment someone holds it; never the queue.
+        holds = user.role is Role.COORDINATOR or (
+            user.role is Role.CONNECTOR and obj.connector_id == user.id
+        )
+        return holds and obj.status.is_open
     return False
 
 

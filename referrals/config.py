@@ -67,6 +67,9 @@ class Config:
     LOGIN_FAILURE_WINDOW_MINUTES = 15
 
     PAGE_SIZE = 25
+    # The largest request body taken, in bytes (Flask answers 413 beyond it, whether or
+    # not the client sent a Content-Length). A referral Bundle is a few kilobytes.
+    MAX_CONTENT_LENGTH = 1024 * 1024
     # Self-referrals taken from one client address per window (referrals/directory/ratelimit.py);
     # e.g. KINDLY_SELF_REFERRAL_RATE_LIMIT='{"hour": 5, "day": 30}'.
     SELF_REFERRAL_RATE_LIMIT = {"hour": 5, "day": 30}

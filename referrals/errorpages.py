@@ -15,6 +15,8 @@ MESSAGES = {
     403: ("You do not have access to this page", "If you think you should, ask your administrator."),
     404: ("Page not found", "If you typed the web address, check it is correct."),
     405: ("That action is not available here", "Go back and try again."),
+    413: ("What you sent is too large",
+          "Go back, shorten what you entered and try again. Nothing was saved."),
     500: ("Sorry, there is a problem with the service", "Try again later. Nothing you saved has been lost."),
 }
 

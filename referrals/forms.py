@@ -15,6 +15,19 @@ def without_nul(value):
     return value
 
 
+def whole_number(text: str | None, *, max_digits: int = 9) -> int | None:
+    """The whole number typed, or None if it is not one.
+
+    Only the digits 0-9 count, everywhere Kindly reads a number from a person:
+    str.isdigit() is also true for "²" (which int() then refuses, a 500) and
+    str.isdecimal() for "٣" (which int() reads as 3), so neither is used alone.
+    """
+    text = (text or "").strip()
+    if not text or len(text) > max_digits or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
 class KindlyForm(FlaskForm):
     """A FlaskForm whose every field drops NUL characters from what was sent."""
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from referrals import access, audit, workflow
 from referrals.access import HUB_ROLES, PRACTICE_ROLES, allow
 from referrals.extensions import db
+from referrals.forms import whole_number
 from referrals.models import Job, OutcomeLetter, Referral, Role, User, utcnow
 from reports import lifecycle, store
 
@@ -65,7 +66,7 @@ def outcome_letter_panel(referral: Referral) -> LetterPanel:
 def inbox():
     """Every outcome letter for the user's practice: unread first, then newest."""
     # Clamped so a silly ?page= cannot overflow the database's OFFSET.
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    page = min(whole_number(request.args.get("page")) or 1, MAX_PAGE)
     size = int(current_app.config["PAGE_SIZE"])
     ours = OutcomeLetter.practice_id == current_user.practice_id
     count = select(func.count(OutcomeLetter.id)).where(ours)

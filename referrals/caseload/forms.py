@@ -9,11 +9,14 @@ from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from referrals.forms import KindlyForm, VersionedForm
+from referrals.forms import KindlyForm, VersionedForm, whole_number
+from referrals.intake.limits import MAX_LENGTHS, too_long_message
 from referrals.models import ContactChannel, ContactOutcome
 
-_DATE = re.compile(r"^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})$|^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
+# re.ASCII: a bare \d also matches digits such as "٣" (see referrals.forms.whole_number).
+_DATE = re.compile(r"^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})$|^(\d{4})-(\d{1,2})-(\d{1,2})$",
+                   re.ASCII)
+_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$", re.ASCII)
 
 
 def parse_day(raw: str | None) -> date:
@@ -75,6 +78,15 @@ class RejectForm(VersionedForm):
     reason = TextAreaField("Why is this referral not suitable?", validators=[Length(max=2000)])
 
 
+class RisksForm(VersionedForm):
+    """The risks a referrer did not state, as the connector records them; it carries the
+    referral's version the page showed, like every form that changes the referral."""
+
+    risks = TextAreaField("Known risks", validators=[
+        Length(max=MAX_LENGTHS["risks"], message=too_long_message("risks"))])
+    no_known_risks = BooleanField("No known risks")
+
+
 class AcceptForm(VersionedForm):
     """The CSRF token and the version the page showed: accepting needs nothing else."""
 
@@ -102,9 +114,10 @@ class ContactForm(VersionedForm):
         raw = (self.duration.data or "").strip()
         if not raw:
             return None, {}
-        if not raw.isdecimal() or len(raw) > 4:
+        minutes = whole_number(raw, max_digits=4)
+        if minutes is None:
             return None, {"duration": "Enter the duration as a whole number of minutes"}
-        return int(raw), {}
+        return minutes, {}
 
     @property
     def method_choice(self):

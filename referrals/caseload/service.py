@@ -15,6 +15,8 @@ from referrals import access, audit, revisions, workflow
 from referrals.access import Action
 from referrals.errors import CaseworkInvalid
 from referrals.extensions import db
+from referrals.intake.limits import MAX_LENGTHS, too_long_message
+from referrals.intake.service import risks_error
 from referrals.models import (
     Contact,
     ContactChannel,
@@ -265,6 +267,43 @@ def _check_open(referral: Referral, follow_up: FollowUp) -> None:
         raise CaseworkInvalid(
             {"outcome": f"This follow-up is already {follow_up.status.label.lower()}"}
         )
+
+
+# --- risks -----------------------------------------------------------------------
+
+
+def record_risks(
+    referral: Referral,
+    *,
+    actor: User,
+    risks: list[str],
+    no_known_risks: bool,
+    expected_version: int | None,
+    now: datetime | None = None,
+) -> None:
+    """Record the risks to visitors that the referrer did not state (or that there are none).
+
+    Only while they are not stated, and only against the version of the referral the
+    connector was shown: a stale `expected_version` is refused (StaleReferral), so of two
+    people recording at once exactly one wins and the other sees what changed.
+    """
+    revisions.begin(referral, expected_version)
+    access.require(actor, Action.RECORD_RISKS, referral)
+    if referral.risks_stated:
+        raise CaseworkInvalid({"risks": "The risks have already been recorded"})
+    listed = [risk.strip() for risk in risks if risk.strip()]
+    message = risks_error(listed, no_known_risks, required=True)
+    if message is None and len("\n".join(listed)) > MAX_LENGTHS["risks"]:
+        message = too_long_message("risks")
+    if message:
+        raise CaseworkInvalid({"risks": message})
+    referral.risks = listed
+    referral.no_known_risks = bool(no_known_risks)
+    revisions.touch(referral, "Known risks recorded" if listed else "No known risks recorded",
+                    actor=actor, now=now)
+    audit.record_referral("record-risks", referral, actor=actor, risks=len(listed),
+                          no_known_risks=referral.no_known_risks)
+    db.session.flush()
 
 
 # --- closing ---------------------------------------------------------------------

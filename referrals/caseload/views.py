@@ -18,6 +18,7 @@ from referrals.caseload.forms import (
     FollowUpForm,
     FollowUpOutcomeForm,
     RejectForm,
+    RisksForm,
     SharingForm,
     attach_errors,
     has_errors,
@@ -276,6 +277,31 @@ def set_sharing(referral_id: int):
     return _invalid(referral_id, sharing_form=form)
 
 
+@bp.route(f"/referrals/{REFERRAL_ID}/risks", methods=["POST"])
+@allow(*HUB_ROLES)
+def record_risks(referral_id: int):
+    """Record the risks the referrer did not state (or that there are none)."""
+    referral = _load_referral(referral_id, for_change=True)
+    form = RisksForm()
+    if not access.can(current_user, Action.RECORD_RISKS, referral):
+        return _cannot(referral)
+    if form.validate_on_submit():
+        try:
+            service.record_risks(
+                referral, actor=current_user, risks=(form.risks.data or "").splitlines(),
+                no_known_risks=bool(form.no_known_risks.data),
+                expected_version=form.expected_version)
+        except StaleReferral as exc:
+            return _conflict(referral_id, exc, form, "risks_form", Action.RECORD_RISKS)
+        except CaseworkInvalid as exc:
+            attach_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash("Risks recorded.", "success")
+            return redirect(url_for("caseload.workspace", referral_id=referral.id))
+    return _invalid(referral_id, risks_form=form)
+
+
 @bp.route(f"/referrals/{REFERRAL_ID}/close", methods=["GET", "POST"])
 @allow(*HUB_ROLES)
 def close(referral_id: int):
@@ -358,6 +384,9 @@ def _render_workspace(referral: Referral, status: int = 200, **forms):
         "follow_up_form": FollowUpForm(formdata=None) if may_work else None,
         "sharing_form": _fresh_sharing_form(referral)
         if access.can(user, Action.SET_SHARING, referral) else None,
+        "risks_form": RisksForm(formdata=None)
+        if not referral.risks_stated and access.can(user, Action.RECORD_RISKS, referral)
+        else None,
         "conflict": None,
     }
     for name, form in list(context.items()):

@@ -26,6 +26,7 @@ from referrals.directory import ratelimit, vocabulary
 from referrals.directory.search import DirectoryQuery
 from referrals.errors import InvalidNhsNumber
 from referrals.forms import KindlyForm, without_nul
+from referrals.intake.limits import MAX_LENGTHS
 from referrals.intake.service import (
     SELF_REFERRAL,
     ConsentRecord,
@@ -172,8 +173,9 @@ class DateInputField(Field):
         if missing:
             self.bad_parts = set(missing)
             raise ValueError(f"Date of birth must include a {' and a '.join(missing)}")
-        if not all(parts[p].isdigit() and parts[p].isascii() for p in self.PARTS):
-            self.bad_parts = {p for p in self.PARTS if not parts[p].isdigit()}
+        ascii_digits = {p for p in self.PARTS if parts[p].isdigit() and parts[p].isascii()}
+        if len(ascii_digits) < len(self.PARTS):
+            self.bad_parts = set(self.PARTS) - ascii_digits
             raise ValueError("Date of birth must be a real date, in numbers")
         if len(parts["year"]) != 4:
             self.bad_parts = {"year"}
@@ -188,7 +190,12 @@ class DateInputField(Field):
         return ""
 
 
-_PHONE = re.compile(r"^\+?[\d\s()-]+$")
+def _too_long(label: str, name: str) -> str:
+    """The self-referral form's words for the intake service's limit on `name`."""
+    return f"{label} must be {MAX_LENGTHS[name]} characters or fewer"
+
+
+_PHONE = re.compile(r"^\+?[\d\s()-]+$", re.ASCII)  # 0-9 only, as every number Kindly reads
 
 # The ways a connector can first get in touch with someone who gave only a postcode.
 PUBLIC_CONTACT_METHODS = (ContactMethod.PHONE, ContactMethod.TEXT, ContactMethod.EMAIL)
@@ -197,19 +204,20 @@ PUBLIC_CONTACT_METHODS = (ContactMethod.PHONE, ContactMethod.TEXT, ContactMethod
 class SelfReferralForm(KindlyForm):
     given_name = StringField("First name", validators=[
         InputRequired("Enter your first name"),
-        Length(max=100, message="First name must be 100 characters or fewer")])
+        Length(max=MAX_LENGTHS["given_name"], message=_too_long("First name", "given_name"))])
     family_name = StringField("Last name", validators=[
         InputRequired("Enter your last name"),
-        Length(max=100, message="Last name must be 100 characters or fewer")])
+        Length(max=MAX_LENGTHS["family_name"], message=_too_long("Last name", "family_name"))])
     # The error summary links to the first box of the date.
     birth_date = DateInputField("Date of birth", id="birth_date-day")
     postcode = StringField("Postcode", validators=[
-        InputRequired("Enter your postcode"), Length(max=10, message=MALFORMED_POSTCODE)])
+        InputRequired("Enter your postcode"),
+        Length(max=MAX_LENGTHS["postcode"], message=MALFORMED_POSTCODE)])
     # Optional() would stop the checks below on an empty box, and empty is what they judge.
     phone = TelField("Phone number", validators=[
-        Length(max=30, message="Phone number must be 30 characters or fewer")])
+        Length(max=MAX_LENGTHS["phone"], message=_too_long("Phone number", "phone"))])
     email = EmailField("Email address", validators=[
-        Length(max=254, message="Email address must be 254 characters or fewer")])
+        Length(max=MAX_LENGTHS["email"], message=_too_long("Email address", "email"))])
     preferred_contact = RadioField(
         "How would you like a connector to contact you?",
         choices=[SelectChoice(m.value, m.label) for m in PUBLIC_CONTACT_METHODS],
@@ -247,7 +255,7 @@ class SelfReferralForm(KindlyForm):
 
     def validate_phone(self, field):
         value = (field.data or "").strip()
-        digits = re.sub(r"\D", "", value)
+        digits = re.sub(r"\D", "", value, flags=re.ASCII)
         if value and not (_PHONE.match(value) and 10 <= len(digits) <= 15):
             raise ValidationError("Enter a phone number, like 01632 960 001 or 07700 900 982")
         if not value and not (self.email.data or "").strip():

@@ -20,7 +20,7 @@ from referrals.directory.details import (
 )
 from referrals.directory.listing import OfferFilter
 from referrals.directory.service import charge, venue_site, weekly_sessions
-from referrals.forms import KindlyForm, MultiCheckboxField
+from referrals.forms import KindlyForm, MultiCheckboxField, whole_number
 from referrals.models import CapacityStatus, DirectoryOrganisation, Offer, OfferKind, OfferStatus
 
 
@@ -56,9 +56,10 @@ class WholeNumberField(_ParsedField):
     message = "Enter a whole number, like 18"
 
     def parse(self, text):
-        if not text.isdecimal() or len(text) > 4:
+        number = whole_number(text, max_digits=4)
+        if number is None:
             raise ValueError(text)
-        return int(text)
+        return number
 
 
 class MoneyField(_ParsedField):
@@ -66,7 +67,7 @@ class MoneyField(_ParsedField):
 
     def parse(self, text):
         text = text.removeprefix("£").replace(",", "").strip()
-        if not re.fullmatch(r"\d{1,7}(\.\d{1,2})?", text):
+        if not re.fullmatch(r"\d{1,7}(\.\d{1,2})?", text, re.ASCII):
             raise ValueError(text)
         return Decimal(text)
 
@@ -78,7 +79,7 @@ class CoordinateField(_ParsedField):
     message = "Enter a number in decimal degrees, like 51.5072"
 
     def parse(self, text):
-        if not re.fullmatch(r"-?\d{1,3}(\.\d{1,10})?", text):
+        if not re.fullmatch(r"-?\d{1,3}(\.\d{1,10})?", text, re.ASCII):
             raise ValueError(text)
         return float(text)
 
@@ -278,5 +279,5 @@ def offer_filter(args: MultiDict) -> OfferFilter:
         category=category if category in vocabulary.CATEGORY_BY_CODE else None,
         capacity=_member(CapacityStatus, args.get("capacity")),
         needs_checking=args.get("needs_checking") == "1",
-        page=int(page) if page.isdecimal() and len(page) < 7 else 1,
+        page=whole_number(page, max_digits=6) or 1,
     )

@@ -109,6 +109,8 @@ def _int(name: str, *, default: int | None = None, low: int = 0, high: int | Non
     if not raw:
         return default
     try:
+        if not raw.isascii():  # float() reads "٣" as 3; only 0-9 count, as everywhere
+            raise ValueError(raw)
         number = float(raw)
     except ValueError:
         raise BadParameter(name, f"{raw!r} is not a whole number") from None

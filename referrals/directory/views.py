@@ -22,6 +22,7 @@ from referrals.directory.forms import UNKNOWN_POSTCODE, SearchForm, SelfReferral
 from referrals.directory.search import offer_loading, search
 from referrals.errors import DuplicateOpenReferral, IntakeInvalid
 from referrals.extensions import db
+from referrals.forms import whole_number
 from referrals.intake import service
 from referrals.models import Offer, OfferKind, OfferStatus, Practice, utcnow
 
@@ -127,8 +128,8 @@ def _search(template: str, *, kinds):
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) > 0 else 1
+    number = whole_number(request.args.get("page"))
+    return min(number, MAX_PAGE) if number else 1
 
 
 def _active_offer(offer_id: str, *options) -> Offer | None:

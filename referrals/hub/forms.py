@@ -9,14 +9,15 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from referrals.forms import KindlyForm, VersionedForm
+from referrals.forms import KindlyForm, VersionedForm, whole_number
 from referrals.hub.service import MAX_CAPACITY, RULE_LIMITS
 from referrals.models import User
 from referrals.routing import ConnectorLoad
 
 QUEUE = "queue"  # the choice that sends a referral back to the team queue
-_DATE = re.compile(r"^(?P<d>\d{1,2})[/.\- ](?P<m>\d{1,2})[/.\- ](?P<y>\d{4})$")
-_ISO = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
+# re.ASCII: a bare \d also matches digits such as "٣" (see referrals.forms.whole_number).
+_DATE = re.compile(r"^(?P<d>\d{1,2})[/.\- ](?P<m>\d{1,2})[/.\- ](?P<y>\d{4})$", re.ASCII)
+_ISO = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$", re.ASCII)
 
 
 class OptionalDateField(StringField):
@@ -94,22 +95,20 @@ class AvailabilityForm(HubForm):
 
     def validate_capacity(self, field):
         text = (field.data or "").strip()
-        if text and (not text.isdigit() or int(text) > MAX_CAPACITY):
+        number = whole_number(text)
+        if text and (number is None or number > MAX_CAPACITY):
             raise ValidationError(f"Enter a whole number from 0 to {MAX_CAPACITY}")
 
     def capacity_value(self) -> int | None:
-        text = (self.capacity.data or "").strip()
-        return int(text) if text.isdigit() else None
+        return whole_number(self.capacity.data)
 
 
 def _whole_number(name: str):
     low, high, _ = RULE_LIMITS[name]
 
     def check(form, field):
-        text = (field.data or "").strip()
-        if not text:
-            raise ValidationError(f"Enter a whole number from {low} to {high}")
-        if not text.isdigit() or not low <= int(text) <= high:
+        number = whole_number(field.data)
+        if number is None or not low <= number <= high:
             raise ValidationError(f"Enter a whole number from {low} to {high}")
 
     return check
@@ -127,7 +126,7 @@ class TeamRulesForm(HubForm):
         validators=[_whole_number("follow_up_grace_days")])
 
     def rules(self) -> dict[str, int]:
-        return {name: int(self[name].data.strip()) for name in RULE_LIMITS}
+        return {name: whole_number(self[name].data) for name in RULE_LIMITS}
 
 
 RESOLUTIONS = [

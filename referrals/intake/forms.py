@@ -17,6 +17,7 @@ from wtforms.validators import Email, Length, Optional, ValidationError
 
 from referrals import reasons
 from referrals.forms import KindlyForm, MultiCheckboxField, VersionedForm
+from referrals.intake.limits import MAX_LENGTHS, too_long_message
 from referrals.intake.service import (
     ConsentRecord,
     IntakeRequest,
@@ -33,9 +34,10 @@ from referrals.models import (
     Urgency,
 )
 
+# re.ASCII: a bare \d also matches digits such as "٣" (see referrals.forms.whole_number).
 _DATE_PATTERNS = (
-    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
-    re.compile(r"^(?P<d>\d{1,2})[/.\- ](?P<m>\d{1,2})[/.\- ](?P<y>\d{2,4})$"),
+    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$", re.ASCII),
+    re.compile(r"^(?P<d>\d{1,2})[/.\- ](?P<m>\d{1,2})[/.\- ](?P<y>\d{2,4})$", re.ASCII),
 )
 
 
@@ -74,21 +76,27 @@ class DateTextField(StringField):
         return self.data.strftime("%d/%m/%Y") if self.data else ""
 
 
+def _limit(name: str) -> Length:
+    """The intake service's limit for this field (the same one the FHIR API gets)."""
+    return Length(max=MAX_LENGTHS[name], message=too_long_message(name))
+
+
 def _choices(enum_cls):
     return [SelectChoice(member.value, member.label) for member in enum_cls]
 
 
 class ReferralForm(KindlyForm):
     nhs_number = StringField("NHS number")
-    given_name = StringField("Given name", validators=[Length(max=100)])
-    family_name = StringField("Family name", validators=[Length(max=100)])
+    given_name = StringField("Given name", validators=[_limit("given_name")])
+    family_name = StringField("Family name", validators=[_limit("family_name")])
     birth_date = DateTextField("Date of birth")
     sex = RadioField("Sex", choices=_choices(Sex), validate_choice=False)
-    postcode = StringField("Postcode", validators=[Length(max=10)])
-    phone = TelField("Phone number", validators=[Optional(), Length(max=30)])
+    postcode = StringField("Postcode", validators=[_limit("postcode")])
+    phone = TelField("Phone number", validators=[Optional(), _limit("phone")])
     email = EmailField(
         "Email address",
-        validators=[Optional(), Email("Enter an email address like name@example.com"), Length(max=254)],
+        validators=[Optional(), Email("Enter an email address like name@example.com"),
+                    _limit("email")],
     )
     preferred_contact = RadioField(
         "Preferred contact method", choices=_choices(ContactMethod), validate_choice=False
@@ -96,15 +104,16 @@ class ReferralForm(KindlyForm):
     communication_needs = MultiCheckboxField(
         "Communication needs", choices=_choices(CommunicationNeed), validate_choice=False
     )
-    interpreter_language = StringField("Language", validators=[Length(max=60)])
+    interpreter_language = StringField("Language", validators=[_limit("interpreter_language")])
     reasons = MultiCheckboxField(
         "Reasons for referral",
         choices=[SelectChoice(r.code, r.label) for r in reasons.REASONS],
         validate_choice=False,
     )
-    reason_other = StringField("Other reason", validators=[Length(max=500)])
-    what_matters = TextAreaField("What matters to the person", validators=[Length(max=4000)])
-    risks = TextAreaField("Known risks", validators=[Length(max=4000)])
+    reason_other = StringField("Other reason", validators=[_limit("reason_other")])
+    what_matters = TextAreaField("What matters to the person",
+                                 validators=[_limit("what_matters")])
+    risks = TextAreaField("Known risks", validators=[_limit("risks")])
     no_known_risks = BooleanField("No known risks")
     urgency = RadioField(
         "Urgency", choices=_choices(Urgency), default=Urgency.ROUTINE.value, validate_choice=False

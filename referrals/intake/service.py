@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from referrals import audit, reasons, revisions, routing, workflow
 from referrals.errors import DuplicateOpenReferral, IntakeInvalid, InvalidNhsNumber
 from referrals.extensions import db
-from referrals.intake import discrepancy
+from referrals.intake import discrepancy, limits
 from referrals.models import (
     OPEN_STATUSES,
     ApiClient,
@@ -42,6 +42,12 @@ NHS_NUMBER_STATUSES = frozenset(f"0{n}" for n in range(1, 9))
 ETHNIC_CATEGORIES = frozenset("ABCDEFGHJKLMNPRSZ")
 # The source of a referral a person made themselves, through the public directory.
 SELF_REFERRAL = "self"
+# Where a referral may arrive without saying what the risks to visitors are: a person
+# referring themselves is not asked, and a GP system speaking plain UK Core has no
+# element for them (Kindly's risk extensions are its own). The referral's risks are then
+# "not stated" (Referral.risks_stated) until a connector records them. The practice's
+# own form always asks.
+RISKS_MAY_BE_UNSTATED = frozenset({SELF_REFERRAL, "fhir"})
 
 
 @dataclass
@@ -114,9 +120,28 @@ def birth_date_error(birth_date: date | None, today: date) -> str | None:
     return None
 
 
+def length_errors(intake: IntakeRequest) -> dict[str, str]:
+    """The fields longer than limits.MAX_LENGTHS allows, measured as they would be stored."""
+    person = intake.person
+    others = [r.detail.strip() for r in intake.reasons if r.code == reasons.OTHER.code]
+    return limits.too_long({
+        "given_name": person.given_name,
+        "family_name": person.family_name,
+        "postcode": person.postcode,
+        "phone": person.phone,
+        "email": person.email,
+        "interpreter_language": person.interpreter_language,
+        "reason_other": max(others, key=len, default=""),
+        "what_matters": intake.what_matters,
+        "risks": "\n".join(r.strip() for r in intake.risks if r.strip()),
+        "referrer_name": intake.referrer_name,
+        "referrer_identifier": intake.referrer_identifier,
+    })
+
+
 def check(intake: IntakeRequest, today: date) -> dict[str, str]:
     """Every intake rule the request breaks, by form field name. Empty when valid."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = length_errors(intake)
     person = intake.person
     # People referring themselves may not know their NHS number.
     if person.nhs_number.strip() or not intake.is_self_referral:
@@ -163,12 +188,9 @@ def check(intake: IntakeRequest, today: date) -> dict[str, str]:
         errors["reasons"] = f"Unknown reason for referral: {', '.join(unknown_reasons)}"
     elif any(r.code == reasons.OTHER.code and not r.detail.strip() for r in intake.reasons):
         errors["reason_other"] = "Describe the other reason for referral"
-    risks = [r for r in intake.risks if r.strip()]
-    if risks and intake.no_known_risks:
-        errors["risks"] = "Either list the known risks or tick 'No known risks', not both"
-    elif not risks and not intake.no_known_risks and not intake.is_self_referral:
-        # A person is not asked about risks to visitors; the connector records them.
-        errors["risks"] = "List any known risks, or tick 'No known risks'"
+    required = intake.source not in RISKS_MAY_BE_UNSTATED
+    if message := risks_error(intake.risks, intake.no_known_risks, required=required):
+        errors["risks"] = message
     if intake.consent is None or not intake.consent.given:
         errors["consent"] = "The person must agree to the referral before you can send it"
     if intake.practice.team_id is None:
@@ -177,6 +199,16 @@ def check(intake: IntakeRequest, today: date) -> dict[str, str]:
             "Ask the hub coordinator to set one up."
         )
     return errors
+
+
+def risks_error(risks: list[str], no_known_risks: bool, *, required: bool) -> str | None:
+    """What is wrong with this statement of the risks to visitors, if anything."""
+    listed = [r for r in risks if r.strip()]
+    if listed and no_known_risks:
+        return "Either list the known risks or tick 'No known risks', not both"
+    if not listed and not no_known_risks and required:
+        return "List any known risks, or tick 'No known risks'"
+    return None
 
 
 def find_open_referral(patient: Patient) -> Referral | None:
@@ -361,8 +393,8 @@ def _new_referral(
         consent_at=consent.at or now,
         status=ReferralStatus.RECEIVED,
         source=intake.source,
-        referrer_name=intake.referrer_name.strip()[:200],
-        referrer_identifier=intake.referrer_identifier.strip()[:120],
+        referrer_name=intake.referrer_name.strip(),
+        referrer_identifier=intake.referrer_identifier.strip(),
         api_client=intake.api_client,
         created_at=now,
         updated_at=now,

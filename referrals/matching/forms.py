@@ -56,6 +56,8 @@ class PreferencesForm(VersionedForm):
         if not raw:
             return None, {}
         try:
+            if not raw.isascii():  # float() reads "٣" as 3; only 0-9 count, as everywhere
+                raise ValueError(raw)
             km = float(raw)
         except ValueError:
             return None, {"max_distance_km": "Enter the distance as a number of kilometres, "
@@ -87,7 +89,7 @@ class RecordConnectionForm(KindlyForm):
         return _enum_or_none(ConnectionKind, self.kind.data)
 
 
-_NUMBER = re.compile(r"^\d{1,4}$")
+_NUMBER = re.compile(r"^\d{1,4}$", re.ASCII)  # not "٣" (see referrals.forms.whole_number)
 
 
 class ConnectionUpdateForm(VersionedForm):

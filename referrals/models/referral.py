@@ -175,6 +175,15 @@ class Referral(Base):
     def is_self_referral(self) -> bool:
         return self.source == "self"
 
+    @property
+    def risks_stated(self) -> bool:
+        """Has anyone said what the risks to visitors are, or that there are none?
+
+        Not yet for a self-referral or a GP system's referral without Kindly's risk
+        extensions, until a connector records them (caseload.service.record_risks).
+        """
+        return bool(self.risks) or self.no_known_risks
+
     def __repr__(self) -> str:
         return f"<Referral {self.reference} {self.status}>"
 

@@ -14,8 +14,9 @@ from referrals.outcomes.instruments import Instrument
 from referrals.outcomes.service import answer_field
 
 SKIPPED = "skipped"
-_NUMBER = re.compile(r"^\d{1,4}$")
-_ANSWER = re.compile(r"^-?\d{1,3}$")
+# re.ASCII: a bare \d also matches digits such as "٣" (see referrals.forms.whole_number).
+_NUMBER = re.compile(r"^\d{1,4}$", re.ASCII)
+_ANSWER = re.compile(r"^-?\d{1,3}$", re.ASCII)
 # Service error keys that name something other than a field of this form.
 ERROR_FIELDS = {"completed_on": "completed_on_day"}
 

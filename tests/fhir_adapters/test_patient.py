@@ -128,3 +128,25 @@ def test_from_fhir_ignores_identifiers_from_other_systems():
     resource = payloads.patient("9990000018", identifier=[
         {"system": "https://example.org/mrn", "value": "MRN1"}])
     assert patient_map.from_fhir(resource)["nhs_number"] == ""
+
+
+@pytest.mark.parametrize("odd", [
+    {"telecom": [{"system": "phone", "value": None}, {"system": "phone", "value": "07700 900123"}]},
+    {"telecom": [None, {"system": "phone", "value": "07700 900123"}]},
+    {"telecom": [{"system": "phone", "value": 7700900123},
+                 {"system": "phone", "value": "07700 900123"}]},
+    {"telecom": [{"system": "phone", "_value": {"extension": []}},
+                 {"system": "phone", "value": "07700 900123"}]},
+])
+def test_from_fhir_takes_the_first_phone_with_a_value_and_never_crashes_on_odd_ones(odd):
+    details = patient_map.from_fhir(payloads.patient("9990000018", **odd))
+    assert details["phone"] == "07700 900123"
+
+
+def test_from_fhir_skips_odd_names_and_languages():
+    details = patient_map.from_fhir(payloads.patient(
+        "9990000018", name=[None, {"use": "official", "family": None, "given": ["Ada", None]}],
+        communication=[{"language": {"text": None, "coding": [{"display": None, "code": "pl"}]}}],
+        address=[{"postalCode": None}, {"postalCode": "LS1 4AP"}]))
+    assert (details["given_name"], details["family_name"], details["interpreter_language"],
+            details["postcode"]) == ("Ada", "", "pl", "LS1 4AP")
