@@ -13,9 +13,9 @@ from sqlalchemy import select
 from fhir_adapters import healthcareservice as hs_map
 from fhir_adapters import location as location_map
 from fhir_adapters import search
-from fhir_adapters.api_read import includes_asked, keyset_page, searchset_response, unique
 from fhir_adapters.errors import FhirError, NotFound
 from fhir_adapters.http import api_client_required, bp, respond
+from fhir_adapters.searchset import includes_asked, keyset_page, searchset_response, unique
 from referrals.directory.search import offer_loading
 from referrals.extensions import db
 from referrals.models import Location, Offer
