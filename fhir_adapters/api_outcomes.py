@@ -23,6 +23,7 @@ from fhir_adapters.http import (
     wants_pdf,
 )
 from fhir_adapters.searchset import keyset_page, no_includes, searchset_response
+from referrals import access
 from referrals.extensions import db
 from referrals.models import Measurement, OutcomeLetter, Referral
 from referrals.outcomes import instruments as outcome_instruments
@@ -32,8 +33,8 @@ from referrals.outcomes import instruments as outcome_instruments
 
 def scoped_measurements():
     """Measurements of the client's practices' referrals."""
-    return (select(Measurement).join(Referral, Measurement.referral_id == Referral.id)
-            .where(Referral.practice_id.in_(g.practice_ids)))
+    return access.scope(select(Measurement).join(Referral, Measurement.referral_id == Referral.id),
+                        g.api_client)
 
 
 MEASUREMENT_LOADING = (selectinload(Measurement.recorded_by),)
@@ -163,8 +164,9 @@ def search_observations():
 
 def scoped_letters():
     """Outcome letters of the client's practices' referrals."""
-    return (select(OutcomeLetter).join(Referral, OutcomeLetter.referral_id == Referral.id)
-            .where(Referral.practice_id.in_(g.practice_ids)))
+    return access.scope(
+        select(OutcomeLetter).join(Referral, OutcomeLetter.referral_id == Referral.id),
+        g.api_client)
 
 
 LETTER_LOADING = (selectinload(OutcomeLetter.created_by),)

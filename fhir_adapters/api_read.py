@@ -28,7 +28,7 @@ from fhir_adapters.http import (
     versioned,
 )
 from fhir_adapters.searchset import includes_asked, keyset_page, searchset_response, unique
-from referrals import audit
+from referrals import access, audit
 from referrals.extensions import db
 from referrals.models import Connection, Offer, Patient, Referral
 
@@ -98,9 +98,10 @@ def _search(resource_type: str, to_fhir, *, include):
 
 def scoped_procedures():
     """Ended connections of the client's practices' referrals: the Procedures it may see."""
-    return (select(Connection).join(Referral, Connection.referral_id == Referral.id)
-            .where(Referral.practice_id.in_(g.practice_ids),
-                   Connection.status.in_(sorted(procedure_map.PROCEDURE_STATUSES))))
+    return access.scope(
+        select(Connection).join(Referral, Connection.referral_id == Referral.id)
+        .where(Connection.status.in_(sorted(procedure_map.PROCEDURE_STATUSES))),
+        g.api_client)
 
 
 def _with_referrals(connections: list[Connection]) -> list[tuple[Connection, Referral]]:

@@ -27,7 +27,7 @@ from fhir_adapters.errors import (
     issue,
     outcome,
 )
-from referrals import audit
+from referrals import access, audit
 from referrals.access import API_CLIENT, public
 from referrals.admin.service import client_for_token
 from referrals.errors import DomainError, DuplicateOpenReferral
@@ -69,7 +69,6 @@ def api_client_required(view):
             raise Unauthorised("The bearer token is not valid or has been revoked",
                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         g.api_client = client
-        g.practice_ids = [p.id for p in client.practices]
         return view(*args, **kwargs)
 
     wrapper.access = API_CLIENT
@@ -110,8 +109,9 @@ def fhir_error(exc: FhirError):
 
 @bp.errorhandler(DomainError)
 def domain_error(exc: DomainError):
+    client = g.get("api_client")
     hidden = (isinstance(exc, DuplicateOpenReferral)
-              and exc.existing.practice_id not in g.get("practice_ids", ()))
+              and not (client is not None and access.can_see(client, exc.existing)))
     db.session.rollback()
     status, body = from_domain_error(exc, field_paths=inbound.FIELD_PATHS)
     if hidden:
@@ -151,7 +151,8 @@ def audit_api(action: str, *, entity_type: str, entity_id=None, patient_id=None,
 
 
 def scoped_referrals():
-    return select(Referral).where(Referral.practice_id.in_(g.practice_ids))
+    """The referrals the calling client may see (access.scope)."""
+    return access.scope(select(Referral), g.api_client)
 
 
 def referral_options(query):
@@ -222,7 +223,6 @@ def metadata():
 
 
 def scoped_patients():
-    """Patients with a referral from one of the client's practices."""
-    return select(Patient).where(Patient.id.in_(
-        select(Referral.patient_id).where(Referral.practice_id.in_(g.practice_ids))))
+    """Patients with a referral the client may see."""
+    return access.scope_patients(select(Patient), g.api_client)
 

@@ -18,13 +18,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, case, func, select
 
-from referrals import workdays, workflow
+from referrals import access, workdays, workflow
 from referrals.extensions import db
 from referrals.models import (
     OPEN_STATUSES,
     Referral,
     ReferralStatus,
-    Role,
     Team,
     Urgency,
     User,
@@ -73,9 +72,7 @@ def team_workload(team_id: int, *, on: date, now: datetime | None = None) -> lis
     """Every active connector in the team with their caseload, by name."""
     now = now or utcnow()
     connectors = db.session.scalars(
-        select(User)
-        .where(User.team_id == team_id, User.role == Role.CONNECTOR, User.active.is_(True))
-        .order_by(User.name, User.id)
+        select(User).where(access.caseload_holders(team_id)).order_by(User.name, User.id)
     ).all()
     if not connectors:
         return []

@@ -21,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from referrals import access
 from referrals.extensions import db
 from referrals.models import (
     OPEN_STATUSES,
@@ -29,7 +30,6 @@ from referrals.models import (
     FollowUpStatus,
     Referral,
     ReferralStatus,
-    Role,
     Team,
     User,
     utcnow,
@@ -214,7 +214,7 @@ def _coordinators(team_ids: set[int]) -> dict[int, list[int]]:
     found: dict[int, list[int]] = defaultdict(list)
     for user_id, team_id in db.session.execute(
         select(User.id, User.team_id)
-        .where(User.role == Role.COORDINATOR, User.active.is_(True), User.team_id.in_(team_ids))
+        .where(access.team_coordinators(team_ids))
         .order_by(User.id)
     ):
         found[team_id].append(user_id)

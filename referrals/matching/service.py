@@ -203,7 +203,7 @@ def save_preferences(
     Raises CaseworkInvalid (by field) for anything outside the lists or a distance that
     is not between 0 and 100 km. Stored in a fixed order, so an unchanged form is no change.
     """
-    access.require(actor, Action.RECORD_CONTACT, referral)
+    access.require(actor, Action.SET_PREFERENCES, referral)
     now = now or utcnow()
     slots, needs = set(availability), set(access_needs)
     language = (language or "").strip()
@@ -271,7 +271,7 @@ def record_connection(
     NotPermitted unless the actor holds the referral and it is accepted or in progress.
     Keeps the matcher's score and explanation when the offer came from the suggestions.
     """
-    access.require(actor, Action.RECORD_CONTACT, referral)
+    access.require(actor, Action.RECORD_CONNECTION, referral)
     now = now or utcnow()
     on = on or today
     errors = {}
@@ -322,7 +322,7 @@ def update_connection(
     CONNECTION_MOVES allows, on a date that is not in the future nor before its last
     change. Attending sets the date the person started. Appends the event."""
     referral = db.session.get(Referral, connection.referral_id)
-    access.require(actor, Action.RECORD_CONTACT, referral)
+    access.require(actor, Action.UPDATE_CONNECTION, referral)
     now = now or utcnow()
     errors = {}
     if status is None:

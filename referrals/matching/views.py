@@ -53,7 +53,7 @@ def suggestions(referral_id: int):
 def record(referral_id: int):
     """Record an offer as a signpost or a referral for the person."""
     referral = _load_referral(referral_id)
-    if not access.can(current_user, Action.RECORD_CONTACT, referral):
+    if not access.can(current_user, Action.RECORD_CONNECTION, referral):
         return _cannot(referral)
     form = RecordConnectionForm()
     search_form = DirectorySearchForm(
@@ -89,7 +89,7 @@ def record(referral_id: int):
 def preferences(referral_id: int):
     """What suits the person: days and times, cost, distance, access and language."""
     referral = _load_referral(referral_id)
-    if not access.can(current_user, Action.RECORD_CONTACT, referral):
+    if not access.can(current_user, Action.SET_PREFERENCES, referral):
         return _cannot(referral)
     form = PreferencesForm(data=_preference_data(referral))
     if form.is_submitted():
@@ -126,7 +126,7 @@ def connection(referral_id: int, connection_id: int):
     referral = _load_referral(referral_id)
     found = _connection_of(referral, connection_id)
     moves = service.next_statuses(found)
-    may_move = bool(moves) and access.can(current_user, Action.RECORD_CONTACT, referral)
+    may_move = bool(moves) and access.can(current_user, Action.UPDATE_CONNECTION, referral)
     form = ConnectionUpdateForm()
     form.offer(moves)
     if form.is_submitted():
@@ -228,7 +228,7 @@ def _render_suggestions(referral: Referral, search_form: DirectorySearchForm,
         search_args=_search_args(search_form),
         results=results,
         open_connections=open_connections,
-        may_record=access.can(current_user, Action.RECORD_CONTACT, referral),
+        may_record=access.can(current_user, Action.RECORD_CONNECTION, referral),
         failed_form=failed_form,
         failed_id=failed_id,
         failed_anchor=failed_anchor,

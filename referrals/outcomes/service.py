@@ -1,8 +1,8 @@
 """Recording outcome measures for a referral, and the change each shows from baseline.
 
-Like the casework service: an explicit actor, the same permission as recording a
-contact, an audit event, the referral's version bumped (the FHIR Task's output lists
-the measurements) and a flush; the caller commits.
+Like the casework service: an explicit actor, its own permission (RECORD_MEASURE, the
+same rule as recording a contact today), an audit event, the referral's version bumped
+(the FHIR Task's output lists the measurements) and a flush; the caller commits.
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def record_measurement(
     per instrument per referral, and no follow-up or closing dated before it; the date
     is neither in the future nor before the referral was made. Raises CaseworkInvalid
     (errors keyed by form field) or NotPermitted."""
-    access.require(actor, Action.RECORD_CONTACT, referral)
+    access.require(actor, Action.RECORD_MEASURE, referral)
     now = now or utcnow()
     try:
         instrument = registry.get(instrument_code)
