@@ -3,7 +3,7 @@ Observation (outcome measures), DocumentReference and Binary (the outcome letter
 from __future__ import annotations
 
 from flask import Response, g, request
-from sqlalchemy import select
+from sqlalchemy import JSON, case, cast, func, select, true
 from sqlalchemy.orm import selectinload, undefer
 
 from fhir_adapters import documentreference as letter_map
@@ -127,22 +127,10 @@ def search_observations():
     if after and (after_parts is None or search.parse_id(after_parts[0]) is None):
         raise FhirError("_after must be the cursor from a next link", expression=["_after"])
     no_includes()
-    query, warnings, tests = search.apply_measurement(scoped_measurements(), params,
-                                                      "Observation")
-    # A score is not a row: list every matching (measurement, score) from the small
-    # columns in one query, then load only the page's measurements.
-    found = [(row, score_id) for row in db.session.execute(
-        query.with_only_columns(Measurement.id, Measurement.instrument, Measurement.scores)
-        .order_by(Measurement.id))
-        for score_id in row.scores or {} if all(test(row, score_id) for test in tests)]
-    start = 0
-    if after_parts is not None:
-        cursor = int(after_parts[0])
-        start = next((i + 1 for i, (row, s) in enumerate(found)
-                      if observation_map.observation_id(row, s) == after), None) \
-            or next((i for i, (row, _) in enumerate(found) if row.id > cursor), len(found))
-    chosen = found[start:start + count]
-    more = start + count < len(found)
+    query, warnings, wanted = search.apply_measurement(scoped_measurements(), params,
+                                                       "Observation")
+    chosen, more = _score_page(query, wanted, count=count, after=after_parts)
+    total = _score_total(query, wanted)
     measurements = {m.id: m for m in db.session.scalars(
         select(Measurement).where(Measurement.id.in_({row.id for row, _ in chosen}))
         .options(*MEASUREMENT_LOADING))} if chosen else {}
@@ -154,9 +142,63 @@ def search_observations():
               observation_ids=[r["id"] for r in matches],
               patient_ids=sorted({referrals[m.referral_id].patient_id for m, _ in pairs}))
     db.session.commit()
-    return searchset_response("Observation", params, total=len(found), matches=matches,
+    return searchset_response("Observation", params, total=total, matches=matches,
                               after=matches[-1]["id"] if more and matches else None,
                               warnings=warnings)
+
+
+SCORE_COLUMNS = (Measurement.id, Measurement.instrument, Measurement.scores)
+
+
+def _score_page(query, wanted: search.ScoreFilter, *, count: int, after: tuple[str, str] | None):
+    """One page of (measurement row, score id) after the cursor, in measurement id then
+    score order, and whether more follow.
+
+    A score is not a row, so the page is read in id order from the cursor's measurement
+    on, a few more measurements than the page needs at a time (each has at least one
+    score), and only the small columns; the page's measurements are loaded afterwards."""
+    if count == 0:
+        return [], False
+    page = query.with_only_columns(*SCORE_COLUMNS).order_by(Measurement.id)
+    after_id = int(after[0]) if after else None
+    if after_id is not None:
+        page = page.where(Measurement.id >= after_id)
+    found: list = []
+    batch = count + 2
+    while True:
+        rows = db.session.execute(page.limit(batch)).all()
+        for row in rows:
+            score_ids = list(row.scores or {})
+            if row.id == after_id:  # the rest of the cursor's measurement, if any
+                parts = [observation_map.score_part(row.id, s) for s in score_ids]
+                score_ids = score_ids[parts.index(after[1]) + 1:] if after[1] in parts else []
+            found += [(row, s) for s in score_ids if wanted.accepts(row, s)]
+            if len(found) > count:
+                return found[:count], True
+        if len(rows) < batch:
+            return found, False
+        page = page.where(Measurement.id > rows[-1].id)
+
+
+def _score_total(query, wanted: search.ScoreFilter) -> int:
+    """How many scores match, counted by the database from the keys of each measurement's
+    scores (json_each on SQLite, json_object_keys on PostgreSQL: no rows come back); with
+    `_id` the measurements are named in the request, so few enough to count here."""
+    if wanted.ids is not None:
+        return sum(1 for row in db.session.execute(query.with_only_columns(*SCORE_COLUMNS))
+                   for s in row.scores or {} if wanted.accepts(row, s))
+    rows = query.with_only_columns(*SCORE_COLUMNS).subquery()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # json_object_keys refuses anything but an object; SQLite's json_each skips it.
+        scores = case((func.json_typeof(rows.c.scores) == "object", rows.c.scores),
+                      else_=cast("{}", JSON))
+        keys = func.json_object_keys(scores).table_valued("key").render_derived()
+    else:
+        keys = func.json_each(rows.c.scores).table_valued("key")
+    total = select(func.count()).select_from(rows).join(keys, true())
+    if wanted.codes is not None:
+        total = total.where((rows.c.instrument + "-" + keys.c.key).in_(sorted(wanted.codes)))
+    return db.session.scalar(total) or 0
 
 
 # --- The outcome letter: DocumentReference (each version) and Binary (its PDF) ---------

@@ -4,10 +4,9 @@ api_outcomes, the directory in api_directory."""
 from __future__ import annotations
 
 from flask import g, request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from fhir_adapters import bundle as bundles
 from fhir_adapters import codes, search
 from fhir_adapters import consent as consent_map
 from fhir_adapters import patient as patient_map
@@ -18,7 +17,6 @@ from fhir_adapters.errors import FhirError, NotFound
 from fhir_adapters.http import (
     api_client_required,
     audit_api,
-    base_url,
     bp,
     load_referral,
     referral_options,
@@ -177,13 +175,14 @@ def read_patient(patient_id: str):
     return respond(resource)
 
 
-PATIENT_SEARCH = frozenset({"identifier", "_id", "_count", "_format"})
+PATIENT_SEARCH = frozenset({"identifier", "_id", "_count", "_after", "_format"})
 
 
 @bp.route("/Patient")
 @api_client_required
 def search_patients():
     """Find a person the client has referred, by NHS number (identifier=system|value)."""
+    params = request.args.to_dict(flat=False)
     query = scoped_patients()
     warnings = [{"severity": "warning", "code": "not-supported", "expression": [name],
                  "diagnostics": f"Search parameter {name!r} is not supported and was ignored"}
@@ -202,18 +201,16 @@ def search_patients():
         ids = [i for v in raw.split(",") if (i := search.parse_id(v)) is not None]
         query = query.where(Patient.id.in_(ids))
     count = search.count_param(request.args.get("_count"))
-    patients = list(db.session.scalars(query.order_by(Patient.id).limit(count).options(
-        selectinload(Patient.practice))))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    after = search.after_param(request.args.get("_after"))
+    total, patients, more = keyset_page(
+        query, Patient.id, count=count, after=after,
+        load=lambda stmt: stmt.options(selectinload(Patient.practice)))
     matches = [patient_map.to_fhir(p) for p in patients]
     audit_api("search", entity_type="patient", patient_ids=[p.id for p in patients])
     db.session.commit()
-    base = base_url()
-    query_string = request.query_string.decode()
-    return respond(bundles.searchset(
-        base=base, self_url=f"{base}/Patient" + (f"?{query_string}" if query_string else ""),
-        next_url=None, total=total, matches=matches,
-        warnings=warnings))
+    return searchset_response("Patient", params, total=total, matches=matches,
+                              after=patients[-1].id if more and patients else None,
+                              warnings=warnings)
 
 
 @bp.route("/Consent/<consent_id>")
