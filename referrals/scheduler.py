@@ -19,7 +19,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from referrals import access
 from referrals.extensions import db
@@ -119,6 +119,19 @@ def _digest(connector_id: int, day: date, today: list[str], late: list[str]) -> 
     )
 
 
+def overdue_first_contacts(day: date) -> Select:
+    """Referrals still waiting for a first contact due before `day`, oldest deadline first
+    (ix_referral_first_contact_due holds only referrals with no first contact)."""
+    return (
+        select(Referral.id, Referral.reference, Referral.team_id, Referral.first_contact_due,
+               User.name)
+        .outerjoin(User, Referral.connector_id == User.id)
+        .where(Referral.status.in_(AWAITING_FIRST_CONTACT), Referral.first_contact_at.is_(None),
+               Referral.first_contact_due < day, Referral.team_id.is_not(None))
+        .order_by(Referral.first_contact_due, Referral.id)
+    )
+
+
 def escalate_first_contacts(*, now: datetime) -> int:
     """Tell the team's coordinators, once a day, of referrals past their first-contact deadline.
 
@@ -126,14 +139,7 @@ def escalate_first_contacts(*, now: datetime) -> int:
     day after. Returns how many escalations this run delivered.
     """
     day = local_day(now)
-    late = db.session.execute(
-        select(Referral.id, Referral.reference, Referral.team_id, Referral.first_contact_due,
-               User.name)
-        .outerjoin(User, Referral.connector_id == User.id)
-        .where(Referral.status.in_(AWAITING_FIRST_CONTACT), Referral.first_contact_at.is_(None),
-               Referral.first_contact_due < day, Referral.team_id.is_not(None))
-        .order_by(Referral.first_contact_due, Referral.id)
-    ).all()
+    late = db.session.execute(overdue_first_contacts(day)).all()
     coordinators = _coordinators({row.team_id for row in late})
     messages = [
         Message(

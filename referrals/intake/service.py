@@ -251,6 +251,7 @@ def create_referral(
         patient_id=patient.id,
         detail={"source": intake.source, "reference": referral.reference,
                 **({"origin": intake.origin} if intake.origin else {})},
+        origin=intake.origin or None,
     )
     db.session.flush()
     return referral
