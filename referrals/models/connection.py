@@ -61,9 +61,8 @@ class Connection(Base):
     __tablename__ = "connection"
     __table_args__ = (Index("ix_connection_referral", "referral_id", "created_at"),
                       Index("ix_connection_offer_status", "offer_id", "status"),
-                      # FHIR Procedure _lastUpdated searches: the client's practices'
-                      # referrals, then each one's connections changed in the window.
-                      Index("ix_connection_referral_updated", "referral_id", "updated_at"))
+                      # FHIR Procedure _lastUpdated searches.
+                      Index("ix_connection_updated_at", "updated_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"))

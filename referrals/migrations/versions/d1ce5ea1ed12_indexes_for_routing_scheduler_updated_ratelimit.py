@@ -3,8 +3,8 @@
 Routing reads a connector's open caseload and recent referrals, not their whole history
 (connector + status, connector + created_at, which also serve every lookup the single
 connector_id index did); the scheduler reads only referrals still waiting for a first
-contact; FHIR _lastUpdated searches read by practice + updated_at (Procedure: each of
-those referrals' connections by updated_at); and the self-referral rate limit reads one client's rows by a
+contact; FHIR _lastUpdated searches read by practice + updated_at (Procedure: by the
+connection's updated_at); and the self-referral rate limit reads one client's rows by a
 dedicated `origin` column instead of filtering every audit event of the day on JSON.
 
 Revision ID: d1ce5ea1ed12
@@ -38,8 +38,7 @@ def upgrade():
                               unique=False)
 
     with op.batch_alter_table('connection', schema=None) as batch_op:
-        batch_op.create_index('ix_connection_referral_updated', ['referral_id', 'updated_at'],
-                              unique=False)
+        batch_op.create_index('ix_connection_updated_at', ['updated_at'], unique=False)
 
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('origin', sa.String(length=80), nullable=True))
@@ -64,7 +63,7 @@ def downgrade():
         batch_op.drop_column('origin')
 
     with op.batch_alter_table('connection', schema=None) as batch_op:
-        batch_op.drop_index('ix_connection_referral_updated')
+        batch_op.drop_index('ix_connection_updated_at')
 
     with op.batch_alter_table('referral', schema=None) as batch_op:
         batch_op.drop_index('ix_referral_practice_updated')
