@@ -6,7 +6,7 @@ fhir.resources R4B models and our own code lists before anything is stored.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import wraps
 
 from flask import Blueprint, Response, current_app, g, request
@@ -207,7 +207,7 @@ def version_headers(resource: dict) -> dict:
 
 
 def _http_date(value: str) -> str:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    moment = datetime.fromisoformat(value).astimezone(UTC)
     return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, exists, false, func, or_, select
 from sqlalchemy.orm import aliased
@@ -107,13 +107,13 @@ def date_filter(column, raw: str, name: str):
                         code="not-supported")
     try:
         if len(text) == 10:
-            start = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+            start = datetime.fromisoformat(text).replace(tzinfo=UTC)
             end = start + timedelta(days=1)
         else:
-            start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            start = datetime.fromisoformat(text)
             if start.tzinfo is None:
-                start = start.replace(tzinfo=timezone.utc)
-            start = start.astimezone(timezone.utc)
+                start = start.replace(tzinfo=UTC)
+            start = start.astimezone(UTC)
             end = start + timedelta(seconds=1)
     except ValueError:
         raise FhirError(f"{name}: {text!r} is not a FHIR date or dateTime",

@@ -5,9 +5,9 @@ import csv
 import json
 import random
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import select
 
@@ -404,7 +404,7 @@ def _casework_since(referral, rng: random.Random, *, now: datetime, today: date)
 def _past(now: datetime, rng: random.Random, *, recent: bool) -> datetime:
     days = rng.randint(0, 6) if recent else rng.randint(20, 120)
     day = (now - timedelta(days=days)).date()
-    moment = datetime.combine(day, time(rng.randint(8, 17), rng.randrange(0, 60, 5)), timezone.utc)
+    moment = datetime.combine(day, time(rng.randint(8, 17), rng.randrange(0, 60, 5)), UTC)
     return min(moment, now - timedelta(hours=1))
 
 

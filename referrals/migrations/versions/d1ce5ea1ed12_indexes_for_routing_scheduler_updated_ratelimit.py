@@ -12,9 +12,8 @@ Revises: 649ee4d8f034
 Create Date: 2026-12-03 09:30:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd1ce5ea1ed12'
