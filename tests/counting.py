@@ -1,5 +1,6 @@
-"""Count what a piece of code asks of the database: the rows it fetches into Python and the
-statements it sends. Lists must be bounded: these numbers must not grow with the data.
+"""Count what a piece of code asks of the database: the rows it fetches into Python and
+the statements it sends (`reads`), and the work the database does for it (`work`). Lists
+must be bounded: these numbers must not grow with the data.
 
 Rows are counted by the DB-API connection's row factory (sqlite3 and psycopg both call it
 once per row fetched), so nothing the code under test does is changed.
@@ -51,17 +52,22 @@ def reads(db):
         raw.row_factory = previous
 
 
+@dataclass
+class Work:
+    done: int = 0
+
+
 @contextmanager
 def work(db, table: str):
     """How much the database examines while the block runs: on SQLite the virtual machine's
     steps, on PostgreSQL the rows of `table` read by scans and fetched through indexes (its
     statistics for this transaction). Neither should grow with rows a query does not need."""
-    found = Reads()
+    found = Work()
     connection = db.session.connection()
     raw = connection.connection.dbapi_connection
     if isinstance(raw, sqlite3.Connection):
         def step():
-            found.rows += 1
+            found.done += 1
             return 0
         raw.set_progress_handler(step, 1)
         try:
@@ -78,4 +84,4 @@ def work(db, table: str):
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
     before = read()
     yield found
-    found.rows = read() - before
+    found.done = read() - before

@@ -78,7 +78,7 @@ def test_routings_work_does_not_grow_with_a_connectors_closed_history(db, make, 
     def measured():
         with work(db, "referral") as done:
             loads = routing.team_workload(team.id, on=TODAY, now=NOW)
-        return done.rows, [(load.active, load.recent) for load in loads]
+        return done.done, [(load.active, load.recent) for load in loads]
 
     before, figures = measured()
     _history(db, template, 300, days_ago=400)
@@ -112,4 +112,4 @@ def test_the_rate_limit_ignores_other_clients_and_reads_none_of_their_rows(db):
         found = ratelimit.over_limit("client:abc", [ratelimit.Limit(1, "day")],
                                      datetime.now(UTC))
     assert found is None
-    assert done.rows < 200, done.rows
+    assert done.done < 200, done.done
