@@ -31,6 +31,7 @@ from fhir_adapters.http import (
     scoped_patients,
     versioned,
 )
+from referrals import access
 from referrals.extensions import db
 from referrals.intake import service as intake_service
 from referrals.intake.service import PersonDetails
@@ -52,7 +53,7 @@ def transaction():
     is made too, as Task/t-<ServiceRequest id> (also found by Task?focus=).
     """
     body = body_json()
-    intake, _ = inbound.parse_transaction(body, list(g.api_client.practices))
+    intake, _ = inbound.parse_transaction(body, access.referring_practices(g.api_client))
     referral = _create(intake)
     base = base_url()
     patient_new = referral.patient.created_at == referral.created_at
@@ -90,7 +91,7 @@ def create_service_request():
     subject = body.get("subject") or {}
     patient_resource = refs.resolve(subject, "ServiceRequest.subject")
     person = patient_resource if patient_resource is not None else _known_person(subject)
-    intake = inbound.build_intake(body, person, refs, list(g.api_client.practices))
+    intake = inbound.build_intake(body, person, refs, access.referring_practices(g.api_client))
     referral = _create(intake)
     resource = sr_map.to_fhir(referral)
     location = f"{base_url()}/ServiceRequest/{referral.id}/_history/{referral.version}"

@@ -29,7 +29,7 @@ from fhir_adapters.errors import (
     issue,
     outcome,
 )
-from referrals import audit, revisions
+from referrals import access, audit, revisions
 from referrals.access import API_CLIENT, public
 from referrals.admin.service import client_for_token
 from referrals.errors import DomainError, DuplicateOpenReferral
@@ -71,7 +71,6 @@ def api_client_required(view):
             raise Unauthorised("The bearer token is not valid or has been revoked",
                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         g.api_client = client
-        g.practice_ids = [p.id for p in client.practices]
         return view(*args, **kwargs)
 
     wrapper.access = API_CLIENT
@@ -112,8 +111,9 @@ def fhir_error(exc: FhirError):
 
 @bp.errorhandler(DomainError)
 def domain_error(exc: DomainError):
+    client = g.get("api_client")
     hidden = (isinstance(exc, DuplicateOpenReferral)
-              and exc.existing.practice_id not in g.get("practice_ids", ()))
+              and not (client is not None and access.can_see(client, exc.existing)))
     db.session.rollback()
     status, body = from_domain_error(exc, field_paths=inbound.FIELD_PATHS,
                                      field_messages=inbound.FIELD_MESSAGES)
@@ -170,7 +170,8 @@ def audit_api(action: str, *, entity_type: str, entity_id=None, patient_id=None,
 
 
 def scoped_referrals():
-    return select(Referral).where(Referral.practice_id.in_(g.practice_ids))
+    """The referrals the calling client may see (access.scope)."""
+    return access.scope(select(Referral), g.api_client)
 
 
 def referral_options(query):
@@ -247,7 +248,6 @@ def metadata():
 
 
 def scoped_patients():
-    """Patients with a referral from one of the client's practices."""
-    return select(Patient).where(Patient.id.in_(
-        select(Referral.patient_id).where(Referral.practice_id.in_(g.practice_ids))))
+    """Patients with a referral the client may see."""
+    return access.scope_patients(select(Patient), g.api_client)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from fhir_adapters import codes
 from fhir_adapters.common import identifier_value, reference, split_reference
 from fhir_adapters.organization import practice_id, team_id
-from referrals.models import Role, User
+from referrals.models import User
 
 PROFESSIONAL_SYSTEMS = (codes.GMC_NUMBER, codes.NMC_NUMBER)
 
@@ -57,7 +57,7 @@ def role_to_fhir(user: User) -> dict:
                                              user.practice.name)
     elif user.team is not None:
         resource["organization"] = reference("Organization", team_id(user.team), user.team.name)
-    if user.role is Role.CONNECTOR and user.phone:
+    if user.role.holds_caseload and user.phone:
         resource["telecom"] = [{"system": "phone", "value": user.phone, "use": "work"}]
     return resource
 

@@ -4,7 +4,8 @@ Observation) and outcome letters (DocumentReference)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, exists, false, func, or_, select
 from sqlalchemy.orm import aliased
@@ -106,13 +107,13 @@ def date_filter(column, raw: str, name: str):
                         code="not-supported")
     try:
         if len(text) == 10:
-            start = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+            start = datetime.fromisoformat(text).replace(tzinfo=UTC)
             end = start + timedelta(days=1)
         else:
-            start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            start = datetime.fromisoformat(text)
             if start.tzinfo is None:
-                start = start.replace(tzinfo=timezone.utc)
-            start = start.astimezone(timezone.utc)
+                start = start.replace(tzinfo=UTC)
+            start = start.astimezone(UTC)
             end = start + timedelta(seconds=1)
     except ValueError:
         raise FhirError(f"{name}: {text!r} is not a FHIR date or dateTime",
@@ -352,14 +353,43 @@ def _questionnaire(value: str):
     return condition & (Measurement.instrument_version == version) if version else condition
 
 
+@dataclass(frozen=True)
+class ScoreFilter:
+    """What each score must be, beyond its measurement: a score is not a row, so Observation
+    `_id` and `code` are checked on each (measurement, score id). Repeats AND together."""
+
+    ids: frozenset[str] | None = None  # Observation ids
+    codes: frozenset[str] | None = None  # outcome-score codes, <instrument>-<score id>
+
+    def accepts(self, measurement, score_id: str) -> bool:
+        return ((self.ids is None or observation_map.observation_id(measurement, score_id)
+                 in self.ids)
+                and (self.codes is None or observation_map.score_code(measurement, score_id)
+                     in self.codes))
+
+    def also(self, *, ids=None, codes=None) -> ScoreFilter:
+        return ScoreFilter(ids=_both(self.ids, ids), codes=_both(self.codes, codes))
+
+
+def _both(before: frozenset[str] | None, more) -> frozenset[str] | None:
+    if more is None:
+        return before
+    return frozenset(more) if before is None else before & frozenset(more)
+
+
+def _instruments_of(score_codes) -> set[str]:
+    """Instrument codes a score code can belong to: <instrument>-<score id>, either of
+    which may hold a dash, so every split."""
+    return {code[:i] for code in score_codes for i, char in enumerate(code) if char == "-"}
+
+
 def apply_measurement(query: Select, params: dict[str, list[str]], resource_type: str
-                      ) -> tuple[Select, list, list]:
+                      ) -> tuple[Select, list, ScoreFilter]:
     """Narrow a query of measurements joined to their referrals.
 
-    Returns the query, warnings, and for Observation the tests each (measurement,
-    score id) must also pass: a score is not a row, so `_id` and `code` are checked on
-    the scores of the measurements the query finds."""
-    warnings, score_tests = [], []
+    Returns the query, warnings, and for Observation what each score must also be (see
+    ScoreFilter); the query already keeps only measurements that could have such a score."""
+    warnings, scores = [], ScoreFilter()
     observation = resource_type == "Observation"
     for name, values, _raw in _values(params):
         if name == "_id" and observation:
@@ -368,8 +398,7 @@ def apply_measurement(query: Select, params: dict[str, list[str]], resource_type
             ids = [int(m) for v in wanted if (split := observation_map.split_id(v))
                    and (m := parse_id(split[0])) is not None]
             query = query.where(Measurement.id.in_(ids))
-            score_tests.append(lambda m, s, wanted=wanted:
-                               observation_map.observation_id(m, s) in wanted)
+            scores = scores.also(ids=wanted)
         elif name == "_id":
             query = query.where(Measurement.id.in_(_local_ids(values, resource_type)))
         elif name == "based-on":
@@ -381,11 +410,11 @@ def apply_measurement(query: Select, params: dict[str, list[str]], resource_type
         elif name == "code" and observation:
             wanted = {code for system, code in map(split_token, values)
                       if system in (None, observation_map.OUTCOME_SCORE)}
-            score_tests.append(lambda m, s, wanted=wanted:
-                               observation_map.score_code(m, s) in wanted)
+            query = query.where(Measurement.instrument.in_(sorted(_instruments_of(wanted))))
+            scores = scores.also(codes=wanted)
         else:
             warnings.append(ignored(name))
-    return query, warnings, score_tests
+    return query, warnings, scores
 
 
 def apply_document_reference(query: Select, params: dict[str, list[str]]

@@ -1,8 +1,10 @@
 """THE permission rules.
 
-`scope()` narrows a query to what a user may see; `can()` answers for one object;
-`allow()` and `public()` declare who may use a route. The same per-role rules
-drive all three, so a list and its detail page can never disagree.
+`scope()` narrows a query to what a user (or an API client) may see; `can()` answers
+for one object; `allow()` and `public()` declare who may use a route. The same per-role
+rules drive all three, so a list and its detail page can never disagree. No other module
+compares roles or practices to decide who may see or do something: it asks here
+(tests/test_boundaries.py walks the code to keep it so).
 """
 from __future__ import annotations
 
@@ -11,12 +13,22 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 
 from referrals import revisions, workflow
 from referrals.errors import NotPermitted
 from referrals.extensions import db, login_manager
-from referrals.models import Referral, ReferralStatus, Role, User
+from referrals.models import (
+    ApiClient,
+    OutcomeLetter,
+    Patient,
+    Referral,
+    ReferralStatus,
+    Role,
+    Team,
+    User,
+)
+from referrals.sharing import Audience
 
 
 class Action(StrEnum):
@@ -27,12 +39,22 @@ class Action(StrEnum):
     ACCEPT = "accept"
     REJECT = "reject"
     RECORD_CONTACT = "record contact"  # contacts and follow-ups
+    RECORD_MEASURE = "record measure"  # outcome measures
+    SET_PREFERENCES = "set preferences"  # what suits the person, for matching
+    RECORD_CONNECTION = "record connection"  # put an offer to the person
+    UPDATE_CONNECTION = "update connection"  # move a connection on (attended, declined…)
     CLOSE = "close"  # decline, complete, unable to contact
     # The person's choice of what goes back to the practice (referrals.sharing).
     SET_SHARING = "set sharing"
     # A coordinator settles a person's details another practice sent differently.
     RESOLVE_DISCREPANCY = "resolve discrepancy"
     RECORD_RISKS = "record risks"  # the risks a referrer did not state
+    PRODUCE_LETTER = "produce letter"  # a new version of a closed referral's outcome letter
+    # The coordinator's hub.
+    ASSIGN = "assign"  # give a referral to a connector, or back to the team queue
+    MANAGE_TEAM = "manage team"  # route the queue, change the team's rules (obj: a Team)
+    SET_AVAILABILITY = "set availability"  # a connector's capacity and away dates (obj: a User)
+    EDIT_DIRECTORY = "edit directory"  # organisations and offers, for the whole hub
 
 
 # Who may make a referral, and who may withdraw one.
@@ -42,10 +64,26 @@ HUB_ROLES = frozenset({Role.CONNECTOR, Role.COORDINATOR})
 # Casework happens while a referral is with its connector.
 ACTIVE_STATUSES = frozenset({ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS})
 CLINICAL_ROLES = PRACTICE_ROLES | HUB_ROLES
+# Work on a referral the connector holds (or a coordinator covers) while it is active.
+# Separate actions, one rule today, so each can change alone.
+CASEWORK = frozenset({Action.RECORD_CONTACT, Action.RECORD_MEASURE, Action.SET_PREFERENCES,
+                      Action.RECORD_CONNECTION, Action.UPDATE_CONNECTION, Action.CLOSE})
+# What require() says when the answer is no; anything else gets the generic sentence.
+COORDINATORS_ONLY = "Only the team's coordinator can do this."
+REFUSALS = {
+    Action.ASSIGN: COORDINATORS_ONLY,
+    Action.MANAGE_TEAM: COORDINATORS_ONLY,
+    Action.SET_AVAILABILITY: COORDINATORS_ONLY,
+    Action.EDIT_DIRECTORY: "Only a hub coordinator can change the directory.",
+}
 
 
-def scope(query: Select, user: User) -> Select:
-    """Restrict a query over Referral to the referrals `user` may see."""
+def scope(query: Select, user: User | ApiClient) -> Select:
+    """Restrict a query over Referral (or joined to it) to the referrals `user` may see.
+
+    An API client sees the referrals of the practices it acts for."""
+    if isinstance(user, ApiClient):
+        return query.where(Referral.practice_id.in_(client_practice_ids(user)))
     if user.role in PRACTICE_ROLES:
         return query.where(Referral.practice_id == user.practice_id)
     if user.role in HUB_ROLES and user.team_id is None:
@@ -61,7 +99,9 @@ def scope(query: Select, user: User) -> Select:
     return query.where(false())
 
 
-def can_see(user: User, referral: Referral) -> bool:
+def can_see(user: User | ApiClient, referral: Referral) -> bool:
+    if isinstance(user, ApiClient):
+        return referral.practice_id in client_practice_ids(user)
     if user.role in HUB_ROLES and user.team_id is None:
         return False
     if user.role in PRACTICE_ROLES:
@@ -73,12 +113,24 @@ def can_see(user: User, referral: Referral) -> bool:
     return False
 
 
-def can(user: User, action: Action, obj=None) -> bool:
+def can(user: User | ApiClient, action: Action, obj=None) -> bool:
     """May `user` do `action` (to `obj`, when given)?"""
+    if isinstance(user, ApiClient):
+        # A GP system reads its practices' referrals. It refers only for
+        # referring_practices(), and cancels only what it can see (the FHIR API loads
+        # every referral through scope()).
+        return action is Action.VIEW and isinstance(obj, Referral) and can_see(user, obj)
     if not user or not user.is_authenticated or not user.active:
         return False
     if action is Action.CREATE:
         return user.role in REFERRING_ROLES and user.practice_id is not None
+    if action is Action.EDIT_DIRECTORY:
+        # The directory belongs to the whole hub, not to one team.
+        return user.role is Role.COORDINATOR
+    if action is Action.MANAGE_TEAM:
+        return isinstance(obj, Team) and _coordinates(user, obj.id)
+    if action is Action.SET_AVAILABILITY:
+        return isinstance(obj, User) and _coordinates(user, obj.team_id)
     if not isinstance(obj, Referral) or not can_see(user, obj):
         return False
     if action is Action.VIEW:
@@ -90,26 +142,36 @@ def can(user: User, action: Action, obj=None) -> bool:
         return user.role is Role.CONNECTOR and workflow.can_move(obj, ReferralStatus.ACCEPTED)
     if action is Action.REJECT:
         return user.role in HUB_ROLES and workflow.can_move(obj, ReferralStatus.REJECTED)
-    if action in (Action.RECORD_CONTACT, Action.CLOSE):
+    if action is Action.ASSIGN:
+        return _coordinates(user, obj.team_id)
+    if action is Action.PRODUCE_LETTER:
+        # The letter tells how a referral closed, so never before; the connector who held
+        # it, or a coordinator of its team.
+        return obj.status in workflow.CLOSED_WITH_OUTCOME and _holds(user, obj)
+    if action in CASEWORK:
         # The connector holding it, or a coordinator of the team (cover); never the queue.
-        holds = user.role is Role.COORDINATOR or (
-            user.role is Role.CONNECTOR and obj.connector_id == user.id
-        )
-        return holds and obj.status in ACTIVE_STATUSES
+        return _holds(user, obj) and obj.status in ACTIVE_STATUSES
     if action is Action.SET_SHARING:
         # Whenever the person says so, before or after closing: every later page, FHIR
         # read and letter honours it.
-        return user.role is Role.COORDINATOR or (
-            user.role is Role.CONNECTOR and obj.connector_id == user.id)
+        return _holds(user, obj)
     if action is Action.RESOLVE_DISCREPANCY:
         return user.role is Role.COORDINATOR
     if action is Action.RECORD_RISKS:
         # Before the first visit, so from the moment someone holds it; never the queue.
-        holds = user.role is Role.COORDINATOR or (
-            user.role is Role.CONNECTOR and obj.connector_id == user.id
-        )
-        return holds and obj.status.is_open
+        return _holds(user, obj) and obj.status.is_open
     return False
+
+
+def _holds(user: User, referral: Referral) -> bool:
+    """The referral's own connector, or a coordinator of its team (cover)."""
+    return user.role is Role.COORDINATOR or (
+        user.role is Role.CONNECTOR and referral.connector_id == user.id)
+
+
+def _coordinates(user: User, team_id: int | None) -> bool:
+    return user.role is Role.COORDINATOR and user.team_id is not None \
+        and user.team_id == team_id
 
 
 def referral_or_404(referral_id: int, *options, for_change: bool = False) -> Referral:
@@ -135,7 +197,101 @@ def visible_referral(referral_id: int, *options, for_change: bool = False) -> Re
 
 def require(user: User, action: Action, obj=None) -> None:
     if not can(user, action, obj):
-        raise NotPermitted(f"You cannot {action.value} this.")
+        raise NotPermitted(REFUSALS.get(action, f"You cannot {action.value} this."))
+
+
+def sharing_audience(user) -> Audience:
+    """Whose reading a user's is (referrals.sharing): practice staff read what the
+    practice may, hub staff the whole record, anyone else nothing but codes."""
+    role = getattr(user, "role", None)  # an API client has none
+    if role in PRACTICE_ROLES:
+        return Audience.PRACTICE
+    if role in HUB_ROLES:
+        return Audience.HUB
+    return Audience.EMAIL
+
+
+# --- who holds referrals, and who oversees a team -----------------------------------
+
+
+def holds_caseload(user: User) -> bool:
+    """Connectors hold referrals on a caseload (and have a capacity); coordinators assign
+    them and cover, but hold none of their own."""
+    return user.role.holds_caseload
+
+
+def may_hold(user: User, referral: Referral) -> bool:
+    """May `user` be given this referral: an active connector in the referral's team."""
+    return (user.active and holds_caseload(user) and user.team_id is not None
+            and user.team_id == referral.team_id)
+
+
+def caseload_holders(team_id: int) -> ColumnElement[bool]:
+    """Users routing may give the team's referrals to: its active connectors."""
+    return and_(User.team_id == team_id, User.role == Role.CONNECTOR, User.active.is_(True))
+
+
+def team_coordinators(team_ids) -> ColumnElement[bool]:
+    """Users told of a team's overdue work: its active coordinators."""
+    return and_(User.role == Role.COORDINATOR, User.active.is_(True), User.team_id.in_(team_ids))
+
+
+def managed_connectors(user: User) -> ColumnElement[bool]:
+    """Connectors whose capacity and away dates `user` may see and set: the active
+    connectors of a coordinator's own team."""
+    if user.role is not Role.COORDINATOR or user.team_id is None:
+        return false()
+    return caseload_holders(user.team_id)
+
+
+# --- outcome letters --------------------------------------------------------------
+
+
+def scope_letters(query: Select, user: User) -> Select:
+    """Restrict a query over OutcomeLetter to a practice's inbox: its own copies only."""
+    if user.role in PRACTICE_ROLES and user.practice_id is not None:
+        return query.where(OutcomeLetter.practice_id == user.practice_id)
+    return query.where(false())
+
+
+def can_read_letter(user: User, letter: OutcomeLetter, referral: Referral) -> bool:
+    """A version of the letter of a referral the user may see; practice staff read only
+    their own practice's copies."""
+    if letter.referral_id != referral.id or not can_see(user, referral):
+        return False
+    if user.role in PRACTICE_ROLES:
+        return letter.practice_id == user.practice_id
+    return True
+
+
+def receipts_letter(user: User, letter: OutcomeLetter) -> bool:
+    """Opening the letter is the practice's read receipt: only its own staff give one."""
+    return user.role in PRACTICE_ROLES and letter.practice_id == user.practice_id
+
+
+# --- API clients (the FHIR API) -----------------------------------------------------
+
+
+def client_practice_ids(client: ApiClient) -> list[int]:
+    """The practices an API client acts for: it sees, and refers for, only these."""
+    return [p.id for p in client.practices] if client.active else []
+
+
+def referring_practices(client: ApiClient) -> list:
+    """The practices an API client may send referrals for."""
+    return list(client.practices) if client.active else []
+
+
+def scope_patients(query: Select, user: User | ApiClient) -> Select:
+    """Restrict a query over Patient to people with a referral `user` may see."""
+    return query.where(Patient.id.in_(scope(select(Referral.patient_id), user)))
+
+
+def scope_directory(query: Select, user: User | ApiClient | None = None) -> Select:
+    """The community directory is public (the same offers are on /directory and
+    /openreferral) and holds nothing about a person: everyone sees all of it, an API
+    client whatever its practices."""
+    return query
 
 
 def allow(*roles: Role):

@@ -20,8 +20,11 @@ def record(
     patient_id: int | None = None,
     actor_label: str = "",
     detail: dict | None = None,
+    origin: str | None = None,
 ) -> AuditEvent:
-    """Add one audit event to the session (not flushed: it rides on the caller's commit)."""
+    """Add one audit event to the session (not flushed: it rides on the caller's commit).
+    `origin` is the keyed hash of a public client's address, which the self-referral rate
+    limit counts by."""
     event = AuditEvent(
         at=utcnow(),
         actor_id=actor.id if actor is not None else None,
@@ -33,6 +36,7 @@ def record(
         detail=detail or {},
         # The client address is part of the trail when there is a request.
         ip=(request.remote_addr or "") if has_request_context() else "",
+        origin=origin,
     )
     db.session.add(event)
     return event

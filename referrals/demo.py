@@ -4,9 +4,10 @@ from __future__ import annotations
 import csv
 import json
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import select
 
@@ -15,18 +16,18 @@ from referrals.auth.service import create_user
 from referrals.directory.importing import import_pages
 from referrals.extensions import db
 from referrals.intake.service import (
+    SELF_REFERRAL,
     ConsentRecord,
     IntakeRequest,
     PersonDetails,
-    SELF_REFERRAL,
     ReasonEntry,
     create_referral,
 )
 from referrals.models import (
     CommunicationNeed,
-    ConsentMethod,
     ConnectionKind,
     ConnectionStatus,
+    ConsentMethod,
     Contact,
     ContactChannel,
     ContactMethod,
@@ -183,8 +184,10 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
                     phone="01632 960900" if role.belongs_to_team else "")
         for email, name, role, p, capacity in STAFF
     ]
-    referrers = [a for a in accounts if a.role is Role.REFERRER]
-    connectors = [a for a in accounts if a.role is Role.CONNECTOR]
+    by_role = defaultdict(list)
+    for account in accounts:
+        by_role[account.role].append(account)
+    referrers, connectors = by_role[Role.REFERRER], by_role[Role.CONNECTOR]
     progress(f"Created {len(accounts)} staff accounts.")
 
     numbers = demo_nhs_numbers(rng)
@@ -319,8 +322,8 @@ def _connections(referral, rng: random.Random, *, until: datetime,
 def _measures(referral, rng: random.Random, *, until: datetime, follow_up: bool) -> None:
     """Wellbeing (ONS4) and loneliness (UCLA 3-item) at the first contact and, for some,
     again later: most people feel a little better, as the national evaluations found."""
-    from referrals.outcomes.service import record_measurement
     from referrals.models import CompletionMode, Timepoint
+    from referrals.outcomes.service import record_measurement
 
     connector, start = referral.connector, referral.first_contact_at
     if connector is None or start is None or until <= start:
@@ -401,7 +404,7 @@ def _casework_since(referral, rng: random.Random, *, now: datetime, today: date)
 def _past(now: datetime, rng: random.Random, *, recent: bool) -> datetime:
     days = rng.randint(0, 6) if recent else rng.randint(20, 120)
     day = (now - timedelta(days=days)).date()
-    moment = datetime.combine(day, time(rng.randint(8, 17), rng.randrange(0, 60, 5)), timezone.utc)
+    moment = datetime.combine(day, time(rng.randint(8, 17), rng.randrange(0, 60, 5)), UTC)
     return min(moment, now - timedelta(hours=1))
 
 

@@ -18,13 +18,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, case, func, select
 
-from referrals import revisions, workdays, workflow
+from referrals import access, revisions, workdays, workflow
 from referrals.extensions import db
 from referrals.models import (
     OPEN_STATUSES,
     Referral,
     ReferralStatus,
-    Role,
     Team,
     Urgency,
     User,
@@ -70,34 +69,40 @@ class ConnectorLoad:
 
 
 def team_workload(team_id: int, *, on: date, now: datetime | None = None) -> list[ConnectorLoad]:
-    """Every active connector in the team with their caseload, by name."""
+    """Every active connector in the team with their caseload, by name.
+
+    Reads only what the figures need, never a connector's whole history: their open
+    referrals (ix_referral_connector_status), those made in the last RECENT_DAYS days and
+    the newest one (ix_referral_connector_created)."""
     now = now or utcnow()
-    connectors = db.session.scalars(
-        select(User)
-        .where(User.team_id == team_id, User.role == Role.CONNECTOR, User.active.is_(True))
-        .order_by(User.name, User.id)
+    last = (select(func.max(Referral.created_at)).where(Referral.connector_id == User.id)
+            .correlate(User).scalar_subquery())
+    connectors = db.session.execute(
+        select(User, last).where(access.caseload_holders(team_id)).order_by(User.name, User.id)
     ).all()
     if not connectors:
         return []
-    ids = [c.id for c in connectors]
-    since = now - timedelta(days=RECENT_DAYS)
-    rows = db.session.execute(
-        select(
-            Referral.connector_id,
-            func.sum(case((Referral.status.in_(OPEN_STATUSES), 1), else_=0)),
-            func.sum(case((Referral.created_at >= since, 1), else_=0)),
-            func.max(Referral.created_at),
-        )
-        .where(Referral.connector_id.in_(ids))
-        .group_by(Referral.connector_id)
-    ).all()
-    stats = {row[0]: row[1:] for row in rows}
-    loads = []
-    for connector in connectors:
-        active, recent, last = stats.get(connector.id, (0, 0, None))
-        loads.append(ConnectorLoad(connector, int(active or 0), connector.is_away_on(on),
-                                   int(recent or 0), last))
-    return loads
+    ids = [connector.id for connector, _ in connectors]
+    active = dict(db.session.execute(open_caseloads(ids)).all())
+    recent = dict(db.session.execute(recent_assignments(ids, now - timedelta(days=RECENT_DAYS)))
+                  .all())
+    return [ConnectorLoad(connector, int(active.get(connector.id, 0)), connector.is_away_on(on),
+                          int(recent.get(connector.id, 0)), latest)
+            for connector, latest in connectors]
+
+
+def open_caseloads(connector_ids: list[int]) -> Select:
+    """(connector id, how many open referrals they hold)."""
+    return (select(Referral.connector_id, func.count())
+            .where(Referral.connector_id.in_(connector_ids), Referral.status.in_(OPEN_STATUSES))
+            .group_by(Referral.connector_id))
+
+
+def recent_assignments(connector_ids: list[int], since: datetime) -> Select:
+    """(connector id, how many referrals they were given since `since`)."""
+    return (select(Referral.connector_id, func.count())
+            .where(Referral.connector_id.in_(connector_ids), Referral.created_at >= since)
+            .group_by(Referral.connector_id))
 
 
 def _fairness(load: ConnectorLoad):

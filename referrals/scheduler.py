@@ -21,9 +21,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
-from referrals import jobs, sharing
+from referrals import access, jobs, sharing
 from referrals.extensions import db
 from referrals.models import (
     OPEN_STATUSES,
@@ -32,7 +32,6 @@ from referrals.models import (
     FollowUpStatus,
     Referral,
     ReferralStatus,
-    Role,
     Team,
     User,
     utcnow,
@@ -143,6 +142,19 @@ def _digest(connector_id: int, day: date, today: list[_Due], late: list[_Due]) -
     )
 
 
+def overdue_first_contacts(day: date) -> Select:
+    """Referrals still waiting for a first contact due before `day`, oldest deadline first
+    (ix_referral_first_contact_due holds only referrals with no first contact)."""
+    return (
+        select(Referral.id, Referral.reference, Referral.team_id, Referral.first_contact_due,
+               User.name)
+        .outerjoin(User, Referral.connector_id == User.id)
+        .where(Referral.status.in_(AWAITING_FIRST_CONTACT), Referral.first_contact_at.is_(None),
+               Referral.first_contact_due < day, Referral.team_id.is_not(None))
+        .order_by(Referral.first_contact_due, Referral.id)
+    )
+
+
 def escalate_first_contacts(*, now: datetime) -> int:
     """Tell the team's coordinators, once a day, of referrals past their first-contact deadline.
 
@@ -150,14 +162,7 @@ def escalate_first_contacts(*, now: datetime) -> int:
     day after. Returns how many escalations this run delivered.
     """
     day = local_day(now)
-    late = db.session.execute(
-        select(Referral.id, Referral.reference, Referral.team_id, Referral.first_contact_due,
-               User.name)
-        .outerjoin(User, Referral.connector_id == User.id)
-        .where(Referral.status.in_(AWAITING_FIRST_CONTACT), Referral.first_contact_at.is_(None),
-               Referral.first_contact_due < day, Referral.team_id.is_not(None))
-        .order_by(Referral.first_contact_due, Referral.id)
-    ).all()
+    late = db.session.execute(overdue_first_contacts(day)).all()
     coordinators = _coordinators({row.team_id for row in late})
     messages = [
         Message(
@@ -243,7 +248,7 @@ def _coordinators(team_ids: set[int]) -> dict[int, list[int]]:
     found: dict[int, list[int]] = defaultdict(list)
     for user_id, team_id in db.session.execute(
         select(User.id, User.team_id)
-        .where(User.role == Role.COORDINATOR, User.active.is_(True), User.team_id.in_(team_ids))
+        .where(access.team_coordinators(team_ids))
         .order_by(User.id)
     ):
         found[team_id].append(user_id)

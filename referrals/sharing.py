@@ -44,7 +44,6 @@ from referrals.models import (
     ReferralChange,
     ReferralEvent,
     ReferralReason,
-    Role,
 )
 
 CODED_ONLY_NOTICE = "The person asked that only coded information is shared"
@@ -122,6 +121,7 @@ NOT_FREE_TEXT: dict[tuple[type, str], str] = {
     (AuditEvent, "entity_type"): "code",
     (AuditEvent, "detail"): "the audit trail, shown to no one outside it",
     (AuditEvent, "ip"): "the audit trail, shown to no one outside it",
+    (AuditEvent, "origin"): "the audit trail: a keyed hash of a client address",
 }
 
 _SHARED_WITH_PRACTICE = {K.ABOUT_PERSON: True, K.FOR_PRACTICE: True, K.IDENTITY: True,
@@ -194,15 +194,9 @@ def policy(referral: Referral, audience: Audience) -> Policy:
     return Policy(audience, coded_only=bool(referral.coded_only))
 
 
-def audience_for(user) -> Audience:
-    """Staff of a practice see what the practice may; hub staff see the whole record."""
-    role = getattr(user, "role", None)
-    if role is not None and Role(role).belongs_to_practice:
-        return Audience.PRACTICE
-    if role in (Role.CONNECTOR, Role.COORDINATOR):
-        return Audience.HUB
-    return Audience.EMAIL  # anyone else: nothing but codes
-
-
 def for_user(referral: Referral, user) -> Policy:
-    return policy(referral, audience_for(user))
+    """What `user` may read of this referral's words: their audience is a permission
+    rule, so referrals.access says which it is."""
+    from referrals import access  # access imports this module's Audience
+
+    return policy(referral, access.sharing_audience(user))

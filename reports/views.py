@@ -19,11 +19,11 @@ from flask_login import current_user
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import selectinload
 
-from referrals import access, audit, workflow
-from referrals.access import HUB_ROLES, PRACTICE_ROLES, allow
+from referrals import access, audit
+from referrals.access import HUB_ROLES, PRACTICE_ROLES, Action, allow
 from referrals.extensions import db
 from referrals.forms import whole_number
-from referrals.models import Job, OutcomeLetter, Referral, Role, User, utcnow
+from referrals.models import Job, OutcomeLetter, Referral, Role, utcnow
 from reports import lifecycle, store
 
 bp = Blueprint("letters", __name__)
@@ -43,21 +43,12 @@ class LetterPanel:
     being_prepared: Job | None = None
 
 
-def may_produce(user: User, referral: Referral) -> bool:
-    """The connector holding a closed referral, or a coordinator of its team, may write
-    a new version of its letter; the letter tells how a referral closed, so never before."""
-    if referral.status not in workflow.CLOSED_WITH_OUTCOME or not access.can_see(user, referral):
-        return False
-    return user.role is Role.COORDINATOR or (
-        user.role is Role.CONNECTOR and referral.connector_id == user.id)
-
-
 @bp.app_template_global()
 def outcome_letter_panel(referral: Referral) -> LetterPanel:
     """For the workspace and the referral page, which the domain renders without
     knowing about letters."""
     return LetterPanel(latest=store.latest_letter(referral),
-                       may_produce=may_produce(current_user, referral),
+                       may_produce=access.can(current_user, Action.PRODUCE_LETTER, referral),
                        being_prepared=lifecycle.being_prepared(referral))
 
 
@@ -68,12 +59,11 @@ def inbox():
     # Clamped so a silly ?page= cannot overflow the database's OFFSET.
     page = min(whole_number(request.args.get("page")) or 1, MAX_PAGE)
     size = int(current_app.config["PAGE_SIZE"])
-    ours = OutcomeLetter.practice_id == current_user.practice_id
-    count = select(func.count(OutcomeLetter.id)).where(ours)
+    count = access.scope_letters(select(func.count(OutcomeLetter.id)), current_user)
     total = db.session.scalar(count)
     unread = db.session.scalar(count.where(OutcomeLetter.read_at.is_(None)))
     letters = db.session.scalars(
-        select(OutcomeLetter).where(ours)
+        access.scope_letters(select(OutcomeLetter), current_user)
         .options(selectinload(OutcomeLetter.read_by))
         .order_by(case((OutcomeLetter.read_at.is_(None), 0), else_=1),
                   OutcomeLetter.created_at.desc(), OutcomeLetter.id.desc())
@@ -102,10 +92,9 @@ def download(referral_id: int):
     referral = access.referral_or_404(referral_id)
     number = _version_arg(request.args.get("version"))
     letter = store.letter_version(referral, number)
-    practice_user = current_user.role in PRACTICE_ROLES
-    if letter is None or (practice_user and letter.practice_id != current_user.practice_id):
+    if letter is None or not access.can_read_letter(current_user, letter, referral):
         abort(404)
-    if practice_user and letter.read_at is None:
+    if letter.read_at is None and access.receipts_letter(current_user, letter):
         # One UPDATE that only an unread letter matches: of two people opening it at
         # once, the first keeps the receipt.
         db.session.execute(
@@ -135,7 +124,7 @@ def produce(referral_id: int):
     CSRFProtect)."""
     referral = access.referral_or_404(referral_id)
     workspace = url_for("caseload.workspace", referral_id=referral.id) + "#outcome-letter"
-    if not may_produce(current_user, referral):
+    if not access.can(current_user, Action.PRODUCE_LETTER, referral):
         flash("An outcome letter can be written once the referral is closed, by its "
               "connector or a coordinator.", "error")
         return redirect(workspace)

@@ -123,7 +123,7 @@ def create_user(
         password_hash=hash_password(password),
         practice=practice if role.belongs_to_practice else None,
         team=team if role.belongs_to_team else None,
-        capacity=capacity if role is Role.CONNECTOR else None,
+        capacity=capacity if role.holds_caseload else None,
         phone=phone,
     )
     db.session.add(user)

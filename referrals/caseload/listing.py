@@ -44,8 +44,9 @@ class Queue:
 def triage_queue(user: User) -> Queue:
     """The team's received, unassigned referrals, urgent first then oldest."""
     base = (
+        # scope() keeps it to the user's team: a connector's queue and what is routed to them.
         scope(select(Referral), user)
-        .where(Referral.team_id == user.team_id, Referral.status == ReferralStatus.RECEIVED)
+        .where(Referral.status == ReferralStatus.RECEIVED)
         .order_by(_URGENT_FIRST, Referral.created_at, Referral.id)
         .limit(QUEUE_LIMIT)
         .options(selectinload(Referral.patient))

@@ -76,7 +76,7 @@ def triage_queue():
                  detail={"view": "triage-queue",
                          "shown": [r.id for r in queue.unassigned + queue.routed_to_me]})
     page = render_template("caseload/triage_queue.html", queue=queue, today=_today(),
-                           can_accept=current_user.role is Role.CONNECTOR)
+                           can_accept=access.holds_caseload(current_user))
     db.session.commit()  # after rendering, as in my_caseload
     return page
 
@@ -402,6 +402,10 @@ def _render_workspace(referral: Referral, status: int = 200, **forms):
         may_resolve=access.can(user, Action.RESOLVE_DISCREPANCY, referral),
         today=today,
         can_close=access.can(user, Action.CLOSE, referral),
+        may_connect=access.can(user, Action.RECORD_CONNECTION, referral),
+        may_set_preferences=access.can(user, Action.SET_PREFERENCES, referral),
+        may_measure=access.can(user, Action.RECORD_MEASURE, referral),
+        back_to_caseload=access.holds_caseload(user),
         offers_unable_to_contact=service.offers_unable_to_contact(referral),
         failed_attempts=service.failed_attempts(referral),
         max_attempts=service.max_attempts(referral),

@@ -1,4 +1,4 @@
-"""The coordinator's lists of the directory: offers filtered and a page at a time, the
+"""The coordinator's lists of the directory, each a page at a time: offers filtered, the
 offers that need checking, and organisations with their counts of active offers."""
 from __future__ import annotations
 
@@ -86,30 +86,54 @@ def find_offers(f: OfferFilter, *, today: date) -> OfferPage:
     return OfferPage(rows=list(rows), total=total, page=page, pages=pages)
 
 
-def needs_checking(*, today: date) -> list[Offer]:
-    """Active offers not verified for six months, never-verified first, then oldest."""
-    return list(db.session.scalars(
+def _page_of(query: Select, total: int, page: int, per_page: int) -> tuple[list, int, int]:
+    """Rows of one page (clamped to the last), the page number and how many pages."""
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    return list(db.session.execute(query.offset((page - 1) * per_page).limit(per_page))), \
+        page, pages
+
+
+def needs_checking(*, today: date, page: int = 1, per_page: int = 50) -> OfferPage:
+    """Active offers not verified for six months, never-verified first, then oldest; a
+    page at a time."""
+    total = needs_checking_count(today=today)
+    rows, page, pages = _page_of(
         select(Offer).where(needs_checking_clause(today))
         # False sorts first, so never-verified (NULL) offers lead on every database.
-        .order_by(Offer.last_verified_on.is_not(None), Offer.last_verified_on, Offer.name)
-        .options(selectinload(Offer.organisation))
-    ))
+        .order_by(Offer.last_verified_on.is_not(None), Offer.last_verified_on, Offer.name,
+                  Offer.id)
+        .options(selectinload(Offer.organisation)), total, page, per_page)
+    return OfferPage(rows=[offer for (offer,) in rows], total=total, page=page, pages=pages)
 
 
 def needs_checking_count(*, today: date) -> int:
     return db.session.scalar(select(func.count(Offer.id)).where(needs_checking_clause(today)))
 
 
-def organisations_with_counts() -> list[tuple[DirectoryOrganisation, int]]:
-    """Every organisation with its number of active offers; retired ones last."""
+@dataclass
+class OrganisationPage:
+    rows: list[tuple[DirectoryOrganisation, int]]
+    total: int
+    page: int
+    pages: int
+
+
+def organisations_with_counts(*, page: int = 1, per_page: int = 50) -> OrganisationPage:
+    """Organisations with their numbers of active offers, retired ones last; a page at a
+    time."""
+    total = db.session.scalar(select(func.count(DirectoryOrganisation.id)))
     query: Select = (
         select(DirectoryOrganisation, func.count(Offer.id))
         .outerjoin(Offer, and_(Offer.organisation_id == DirectoryOrganisation.id,
                                Offer.status == OfferStatus.ACTIVE))
         .group_by(DirectoryOrganisation.id)
-        .order_by(DirectoryOrganisation.retired_at.is_not(None), DirectoryOrganisation.name)
+        .order_by(DirectoryOrganisation.retired_at.is_not(None), DirectoryOrganisation.name,
+                  DirectoryOrganisation.id)
     )
-    return [(organisation, count) for organisation, count in db.session.execute(query)]
+    rows, page, pages = _page_of(query, total, page, per_page)
+    return OrganisationPage(rows=[(organisation, count) for organisation, count in rows],
+                            total=total, page=page, pages=pages)
 
 
 def organisation_choices(current: str | None = None) -> list[DirectoryOrganisation]:

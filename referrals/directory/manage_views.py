@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -63,8 +72,9 @@ def needs_checking():
     """Active offers nobody has verified for six months, never-verified and oldest first."""
     today = _today()
     return render_template("directory_manage/needs_checking.html",
-                           offers=listing.needs_checking(today=today), today=today,
-                           days=listing.CHECK_EVERY_DAYS, **_vocabulary())
+                           page=listing.needs_checking(today=today, page=_page_number(),
+                                                       per_page=_page_size()),
+                           today=today, days=listing.CHECK_EVERY_DAYS, **_vocabulary())
 
 
 @bp.route(f"/offers/{OFFER_ID}")
@@ -162,7 +172,8 @@ def set_capacity(offer_id: str):
 def list_organisations():
     """Every organisation with its number of active offers."""
     return render_template("directory_manage/list_organisations.html",
-                           rows=listing.organisations_with_counts())
+                           page=listing.organisations_with_counts(page=_page_number(),
+                                                                  per_page=_page_size()))
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
@@ -258,6 +269,16 @@ def _back(target: str | None, offer: Offer) -> str:
 
 def _today():
     return uk_date(utcnow())
+
+
+def _page_number() -> int:
+    """?page=N; anything else (or a silly size) is the first page."""
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
+
+
+def _page_size() -> int:
+    return int(current_app.config["PAGE_SIZE"])
 
 
 def _vocabulary() -> dict:

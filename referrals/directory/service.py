@@ -20,7 +20,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from referrals import audit, geo
+from referrals import access, audit, geo
+from referrals.access import Action
 from referrals.directory import vocabulary
 from referrals.directory.details import (
     MAX_SESSIONS,
@@ -33,7 +34,6 @@ from referrals.directory.details import (
     organisation_problems,
     website_address,
 )
-from referrals.errors import NotPermitted
 from referrals.extensions import db
 from referrals.models import (
     CapacityStatus,
@@ -43,7 +43,6 @@ from referrals.models import (
     Offer,
     OfferAttribute,
     OfferStatus,
-    Role,
     Schedule,
     ServiceAtLocation,
     Taxonomy,
@@ -55,11 +54,6 @@ from referrals.postcode import normalise_postcode
 from referrals.workdays import uk_date
 
 FREE = "Free"
-
-
-def require_coordinator(actor: User | None) -> None:
-    if actor is None or not actor.active or actor.role is not Role.COORDINATOR:
-        raise NotPermitted("Only a hub coordinator can change the directory.")
 
 
 def new_id() -> str:
@@ -76,7 +70,7 @@ def _raise_if(errors: dict[str, str]) -> None:
 
 def create_organisation(details: OrganisationDetails, *, actor: User) -> DirectoryOrganisation:
     """A new organisation with a new id. Flushes; the caller commits."""
-    require_coordinator(actor)
+    access.require(actor, Action.EDIT_DIRECTORY)
     _raise_if(organisation_problems(details))
     organisation = DirectoryOrganisation(id=new_id())
     _apply_organisation(organisation, details)
@@ -88,7 +82,7 @@ def create_organisation(details: OrganisationDetails, *, actor: User) -> Directo
 
 def update_organisation(organisation: DirectoryOrganisation, details: OrganisationDetails, *,
                         actor: User) -> None:
-    require_coordinator(actor)
+    access.require(actor, Action.EDIT_DIRECTORY)
     _raise_if(organisation_problems(details))
     before = _snapshot(organisation, ORGANISATION_FIELDS)
     _apply_organisation(organisation, details)
@@ -101,7 +95,7 @@ def retire_organisation(organisation: DirectoryOrganisation, *, actor: User,
                         now: datetime | None = None) -> list[Offer]:
     """Retire an organisation and make its active offers inactive (returned). Its history
     and offers are kept. Flushes; the caller commits."""
-    require_coordinator(actor)
+    access.require(actor, Action.EDIT_DIRECTORY)
     if organisation.retired_at is not None:
         raise DirectoryInvalid({"organisation": f"{organisation.name} is already retired."})
     organisation.retired_at = now or utcnow()
@@ -134,7 +128,7 @@ def create_offer(d: OfferDetails, *, actor: User) -> Offer:
     """A new offer (new ids throughout) with its venue, timetable and cost. A venue
     without coordinates is placed from its postcode when Kindly knows it; otherwise it
     is saved without (see `unplaced`). Flushes; the caller commits."""
-    require_coordinator(actor)
+    access.require(actor, Action.EDIT_DIRECTORY)
     _raise_if(offer_problems(d))
     offer = Offer(id=new_id(), attributes=[], sites=[], schedules=[], cost_options=[],
                   languages=[], extra={})
@@ -148,7 +142,7 @@ def create_offer(d: OfferDetails, *, actor: User) -> Offer:
 def update_offer(offer: Offer, d: OfferDetails, *, actor: User) -> None:
     """Change an offer as its form says, keeping ids, `extra` and what the form does not
     show. Flushes; the caller commits."""
-    require_coordinator(actor)
+    access.require(actor, Action.EDIT_DIRECTORY)
     _raise_if(offer_problems(d))
     before = _offer_snapshot(offer)
     _apply_offer(offer, d)
@@ -159,7 +153,7 @@ def update_offer(offer: Offer, d: OfferDetails, *, actor: User) -> None:
 
 def retire_offer(offer: Offer, *, actor: User) -> None:
     """Make an offer inactive: it leaves the public directory and matching."""
-    require_coordinator(actor)
+    access.require(actor, Action.EDIT_DIRECTORY)
     if offer.status is OfferStatus.INACTIVE:
         raise DirectoryInvalid({"status": f"{offer.name} is already inactive."})
     previous = offer.status
@@ -170,7 +164,7 @@ def retire_offer(offer: Offer, *, actor: User) -> None:
 
 def mark_verified(offer: Offer, *, actor: User, now: datetime | None = None) -> date:
     """Record that `actor` checked the offer's details today (UK date)."""
-    require_coordinator(actor)
+    access.require(actor, Action.EDIT_DIRECTORY)
     today = uk_date(now or utcnow())
     offer.last_verified_on = today
     offer.verified_by = actor
@@ -184,7 +178,7 @@ def set_capacity(offer: Offer, capacity: CapacityStatus | None, *, actor: User,
                  now: datetime | None = None) -> CapacityStatus:
     """Set whether an offer can take new people ("full" is a real answer) and when that
     was said; returns the capacity before. Saying the same again confirms it as of now."""
-    require_coordinator(actor)
+    access.require(actor, Action.EDIT_DIRECTORY)
     if capacity is None:
         raise DirectoryInvalid({"capacity": "Choose open, waiting list or full"})
     previous = offer.capacity_status

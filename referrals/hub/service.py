@@ -12,10 +12,11 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from referrals import audit, revisions, routing, workdays, workflow
-from referrals.errors import DomainError, NotPermitted
+from referrals import access, audit, revisions, routing, workdays, workflow
+from referrals.access import Action
+from referrals.errors import DomainError
 from referrals.extensions import db
-from referrals.models import OPEN_STATUSES, Referral, Role, Team, User, utcnow
+from referrals.models import OPEN_STATUSES, Referral, Team, User, utcnow
 
 MAX_CAPACITY = 200
 # The team's rules, each a whole number within these bounds (inclusive).
@@ -48,13 +49,6 @@ class Overview:
     @property
     def referral_ids(self) -> list[int]:
         return [r.id for r in self.unassigned] + [r.id for r in self.overdue]
-
-
-def require_coordinator(actor: User | None, team_id: int | None) -> None:
-    """Only an active coordinator of this team may change its work."""
-    if (actor is None or not actor.active or actor.role is not Role.COORDINATOR
-            or actor.team_id is None or actor.team_id != team_id):
-        raise NotPermitted("Only the team's coordinator can do this.")
 
 
 def overview(team: Team, *, now: datetime | None = None) -> Overview:
@@ -98,15 +92,14 @@ def assign(
     referral has since left (StaleReferral). Flushes; the caller commits.
     """
     revisions.begin(referral, expected_version)
-    require_coordinator(actor, referral.team_id)
+    access.require(actor, Action.ASSIGN, referral)
     if not referral.status.is_open:
         raise HubInvalid(f"A referral that is {referral.status.label.lower()} cannot be "
                          "reassigned.")
     reason = (reason or "").strip()
     if not reason:
         raise HubInvalid("Give a reason for the change", "reason")
-    if connector is not None and (connector.role is not Role.CONNECTOR or not connector.active
-                                  or connector.team_id != referral.team_id):
+    if connector is not None and not access.may_hold(connector, referral):
         raise HubInvalid("Choose an active connector in this referral's team", "connector")
     if connector == referral.connector:
         holder = connector.name if connector else "the team queue"
@@ -120,7 +113,7 @@ def assign(
 
 def route_queue(team: Team, *, actor: User, now: datetime | None = None) -> list[Referral]:
     """Give queued referrals to connectors who have room now (see routing.route_waiting)."""
-    require_coordinator(actor, team.id)
+    access.require(actor, Action.MANAGE_TEAM, team)
     assigned = routing.route_waiting(team, actor=actor, now=now)
     for referral in assigned:
         audit.record_referral("assign", referral, actor=actor, from_connector=None,
@@ -142,8 +135,8 @@ def set_availability(
     Away dates are both blank (not away), a single day (no end date), or a range
     whose end is on or after its start. Flushes; the caller commits.
     """
-    require_coordinator(actor, connector.team_id)
-    if connector.role is not Role.CONNECTOR:
+    access.require(actor, Action.SET_AVAILABILITY, connector)
+    if not access.holds_caseload(connector):
         raise HubInvalid("Only connectors have a caseload")
     if capacity is not None and not 0 <= capacity <= MAX_CAPACITY:
         raise HubInvalid(f"Capacity must be a whole number from 0 to {MAX_CAPACITY}", "capacity")
@@ -169,7 +162,7 @@ def set_team_rules(team: Team, *, actor: User, **rules: int | None) -> None:
     follow-up grace days (RULE_LIMITS). The new target applies to referrals made from
     now on; deadlines already set stay as they were promised. Flushes; the caller commits.
     """
-    require_coordinator(actor, team.id)
+    access.require(actor, Action.MANAGE_TEAM, team)
     for name, value in rules.items():
         low, high, label = RULE_LIMITS[name]
         if value is None or not low <= value <= high:

@@ -159,9 +159,7 @@ def _load_referral(referral_id: int, *, for_change: bool = False) -> Referral:
 def _load_connector(user_id: int) -> User:
     """An active connector in the coordinator's team; anyone else is 404."""
     connector = db.session.scalars(
-        select(User).where(User.id == user_id, User.role == Role.CONNECTOR,
-                           User.active.is_(True), User.team_id.is_not(None),
-                           User.team_id == current_user.team_id)
+        select(User).where(User.id == user_id, access.managed_connectors(current_user))
     ).first()
     if connector is None:
         abort(404)

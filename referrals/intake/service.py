@@ -294,6 +294,7 @@ def create_referral(
         detail={"source": intake.source, "reference": referral.reference,
                 **({"origin": intake.origin} if intake.origin else {}),
                 **({"details_to_check": True} if check_details else {})},
+        origin=intake.origin or None,
     )
     db.session.flush()
     return referral

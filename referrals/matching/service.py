@@ -12,7 +12,9 @@ started from (the referral's, the connection's) and is refused if that has moved
 """
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -93,9 +95,14 @@ class Suggestion:
 # offer's own changes (capacity, status, cost) move updated_at and refresh it at once;
 # updated_at does not move when only a venue, a session or a category changes (nor on an
 # import, which keeps the file's last_modified), so facts are also never older than
-# FACTS_TTL_SECONDS. Each worker keeps its own; nothing else depends on it.
+# FACTS_TTL_SECONDS. Each worker keeps its own; nothing else depends on it. A worker's
+# request threads share it, so every read and change holds the lock, and it keeps at most
+# FACTS_CACHE_LIMIT offers (the least recently stored go first): a directory bigger than
+# that is still matched in full, its overflow loaded for each request.
 FACTS_TTL_SECONDS = 60.0
-_facts_cache: dict[str, tuple[datetime, float, OfferFacts]] = {}
+FACTS_CACHE_LIMIT = 5000
+_facts_cache: OrderedDict[str, tuple[datetime, float, OfferFacts]] = OrderedDict()
+_facts_lock = threading.Lock()
 
 
 def _active_offer_facts(excluded: set[str]) -> list[OfferFacts]:
@@ -106,18 +113,29 @@ def _active_offer_facts(excluded: set[str]) -> list[OfferFacts]:
     ).all()
     clock = time.monotonic()
     current = {offer_id: updated for offer_id, updated in rows if offer_id not in excluded}
+    with _facts_lock:
+        known = {offer_id: _facts_cache[offer_id] for offer_id in current
+                 if offer_id in _facts_cache}
     missing = [
         offer_id for offer_id, updated in current.items()
-        if (cached := _facts_cache.get(offer_id)) is None
+        if (cached := known.get(offer_id)) is None
         or cached[0] != updated or clock - cached[1] > FACTS_TTL_SECONDS
     ]
-    for offer in _load_offers(missing):
-        _facts_cache[offer.id] = (offer.updated_at, clock, facts_for(offer))
-    # Forget offers that are gone or retired, so the cache never outgrows the directory.
+    # Loaded outside the lock: other requests need not wait for this one's query.
+    fresh = {offer.id: (offer.updated_at, clock, facts_for(offer))
+             for offer in _load_offers(missing)}
+    known.update(fresh)
     active = {offer_id for offer_id, _ in rows}
-    for offer_id in [k for k in _facts_cache if k not in active]:
-        _facts_cache.pop(offer_id, None)
-    return [_facts_cache[offer_id][2] for offer_id in current if offer_id in _facts_cache]
+    with _facts_lock:
+        for offer_id, entry in fresh.items():
+            _facts_cache[offer_id] = entry
+            _facts_cache.move_to_end(offer_id)
+        # Forget offers that are gone or retired, then the oldest beyond the limit.
+        for offer_id in [k for k in _facts_cache if k not in active]:
+            del _facts_cache[offer_id]
+        while len(_facts_cache) > FACTS_CACHE_LIMIT:
+            _facts_cache.popitem(last=False)
+    return [known[offer_id][2] for offer_id in current if offer_id in known]
 
 
 def _load_offers(ids: Sequence[str]) -> list[Offer]:
@@ -201,7 +219,7 @@ def save_preferences(
     is not between 0 and 100 km. Stored in a fixed order, so an unchanged form is no change.
     """
     revisions.begin(referral, expected_version)
-    access.require(actor, Action.RECORD_CONTACT, referral)
+    access.require(actor, Action.SET_PREFERENCES, referral)
     now = now or utcnow()
     slots, needs = set(availability), set(access_needs)
     language = (language or "").strip()
@@ -270,7 +288,7 @@ def record_connection(
     Keeps the matcher's score and explanation when the offer came from the suggestions.
     """
     revisions.begin(referral)
-    access.require(actor, Action.RECORD_CONTACT, referral)
+    access.require(actor, Action.RECORD_CONNECTION, referral)
     now = now or utcnow()
     on = on or today
     errors = {}
@@ -331,7 +349,7 @@ def update_connection(
     revisions.reread(connection)
     if expected_version is not None and expected_version != connection.version:
         raise StaleConnection(connection)
-    access.require(actor, Action.RECORD_CONTACT, referral)
+    access.require(actor, Action.UPDATE_CONNECTION, referral)
     now = now or utcnow()
     errors = {}
     if status is None:

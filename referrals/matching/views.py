@@ -57,7 +57,7 @@ def record(referral_id: int):
     search_form = DirectorySearchForm(
         formdata=None, data={"q": form.q.data, "category": form.category.data,
                              "day": form.day.data})
-    if not access.can(current_user, Action.RECORD_CONTACT, referral):
+    if not access.can(current_user, Action.RECORD_CONNECTION, referral):
         db.session.rollback()
         return _render_suggestions(_load_referral(referral_id), search_form, status=409,
                                    conflict=conflicts.refused(
@@ -94,7 +94,7 @@ def preferences(referral_id: int):
     """What suits the person: days and times, cost, distance, access and language."""
     posted = request.method == "POST"
     referral = _load_referral(referral_id, for_change=posted)
-    if not access.can(current_user, Action.RECORD_CONTACT, referral):
+    if not access.can(current_user, Action.SET_PREFERENCES, referral):
         return _cannot(referral)
     form = PreferencesForm(data=_preference_data(referral))
     conflict = None
@@ -139,7 +139,7 @@ def connection(referral_id: int, connection_id: int):
     referral = _load_referral(referral_id, for_change=posted)
     found = _connection_of(referral, connection_id)
     moves = service.next_statuses(found)
-    may_move = bool(moves) and access.can(current_user, Action.RECORD_CONTACT, referral)
+    may_move = bool(moves) and access.can(current_user, Action.UPDATE_CONNECTION, referral)
     form = ConnectionUpdateForm()
     form.offer(moves)
     conflict = None
@@ -171,7 +171,7 @@ def connection(referral_id: int, connection_id: int):
         referral = _load_referral(referral_id)
         found = _connection_of(referral, connection_id)
         moves = service.next_statuses(found)
-        may_move = bool(moves) and access.can(current_user, Action.RECORD_CONTACT, referral)
+        may_move = bool(moves) and access.can(current_user, Action.UPDATE_CONNECTION, referral)
         form.offer(moves)
         if conflict is not None:
             form.started_from(found.version)
@@ -255,7 +255,7 @@ def _render_suggestions(referral: Referral, search_form: DirectorySearchForm,
         search_args=_search_args(search_form),
         results=results,
         open_connections=open_connections,
-        may_record=access.can(current_user, Action.RECORD_CONTACT, referral),
+        may_record=access.can(current_user, Action.RECORD_CONNECTION, referral),
         failed_form=failed_form,
         failed_id=failed_id,
         failed_anchor=failed_anchor,

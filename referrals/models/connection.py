@@ -60,7 +60,9 @@ OUTCOME_CONNECTION_STATUSES = frozenset({
 class Connection(Base):
     __tablename__ = "connection"
     __table_args__ = (Index("ix_connection_referral", "referral_id", "created_at"),
-                      Index("ix_connection_offer_status", "offer_id", "status"))
+                      Index("ix_connection_offer_status", "offer_id", "status"),
+                      # FHIR Procedure _lastUpdated searches.
+                      Index("ix_connection_updated_at", "updated_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"))

@@ -88,6 +88,16 @@ class Referral(Base):
         Index("ix_referral_practice_created", "practice_id", "created_at", "id"),
         Index("ix_referral_practice_status_created", "practice_id", "status", "created_at", "id"),
         Index("ix_referral_team_status_created", "team_id", "status", "created_at", "id"),
+        # Routing: a connector's open caseload, and their referrals made recently (and the
+        # newest), without reading their whole history.
+        Index("ix_referral_connector_status", "connector_id", "status"),
+        Index("ix_referral_connector_created", "connector_id", "created_at"),
+        # The scheduler's overdue first contacts: only referrals still waiting for one.
+        Index("ix_referral_first_contact_due", "first_contact_due",
+              sqlite_where=text("first_contact_at IS NULL"),
+              postgresql_where=text("first_contact_at IS NULL")),
+        # FHIR _lastUpdated searches, within the client's practices.
+        Index("ix_referral_practice_updated", "practice_id", "updated_at"),
         # One open referral per person, enforced by the database as well as the service.
         Index(
             "uq_referral_one_open_per_patient",
@@ -105,7 +115,7 @@ class Referral(Base):
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"))
     referrer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
-    connector_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    connector_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     what_matters: Mapped[str] = mapped_column(Text, default="")
     risks: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -33,6 +33,11 @@ class Role(StrEnum):
     def belongs_to_team(self) -> bool:
         return self in (Role.CONNECTOR, Role.COORDINATOR)
 
+    @property
+    def holds_caseload(self) -> bool:
+        """Connectors hold referrals (and have a capacity); coordinators assign them."""
+        return self is Role.CONNECTOR
+
 
 ROLE_LABELS = {
     Role.REFERRER: "Referrer",

@@ -1,9 +1,9 @@
 """Recording outcome measures for a referral, and the change each shows from baseline.
 
 Like the casework service: an explicit actor, the referral locked first (a colleague's
-measure at the same moment lands too), the same permission as recording a contact, an
-audit event, the referral's version moved on (the FHIR Task's output lists
-the measurements) and a flush; the caller commits.
+measure at the same moment lands too), its own permission (RECORD_MEASURE, the same rule
+as recording a contact today), an audit event, the referral's version moved on (the FHIR
+Task's output lists the measurements) and a flush; the caller commits.
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def record_measurement(
     is neither in the future nor before the referral was made. Raises CaseworkInvalid
     (errors keyed by form field) or NotPermitted."""
     revisions.begin(referral)
-    access.require(actor, Action.RECORD_CONTACT, referral)
+    access.require(actor, Action.RECORD_MEASURE, referral)
     now = now or utcnow()
     try:
         instrument = registry.get(instrument_code)

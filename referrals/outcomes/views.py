@@ -68,7 +68,7 @@ def measures(referral_id: int):
         instruments=registry.instruments(),
         measurements=list(reversed(referral.measurements)),
         summary=service.outcome_summary(referral),
-        can_record=access.can(current_user, Action.RECORD_CONTACT, referral),
+        can_record=access.can(current_user, Action.RECORD_MEASURE, referral),
     )
     db.session.commit()  # after rendering: a commit would expire what the page reads
     return page
@@ -82,7 +82,7 @@ def record(referral_id: int):
     instrument = registry.instruments().get(request.args.get("instrument", ""))
     if instrument is None:
         abort(404)
-    if not instrument.configured or not access.can(current_user, Action.RECORD_CONTACT,
+    if not instrument.configured or not access.can(current_user, Action.RECORD_MEASURE,
                                                    referral):
         flash(f"{instrument.label} cannot be recorded: it is not configured."
               if not instrument.configured else

@@ -10,6 +10,7 @@ from sqlalchemy import event, select
 
 from referrals.extensions import db as _db
 from referrals.models import AuditEvent, Referral, ReferralStatus, Timepoint
+from tests.counting import reads
 from tests.fhir_adapters.test_questionnaireresponse import letter, measurement
 
 BASE = "http://localhost/fhir"
@@ -329,3 +330,37 @@ def test_every_outcome_the_task_lists_can_be_read_by_the_same_client_and_no_othe
         based_on = response.json.get("basedOn") or response.json["context"]["related"]
         assert based_on[0]["reference"] == f"ServiceRequest/{town['r2']}"
         assert other_api.get(path).status_code == 404
+
+
+def test_an_observation_page_reads_the_same_rows_however_many_measurements_match(
+        api, db, make, practice):
+    def add_referrals(n):
+        for _ in range(n):
+            referral = make.referral(practice, status=ReferralStatus.IN_PROGRESS)
+            measurement(db.session, referral)
+            measurement(db.session, referral, timepoint=Timepoint.FOLLOW_UP)
+        db.session.commit()
+
+    def rows_for(path):
+        with reads(db) as found:
+            response = api.get(path)
+        assert response.status_code == 200
+        return found.rows, response.json
+
+    add_referrals(3)
+    few, small = rows_for("Observation?_count=3&code=ons4-happiness,ons4-anxiety")
+    add_referrals(10)
+    many, big = rows_for("Observation?_count=3&code=ons4-happiness,ons4-anxiety")
+    # The page is the same size and the total still right: counted, not fetched.
+    assert (len(ids(small)), small["total"]) == (3, 12)
+    assert (len(ids(big)), big["total"]) == (3, 52)
+    assert many == few
+
+
+def test_an_observation_cursor_inside_a_measurement_goes_on_from_the_next_score(api, town):
+    first = api.get("Observation?_count=2").json
+    after = {link["relation"]: link["url"] for link in first["link"]}["next"]
+    assert f"_after={town['base']}-worthwhile" in after
+    rest = api.get(after.removeprefix(BASE + "/").replace("_count=2", "_count=100")).json
+    assert ids(rest)[:2] == [f"{town['base']}-happiness", f"{town['base']}-anxiety"]
+    assert len(ids(first)) + len(ids(rest)) == 9

@@ -61,3 +61,23 @@ def test_an_undeclared_patient_search_parameter_is_reported_not_silently_ignored
     body = api.get("Patient?name=Smith").json
     outcomes = [e for e in body.get("entry", []) if e["search"]["mode"] == "outcome"]
     assert outcomes and outcomes[0]["resource"]["issue"][0]["expression"] == ["name"]
+
+
+def test_patient_results_page_with_a_next_link_that_walks_them_all(api, db, make, practice):
+    people = {str(make.referral(practice).patient_id) for _ in range(5)}
+    db.session.commit()
+    seen, url = [], "Patient?_count=2"
+    while url:
+        body = api.get(url).json
+        assert body["total"] == 5
+        assert len(body.get("entry", [])) <= 2
+        seen += [e["resource"]["id"] for e in body.get("entry", [])]
+        links = {link["relation"]: link["url"] for link in body["link"]}
+        url = links.get("next", "").removeprefix(BASE + "/") or None
+    assert seen == sorted(people, key=int)
+
+
+def test_a_patient_cursor_that_is_not_ours_is_a_400(api, person):
+    response = api.get("Patient?_after=abc")
+    assert response.status_code == 400
+    assert response.json["resourceType"] == "OperationOutcome"

@@ -10,9 +10,33 @@ import pytest
 from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
-from referrals.access import Action, can, require, scope
+from referrals.access import (
+    Action,
+    can,
+    can_read_letter,
+    can_see,
+    caseload_holders,
+    managed_connectors,
+    may_hold,
+    receipts_letter,
+    referring_practices,
+    require,
+    scope,
+    scope_letters,
+    scope_patients,
+    team_coordinators,
+)
+from referrals.admin.service import create_api_client, revoke_api_client
 from referrals.errors import NotPermitted
-from referrals.models import Referral, ReferralStatus, Role, User
+from referrals.models import (
+    LetterTrigger,
+    OutcomeLetter,
+    Patient,
+    Referral,
+    ReferralStatus,
+    Role,
+    User,
+)
 
 S = ReferralStatus
 
@@ -192,3 +216,180 @@ def test_a_referrer_without_a_practice_cannot_make_referrals(db, make):
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.CONNECTOR, Role.COORDINATOR, Role.ADMIN])
 def test_no_other_role_can_make_referrals(make, role):
     assert not can(make.user(role), Action.CREATE)
+
+
+# --- casework: each kind of work its own action, one rule today ---------------------
+
+CASEWORK_ACTIONS = [Action.RECORD_CONTACT, Action.RECORD_MEASURE, Action.SET_PREFERENCES,
+                    Action.RECORD_CONNECTION, Action.UPDATE_CONNECTION, Action.CLOSE]
+
+
+@pytest.mark.parametrize("action", CASEWORK_ACTIONS)
+def test_casework_is_for_the_connector_holding_it_or_a_coordinator_of_its_team(town, action):
+    holders = {who for who, user in town.users.items()
+               if can(user, action, town.referrals["p1_mine"])}
+    assert holders == {"connector_a", "coordinator_a"}
+    # A colleague's referral: only its own connector and the coordinator (cover).
+    assert {who for who, user in town.users.items()
+            if can(user, action, town.referrals["p1_colleagues"])} == \
+        {"colleague_a", "coordinator_a"}
+
+
+@pytest.mark.parametrize("action", CASEWORK_ACTIONS)
+def test_casework_waits_until_a_referral_is_accepted_and_stops_when_it_closes(town, action):
+    coordinator = town.users["coordinator_a"]
+    assert not can(coordinator, action, town.referrals["p1_queue"])  # received
+    assert not can(coordinator, action, town.referrals["p1_closed_queue"])  # rejected
+
+
+def test_measures_preferences_and_connections_have_their_own_actions():
+    actions = {Action.RECORD_MEASURE, Action.SET_PREFERENCES, Action.RECORD_CONNECTION,
+               Action.UPDATE_CONNECTION, Action.RECORD_CONTACT}
+    assert len({action.value for action in actions}) == len(actions)
+
+
+@pytest.mark.parametrize("status", [S.COMPLETED, S.DECLINED, S.UNABLE_TO_CONTACT])
+def test_a_closed_referrals_letter_is_produced_by_its_connector_or_a_coordinator(make, status):
+    team = make.team()
+    practice = make.practice(team=team)
+    connector = make.user(Role.CONNECTOR, team=team)
+    referral = make.referral(practice, status=status, connector=connector)
+    others = [make.user(Role.CONNECTOR, team=team), make.user(Role.COORDINATOR),
+              make.user(Role.REFERRER, practice=practice), make.user(Role.MANAGER, practice=practice),
+              make.user(Role.ADMIN)]
+    assert can(connector, Action.PRODUCE_LETTER, referral)
+    assert can(make.user(Role.COORDINATOR, team=team), Action.PRODUCE_LETTER, referral)
+    assert not any(can(user, Action.PRODUCE_LETTER, referral) for user in others)
+
+
+@pytest.mark.parametrize("status", [S.RECEIVED, S.ACCEPTED, S.IN_PROGRESS, S.REJECTED,
+                                    S.CANCELLED])
+def test_no_letter_before_a_referral_closes_with_an_outcome(make, status):
+    team = make.team()
+    connector = make.user(Role.CONNECTOR, team=team)
+    referral = make.referral(make.practice(team=team), status=status, connector=connector)
+    assert not can(make.user(Role.COORDINATOR, team=team), Action.PRODUCE_LETTER, referral)
+    assert not can(connector, Action.PRODUCE_LETTER, referral)
+
+
+# --- the coordinator's hub and the directory -----------------------------------------
+
+
+def test_only_a_coordinator_of_the_referrals_team_may_assign_it(town):
+    assigners = {who for who, user in town.users.items()
+                 if can(user, Action.ASSIGN, town.referrals["p1_queue"])}
+    assert assigners == {"coordinator_a"}
+
+
+def test_only_the_teams_own_coordinator_manages_the_team_and_its_connectors(db, town):
+    team_a = town.users["connector_a"].team
+    managers = {who for who, user in town.users.items()
+                if can(user, Action.MANAGE_TEAM, team_a)}
+    setters = {who for who, user in town.users.items()
+               if can(user, Action.SET_AVAILABILITY, town.users["connector_a"])}
+    assert managers == setters == {"coordinator_a"}
+    coordinator = town.users["coordinator_a"]
+    coordinator.active = False
+    assert not can(coordinator, Action.MANAGE_TEAM, team_a)
+    with pytest.raises(NotPermitted, match="Only the team's coordinator"):
+        require(coordinator, Action.SET_AVAILABILITY, town.users["connector_a"])
+
+
+def test_a_coordinator_without_a_team_manages_no_team(db, make):
+    coordinator = make.user(Role.COORDINATOR)
+    team = coordinator.team
+    coordinator.team = None
+    db.session.flush()
+    assert not can(coordinator, Action.MANAGE_TEAM, team)
+
+
+def test_every_coordinator_and_nobody_else_edits_the_directory(town):
+    editors = {who for who, user in town.users.items() if can(user, Action.EDIT_DIRECTORY)}
+    assert editors == {"coordinator_a", "coordinator_b"}
+    with pytest.raises(NotPermitted, match="Only a hub coordinator"):
+        require(town.users["connector_a"], Action.EDIT_DIRECTORY)
+
+
+def test_a_referral_may_be_given_only_to_an_active_connector_in_its_team(db, town):
+    referral = town.referrals["p1_queue"]
+    holders = {who for who, user in town.users.items() if may_hold(user, referral)}
+    assert holders == {"connector_a", "colleague_a"}
+    town.users["colleague_a"].active = False
+    assert not may_hold(town.users["colleague_a"], referral)
+
+
+def test_routing_and_escalation_find_their_people_through_the_rules(db, town):
+    team_a = town.users["connector_a"].team_id
+    holders = set(db.session.scalars(select(User.id).where(caseload_holders(team_a))))
+    assert holders == {town.users["connector_a"].id, town.users["colleague_a"].id}
+    coordinators = set(db.session.scalars(
+        select(User.id).where(team_coordinators([team_a, town.users["connector_b"].team_id]))))
+    assert coordinators == {town.users["coordinator_a"].id, town.users["coordinator_b"].id}
+
+
+def test_a_coordinator_manages_the_connectors_of_their_own_team_only(db, town):
+    def managed(who):
+        return set(db.session.scalars(
+            select(User.id).where(managed_connectors(town.users[who]))))
+
+    assert managed("coordinator_a") == {town.users["connector_a"].id,
+                                        town.users["colleague_a"].id}
+    assert managed("coordinator_b") == {town.users["connector_b"].id}
+    assert managed("connector_a") == managed("manager_p1") == managed("admin") == set()
+
+
+# --- outcome letters ------------------------------------------------------------------
+
+
+def _letter(db, referral: Referral, practice_id: int) -> OutcomeLetter:
+    letter = OutcomeLetter(referral_id=referral.id, practice_id=practice_id, number=1,
+                           trigger=LetterTrigger.COMPLETED, sha256="0" * 64, size=1, pdf=b"%")
+    db.session.add(letter)
+    db.session.flush()
+    return letter
+
+
+def test_a_practice_reads_and_lists_only_its_own_copies_of_letters(db, town):
+    referral = town.referrals["p1_mine"]
+    ours = _letter(db, referral, referral.practice_id)
+    theirs = _letter(db, town.referrals["p3_team_b"], town.referrals["p3_team_b"].practice_id)
+    readers = {who for who, user in town.users.items()
+               if can_read_letter(user, ours, referral)}
+    assert readers == {"referrer_p1", "manager_p1", "connector_a", "coordinator_a"}
+    receipts = {who for who, user in town.users.items() if receipts_letter(user, ours)}
+    assert receipts == {"referrer_p1", "manager_p1"}
+
+    def inbox(who):
+        return set(db.session.scalars(scope_letters(select(OutcomeLetter.id), town.users[who])))
+
+    assert inbox("manager_p1") == {ours.id}
+    assert inbox("manager_p3") == {theirs.id}
+    assert inbox("coordinator_a") == inbox("admin") == set()
+    # A letter never answers for another referral, even one the user may see.
+    assert not can_read_letter(town.users["referrer_p1"], ours, town.referrals["p1_queue"])
+
+
+# --- API clients: scoped by the practices they act for -------------------------------
+
+
+def test_an_api_client_sees_exactly_its_practices_referrals_and_people(db, town):
+    p1, p3 = town.referrals["p1_queue"].practice, town.referrals["p3_queue"].practice
+    client, _ = create_api_client("GP system", [p1, p3], actor=None, actor_label="test")
+    ids = set(db.session.scalars(scope(select(Referral.id), client)))
+    assert {name for name, r in town.referrals.items() if r.id in ids} == P1 | P3
+    assert {name for name, r in town.referrals.items() if can_see(client, r)} == P1 | P3
+    people = set(db.session.scalars(scope_patients(select(Patient.id), client)))
+    assert people == {town.referrals[name].patient_id for name in P1 | P3}
+    assert [p.id for p in referring_practices(client)] == sorted([p1.id, p3.id])
+    assert can(client, Action.VIEW, town.referrals["p1_queue"])
+    assert not can(client, Action.VIEW, town.referrals["p2_queue"])
+    assert not can(client, Action.ACCEPT, town.referrals["p1_queue"])
+
+
+def test_a_revoked_api_client_sees_nothing_and_refers_for_nobody(db, town):
+    client, _ = create_api_client("GP system", [town.referrals["p1_queue"].practice],
+                                  actor=None, actor_label="test")
+    revoke_api_client(client, actor=None, actor_label="test")
+    assert set(db.session.scalars(scope(select(Referral.id), client))) == set()
+    assert not can_see(client, town.referrals["p1_queue"])
+    assert referring_practices(client) == []

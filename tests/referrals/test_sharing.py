@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import JSON, Enum, String
 
-from referrals import sharing
+from referrals import access, sharing
 from referrals.models import Base, Contact, FollowUp, Patient, Referral, ReferralEvent, Role
 from referrals.sharing import Audience, Kind, Policy
 
@@ -124,4 +124,4 @@ def test_each_role_reads_as_its_audience(role, audience):
     user = User()
     user.role = role
 
-    assert sharing.audience_for(user) is audience
+    assert access.sharing_audience(user) is audience

@@ -18,6 +18,7 @@ from referrals.models import (
     Role,
 )
 from referrals.workdays import UK
+from tests.counting import reads
 from tests.referrals.intake.conftest import Page
 
 PAGES = ["/hub/directory", "/hub/directory/needs-checking", "/hub/directory/offers/new",
@@ -413,3 +414,52 @@ def test_kind_labels_are_shown(client, coordinator, offers, db):
 
     assert "Volunteering opportunity" in Page(client.get("/hub/directory")).text()
 
+
+
+# --- every list a page at a time -----------------------------------------------------
+
+
+@pytest.fixture
+def small_pages(app):
+    size = app.config["PAGE_SIZE"]
+    app.config["PAGE_SIZE"] = 3
+    yield 3
+    app.config["PAGE_SIZE"] = size
+
+
+@pytest.mark.parametrize("path, add", [
+    ("/hub/directory/needs-checking", lambda offers: offers.offer(verified_on=None)),
+    ("/hub/directory/organisations", lambda offers: offers.organisation()),
+])
+def test_the_coordinators_lists_come_a_page_at_a_time(db, client, coordinator, offers,
+                                                     small_pages, path, add):
+    def page(url):
+        with reads(db) as found:
+            response = client.get(url)
+        assert response.status_code == 200
+        return found.rows, response.get_data(as_text=True)
+
+    for _ in range(4):
+        add(offers)
+    db.session.commit()
+    few, first = page(path)
+    for _ in range(12):
+        add(offers)
+    db.session.commit()
+    many, _ = page(path)
+    assert many == few  # the rows read do not grow with the directory
+    assert "page 1 of 2" in first
+    assert f'href="{path}?page=2"' in first
+    last = page(f"{path}?page=99")[1]  # past the end: the last page
+    assert "page 6 of 6" in last and "?page=5" in last
+
+
+def test_needs_checking_pages_hold_every_offer_once(db, client, coordinator, offers,
+                                                    small_pages):
+    names = {offers.offer(f"Offer {n:02d}", verified_on=None).name for n in range(7)}
+    db.session.commit()
+    seen = set()
+    for number in (1, 2, 3):
+        html = client.get(f"/hub/directory/needs-checking?page={number}").get_data(as_text=True)
+        seen |= {name for name in names if f">{name}<" in html}
+    assert seen == names

@@ -478,7 +478,7 @@ def test_an_offer_needs_checking_from_183_days_after_it_was_verified(db, offers)
 
     assert not listing.is_due_check(fresh, TODAY)
     assert listing.is_due_check(due, TODAY)
-    assert listing.needs_checking(today=TODAY) == [due]
+    assert listing.needs_checking(today=TODAY).rows == [due]
     assert listing.needs_checking_count(today=TODAY) == 1
 
 
@@ -489,7 +489,7 @@ def test_needs_checking_lists_active_offers_never_verified_first_then_oldest(db,
     offers.offer("Inactive", status=OfferStatus.INACTIVE)
     offers.offer("Recent", verified_on=TODAY)
 
-    assert listing.needs_checking(today=TODAY) == [never, older, old]
+    assert listing.needs_checking(today=TODAY).rows == [never, older, old]
 
 
 def test_verifying_takes_an_offer_off_the_needs_checking_list(db, coordinator, offers):
@@ -497,7 +497,7 @@ def test_verifying_takes_an_offer_off_the_needs_checking_list(db, coordinator, o
 
     service.mark_verified(offer, actor=coordinator)
 
-    assert listing.needs_checking(today=offer.last_verified_on) == []
+    assert listing.needs_checking(today=offer.last_verified_on).rows == []
 
 
 # --- capacity ----------------------------------------------------------------------
@@ -576,6 +576,6 @@ def test_organisations_are_listed_with_their_active_offers_retired_last(
     offers.offer(organisation=zeta, status=OfferStatus.INACTIVE)
     service.retire_organisation(alpha, actor=coordinator)
 
-    assert listing.organisations_with_counts() == [(zeta, 1), (alpha, 0)]
+    assert listing.organisations_with_counts().rows == [(zeta, 1), (alpha, 0)]
     assert listing.organisation_choices() == [zeta]
     assert listing.organisation_choices(alpha.id) == [alpha, zeta]
