@@ -30,7 +30,7 @@ def register(app: Flask) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing (successfully) if there are accounts.")
 def seed_demo(password: str, force: bool, if_empty: bool) -> None:
     """Build the demo market town: practices, a connector hub, people and referrals."""
-    from referrals import demo
+    from referrals import demo, jobs
     from referrals.auth import passwords
 
     if (weak := passwords.problem(password)) is not None:
@@ -54,6 +54,10 @@ def seed_demo(password: str, force: bool, if_empty: bool) -> None:
     accounts = demo.build(password=password, progress=click.echo)
     api_client, token = demo.build_api_client()
     db.session.commit()
+    # The closed referrals' outcome letters are jobs (referrals.jobs): write them now, so
+    # the demo has its letters before anyone signs in.
+    if written := jobs.run_due(limit=10_000):
+        click.echo(f"Wrote {written} outcome letters.")
     click.echo(f"\nDemo accounts (password: {password})")
     width = max(len(a.email) for a in accounts)
     for account in accounts:

@@ -25,6 +25,7 @@ ENV_PREFIX = "KINDLY_"
 ENVIRONMENT_SWITCHES = frozenset({
     "KINDLY_ENV", "KINDLY_REQUIRE_POSTGRES", "KINDLY_REQUIRE_BROWSER",
     "KINDLY_REQUIRE_FHIR_VALIDATOR", "KINDLY_REQUIRE_PDF", "KINDLY_REQUIRE_ORUK_SCHEMAS",
+    "KINDLY_RACE_ROUNDS",  # tests/referrals/test_races.py: rounds per race
 })
 # Settings read by Flask's extensions rather than declared below.
 EXTENSION_PREFIXES = ("SQLALCHEMY_", "WTF_", "REMEMBER_COOKIE_", "SESSION_COOKIE_")

@@ -9,7 +9,7 @@ from referrals.forms import KindlyForm
 from referrals.models import ReferralChange
 
 # Form fields worth giving back word for word: what people type at length.
-TYPED_FIELDS = ("note", "notes", "reason", "purpose", "gp_actions")
+TYPED_FIELDS = ("note", "notes", "reason", "purpose", "gp_actions", "risks")
 
 
 @dataclass

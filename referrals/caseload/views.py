@@ -292,7 +292,8 @@ def record_risks(referral_id: int):
                 no_known_risks=bool(form.no_known_risks.data),
                 expected_version=form.expected_version)
         except StaleReferral as exc:
-            return _conflict(referral_id, exc, form, "risks_form", Action.RECORD_RISKS)
+            return _conflict(referral_id, exc, form, "risks_form", Action.RECORD_RISKS,
+                             still=lambda now: not now.risks_stated)
         except CaseworkInvalid as exc:
             attach_errors(form, exc.errors)
         else:
@@ -438,12 +439,15 @@ def _invalid(referral_id: int, **forms):
     return _render_workspace(_load_referral(referral_id), 422, **forms)
 
 
-def _conflict(referral_id: int, exc: StaleReferral, form, name: str, action: Action):
+def _conflict(referral_id: int, exc: StaleReferral, form, name: str, action: Action,
+              still=None):
     """Someone changed the referral since the form was rendered: show what changed and
-    the form as typed, based on the current version if it can still be sent (409)."""
+    the form as typed, based on the current version if it can still be sent (409);
+    `still(referral)` says whether the change still makes sense beyond being allowed."""
     db.session.rollback()
     referral = _load_referral(referral_id)
-    still_possible = access.can(current_user, action, referral)
+    still_possible = access.can(current_user, action, referral) and (
+        still is None or still(referral))
     if still_possible:
         form.started_from(referral.version)
     return _render_workspace(referral, 409, conflict=conflicts.stale(exc, form,

@@ -77,6 +77,8 @@ def test_details_to_check_are_accessible_errors_included(page, sign_in, axe, liv
     sign_in(COORDINATOR)
     page.goto("/hub")
     page.get_by_role("link", name="Details to check").click()
+    # Wait for the new page, so axe does not read the one being left.
+    expect(page.get_by_role("heading", name="Details to check", level=1)).to_be_visible()
     assert_accessible(axe, page, "the details to check")
     page.get_by_role("link", name="Check", exact=False).first.click()
     expect(page.get_by_text("07700 900999")).to_be_visible()

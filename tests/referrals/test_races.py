@@ -26,6 +26,8 @@ from referrals.admin.service import create_api_client
 from referrals.extensions import db
 from referrals.models import (
     Contact,
+    Job,
+    JobStatus,
     OutcomeLetter,
     Referral,
     ReferralChange,
@@ -216,6 +218,7 @@ def test_two_connectors_accept_the_same_referral_exactly_one_gets_it(hub, client
 def test_two_closes_of_one_referral_exactly_one_closes_it_and_one_letter_is_written(
         hub, clients):
     holder, cover = clients["connector"], clients["coordinator"]
+    closed = []
     for _ in range(rounds(hub.app.backend)):
         rid, version = hub.referral(status=S.IN_PROGRESS, holder="connector")
         url = f"/caseload/referrals/{rid}/close"
@@ -237,11 +240,22 @@ def test_two_closes_of_one_referral_exactly_one_closes_it_and_one_letter_is_writ
         assert len(closing) == 1
         assert status is (S.COMPLETED if wins[0] else S.DECLINED)
         assert_versions_tell_the_truth(now_version, versions)
+        closed.append(rid)
+    # A letter is a job with a unique key per closing: one job each means one letter each.
     with hub.app.app_context():
-        jobs.run_due(limit=10_000)
-        per_referral = Counter(db.session.scalars(select(OutcomeLetter.referral_id)))
+        per_referral = Counter(db.session.scalars(select(Job.key).where(
+            Job.kind == "outcome-letter")).all())
+        jobs_of = Counter(int(key.split(":")[1]) for key in per_referral)
+        assert {rid: jobs_of[rid] for rid in closed} == {rid: 1 for rid in closed}
+        # And the jobs do make exactly that: render a few (PDFs are slow) and count.
+        for job in db.session.scalars(select(Job).where(Job.kind == "outcome-letter")
+                                      .order_by(Job.id).offset(3)):
+            job.status = JobStatus.DONE
+        db.session.commit()
+        jobs.run_due(limit=10)
+        letters = Counter(db.session.scalars(select(OutcomeLetter.referral_id)))
         db.session.remove()
-    assert per_referral and set(per_referral.values()) == {1}
+    assert letters and set(letters.values()) == {1} and set(letters) <= set(closed)
 
 
 def test_accept_racing_reject_ends_in_one_consistent_state(hub, clients):

@@ -144,3 +144,21 @@ def test_the_command_refuses_bad_arguments(app, args):
     result = app.test_cli_runner().invoke(args=args)
 
     assert result.exit_code == 2
+
+
+def test_seed_demo_writes_the_closed_referrals_letters_before_anyone_signs_in(
+        app, db, letters_on_close):
+    """Letters are jobs run after a commit; the demo runs its own, so a fresh `make run`
+    shows letters at once instead of waiting for the scheduler's sweep."""
+    from referrals import workflow
+    from referrals.models import Job, JobStatus
+
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+
+    assert result.exit_code == 0, result.output
+    closed = db.session.scalars(select(Referral.id).where(
+        Referral.status.in_(workflow.CLOSED_WITH_OUTCOME))).all()
+    with_letter = set(db.session.scalars(select(OutcomeLetter.referral_id)))
+    assert closed and set(closed) <= with_letter
+    assert f"Wrote {len(closed)} outcome letters." in result.output
+    assert not db.session.scalars(select(Job).where(Job.status != JobStatus.DONE)).all()
