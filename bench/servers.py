@@ -82,14 +82,30 @@ for command in (["db", "upgrade"], ["seed-demo", "--password", sys.argv[1]]):
     if result.exit_code != 0:
         print(result.stderr, result.exception, file=sys.stderr)
         sys.exit(f"flask {' '.join(command)} failed")
+# One account per simulated person: signing out ends every session of that account, so
+# people sharing a demo account would sign each other out.
+from sqlalchemy import select
+from bench.users import extra_accounts
+from referrals.auth.service import create_user
+from referrals.extensions import db
+from referrals.models import User
+with app.app_context():
+    for email, like in extra_accounts(int(sys.argv[2])):
+        model = db.session.scalars(select(User).where(User.email == like)).one()
+        create_user(email=email, name=f"Load {email.split('@')[0]}", role=model.role,
+                    password=sys.argv[1], practice=model.practice, team=model.team,
+                    capacity=model.capacity)
+    db.session.commit()
 """
 
 
-def _prepare(database_url: str, env: dict[str, str], log: Path) -> tuple[str, set[str]]:
-    """Migrate, seed the demo; the demo API client's token and the NHS numbers in use."""
+def _prepare(database_url: str, env: dict[str, str], log: Path, people: int
+             ) -> tuple[str, set[str]]:
+    """Migrate, seed the demo, give each of `people` an account of their own; the demo API
+    client's token and the NHS numbers in use."""
     # The demo's outcome letters are PDFs (seconds of WeasyPrint) that no simulated person
     # opens: seeded without them, a short run starts sooner.
-    run = subprocess.run([sys.executable, "-c", _PREPARE, DEMO_PASSWORD], cwd=ROOT,
+    run = subprocess.run([sys.executable, "-c", _PREPARE, DEMO_PASSWORD, str(people)], cwd=ROOT,
                          env={**env, "KINDLY_LETTERS_ON_CLOSE": "false"}, capture_output=True,
                          text=True, timeout=900, check=False)
     with log.open("a") as out:
@@ -148,12 +164,12 @@ def _serving(command: list[str], env: dict[str, str], log: Path, url: str):
 
 
 @contextmanager
-def sqlite_server(folder: Path):
-    """`make run`'s server on a fresh SQLite file in `folder`."""
+def sqlite_server(folder: Path, *, people: int):
+    """`make run`'s server on a fresh SQLite file in `folder`, for `people` at once."""
     database_url = f"sqlite:///{folder / 'kindly.db'}"
     env = _environment(database_url, KINDLY_ENV="development")
     log = folder / "server.log"
-    token, numbers = _prepare(database_url, env, log)
+    token, numbers = _prepare(database_url, env, log, people)
     # As `make run`: the development configuration, and the scheduler in the web process
     # only (wsgi.py would start it in the migrate and seed commands too).
     env["KINDLY_SCHEDULER"] = "in-process"
@@ -169,8 +185,10 @@ def sqlite_server(folder: Path):
 
 
 @contextmanager
-def gunicorn_server(folder: Path, database_url: str, *, workers: int, where: str):
-    """gunicorn with `workers` sync workers on an empty PostgreSQL database."""
+def gunicorn_server(folder: Path, database_url: str, *, workers: int, where: str,
+                    people: int):
+    """gunicorn with `workers` sync workers on an empty PostgreSQL database, for `people`
+    at once."""
     engine = sqlalchemy.create_engine(database_url)
     try:
         if inspect(engine).get_table_names():
@@ -182,7 +200,7 @@ def gunicorn_server(folder: Path, database_url: str, *, workers: int, where: str
     env = _environment(database_url, KINDLY_ENV="development")
     log = folder / "server.log"
     try:
-        token, numbers = _prepare(database_url, env, log)
+        token, numbers = _prepare(database_url, env, log, people)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",

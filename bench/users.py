@@ -366,14 +366,32 @@ PEOPLE: dict[str, Callable[[Browser, Context, random.Random, str], None]] = {
 
 
 def roles(clients: int) -> Iterator[tuple[str, str]]:
-    """(role, account email) for each of `clients` people, the demo accounts in turn."""
+    """(role, account email) for each of `clients` people: the demo accounts first, then
+    accounts of their own made beside them (extra_accounts), so nobody shares one."""
     used: dict[str, int] = {}
     for i in range(clients):
         role = ROLE_CYCLE[i % len(ROLE_CYCLE)]
         n = used.get(role, 0)
         used[role] = n + 1
-        accounts = ACCOUNTS.get(role, [""])
-        yield role, accounts[n % len(accounts)]
+        if role not in ACCOUNTS:
+            yield role, ""  # a GP system: its bearer token, no account
+        else:
+            yield role, ACCOUNTS[role][n] if n < len(ACCOUNTS[role]) else _extra(role, n)
+
+
+def _extra(role: str, n: int) -> str:
+    return f"load-{role}-{n}@kindly.example"
+
+
+def extra_accounts(clients: int) -> list[tuple[str, str]]:
+    """(new email, the demo account it copies) for every person beyond the demo's own
+    accounts, up to `clients` people: same role, practice or team."""
+    found = []
+    for role, email in roles(clients):
+        if email.startswith("load-"):
+            n = int(email.split("-")[-1].split("@")[0])
+            found.append((email, ACCOUNTS[role][n % len(ACCOUNTS[role])]))
+    return found
 
 
 def warm_up(ctx: Context) -> None:
