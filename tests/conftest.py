@@ -8,12 +8,16 @@ import re
 import shutil
 import subprocess
 import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from glob import glob
 from pathlib import Path
 
 import flask_migrate
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from referrals import create_app
@@ -78,6 +82,43 @@ def postgres_url():
         subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                                      "stop"]), capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def fresh_database(request, folder: Path, name: str) -> Iterator[str]:
+    """The URL of a database that nothing rolls back, for tests that need committed data
+    other engines, threads or processes can see: a SQLite file in `folder`, or a new
+    database in the test PostgreSQL cluster (`request.param` says which), dropped after."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{folder / f'{name}.db'}"
+        return
+    base = request.getfixturevalue("postgres_url")
+    database = f"kindly_{name}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
+    try:
+        yield make_url(base).set(database=database).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin.dispose()
+
+
+@contextmanager
+def migrated_app(url: str, **config) -> Iterator:
+    """An app of its own on `url`, its schema built by the migrations; its engine closed
+    after."""
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url, **config})
+    with app.app_context():
+        flask_migrate.upgrade()
+        _db.session.remove()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -15,13 +15,11 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import flask_migrate
 import pytest
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from fhir_adapters.api_write import REVOCATION_EXT
-from referrals import create_app, jobs
+from referrals import jobs
 from referrals.admin.service import create_api_client
 from referrals.extensions import db
 from referrals.models import (
@@ -36,7 +34,7 @@ from referrals.models import (
     Role,
 )
 from tests.builders import Builders
-from tests.conftest import Client
+from tests.conftest import Client, fresh_database, migrated_app
 
 S = ReferralStatus
 PASSWORD = "correct horse battery"
@@ -53,34 +51,12 @@ def rounds(backend: str) -> int:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def race_app(request, tmp_path_factory):
-    """An app on its own committed database, migrated once for the module."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('races') / 'races.db'}"
-        drop = None
-    else:
-        base = request.getfixturevalue("postgres_url")
-        name = f"kindly_races_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = make_url(base).set(database=name).render_as_string(hide_password=False)
-
-        def drop():
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
-    # Letters are jobs: the test runs them itself, after each round, to count them.
-    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url,
-                      "LETTERS_ON_CLOSE": True, "JOBS_RUN": ""})
-    app.backend = request.param
-    with app.app_context():
-        flask_migrate.upgrade()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if drop:
-        drop()
+    """An app on its own committed database, migrated once for the module. Letters are
+    jobs: the test runs them itself, after the rounds, to count them."""
+    with fresh_database(request, tmp_path_factory.mktemp("races"), "races") as url, \
+            migrated_app(url, LETTERS_ON_CLOSE=True, JOBS_RUN="") as app:
+        app.backend = request.param
+        yield app
 
 
 class Hub:

@@ -6,20 +6,17 @@ instead of the rolled-back `db` fixture.
 """
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
-import flask_migrate
 import pytest
-from sqlalchemy import create_engine, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
-from referrals import create_app
 from referrals.extensions import db
 from referrals.models import LetterTrigger, OutcomeLetter, Referral, ReferralStatus, utcnow
 from referrals.workdays import uk_date
 from reports import cli, store
 from tests.builders import Builders
+from tests.conftest import fresh_database, migrated_app
 
 S = ReferralStatus
 
@@ -27,31 +24,8 @@ S = ReferralStatus
 @pytest.fixture(params=["sqlite", "postgresql"])
 def committed_app(request, tmp_path):
     """An app on a fresh database that worker processes can see, migrated."""
-    if request.param == "sqlite":
-        url, drop = f"sqlite:///{tmp_path / 'letters.db'}", None
-    else:
-        base = request.getfixturevalue("postgres_url")
-        name = f"kindly_letters_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = make_url(base).set(database=name).render_as_string(hide_password=False)
-
-        def drop():
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
-    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        flask_migrate.upgrade()
-    try:
+    with fresh_database(request, tmp_path, "letters") as url, migrated_app(url) as app:
         yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if drop:
-            drop()
 
 
 def seed(app) -> dict[str, list[int]]:

@@ -10,20 +10,16 @@ really committed (a temp SQLite file, or a fresh PostgreSQL database, per packag
 from __future__ import annotations
 
 import re
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import flask_migrate
 import pytest
 from flask import has_app_context
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
-from referrals import create_app
 from referrals.extensions import db
 from referrals.models import Base, Role
 from tests.builders import Builders
+from tests.conftest import fresh_database, migrated_app
 
 PASSWORD = "correct horse battery"
 REMEMBER = "remember_token"
@@ -33,32 +29,9 @@ _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*n
 @pytest.fixture(scope="package", params=["sqlite", "postgresql"])
 def committed_app(request, tmp_path_factory):
     """An app on its own database, migrated once; nothing here rolls back."""
-    drop = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('auth') / 'sessions.db'}"
-    else:
-        base = request.getfixturevalue("postgres_url")
-        name = f"kindly_auth_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = make_url(base).set(database=name).render_as_string(hide_password=False)
-
-        def drop():
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
-
-    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        flask_migrate.upgrade()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if drop is not None:
-        drop()
+    with fresh_database(request, tmp_path_factory.mktemp("auth"), "sessions") as url, \
+            migrated_app(url) as app:
+        yield app
 
 
 @dataclass(frozen=True)

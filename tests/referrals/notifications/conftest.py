@@ -11,19 +11,18 @@ import asyncio
 import email
 import socket
 import threading
-import uuid
 from datetime import date, timedelta
 
 import flask_migrate
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from referrals import create_app
 from referrals.extensions import db
 from referrals.models import ContactChannel, FollowUp, Notification, ReferralStatus, Role, User
 from tests.builders import Builders
+from tests.conftest import fresh_database
 
 MAIL_FROM = "Kindly <kindly@test.example>"
 
@@ -74,20 +73,8 @@ def smtp_server():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def shared_database(request, tmp_path):
     """A fresh database that several apps (engines, processes) can share."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'shared.db'}"
-        return
-    base = request.getfixturevalue("postgres_url")
-    name = f"kindly_delivery_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with fresh_database(request, tmp_path, "delivery") as url:
+        yield url
 
 
 @pytest.fixture
