@@ -7,6 +7,7 @@ from fhir_adapters import codes
 from fhir_adapters.common import coding, fhir_date, meta, reference
 from fhir_adapters.organization import practice_id
 from referrals.models import Patient
+from referrals.models.patient import ETHNIC_NOT_KNOWN
 
 COMMUNICATION_EXT = "https://kindly.example/fhir/StructureDefinition/communication-need"
 
@@ -34,7 +35,8 @@ def to_fhir(patient: Patient) -> dict:
     if not patient.nhs_number:
         del resource["identifier"]  # a person who referred themselves may not have given it
     extensions = []
-    if patient.ethnic_category:
+    # 99, never asked, is sent as no extension at all: what a GP system sends when unknown.
+    if patient.ethnic_category not in ("", ETHNIC_NOT_KNOWN):
         extensions.append({
             "url": codes.ETHNIC_CATEGORY_EXT,
             "valueCodeableConcept": {"coding": [coding(

@@ -44,6 +44,7 @@ from referrals.models import (
     ReferralChange,
     ReferralEvent,
     ReferralReason,
+    UnmetNeed,
 )
 
 CODED_ONLY_NOTICE = "The person asked that only coded information is shared"
@@ -116,6 +117,8 @@ NOT_FREE_TEXT: dict[tuple[type, str], str] = {
     (Measurement, "scores"): "numbers",
     (OutcomeLetter, "created_by_label"): "a staff member's name",
     (OutcomeLetter, "sha256"): "identifier",
+    (UnmetNeed, "category"): "code",
+    (UnmetNeed, "postcode_district"): "a neighbourhood (postcode district), counted only",
     (AuditEvent, "actor_label"): "the audit trail, shown to no one outside it",
     (AuditEvent, "action"): "code",
     (AuditEvent, "entity_type"): "code",

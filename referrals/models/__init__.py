@@ -16,7 +16,6 @@ from referrals.models.connection import (
     ConnectionKind,
     ConnectionStatus,
 )
-from referrals.models.job import Job, JobStatus
 from referrals.models.directory import (
     CapacityStatus,
     CostOption,
@@ -33,6 +32,7 @@ from referrals.models.directory import (
     TaxonomyTerm,
 )
 from referrals.models.discrepancy import PatientDiscrepancy, Resolution
+from referrals.models.job import Job, JobStatus
 from referrals.models.notification import DeliveryClaim, Notification
 from referrals.models.organisation import Practice, Team
 from referrals.models.outcome import (
@@ -54,14 +54,15 @@ from referrals.models.referral import (
     ReferralStatus,
     Urgency,
 )
+from referrals.models.reporting import (
+    PostcodeDeprivation,
+    StoredReport,
+    UnmetNeed,
+    UnmetReason,
+)
 from referrals.models.user import LoginAttempt, RememberToken, Role, User
 
 __all__ = [
-    "CompletionMode",
-    "LetterTrigger",
-    "Measurement",
-    "OutcomeLetter",
-    "Timepoint",
     "OPEN_STATUSES",
     "OUTCOME_CONNECTION_STATUSES",
     "ApiClient",
@@ -69,6 +70,7 @@ __all__ = [
     "Base",
     "CapacityStatus",
     "CommunicationNeed",
+    "CompletionMode",
     "Connection",
     "ConnectionEvent",
     "ConnectionKind",
@@ -86,31 +88,39 @@ __all__ = [
     "FollowUpStatus",
     "Job",
     "JobStatus",
+    "LetterTrigger",
     "Location",
     "LoginAttempt",
+    "Measurement",
     "Notification",
     "Offer",
     "OfferAttribute",
     "OfferKind",
     "OfferStatus",
+    "OutcomeLetter",
     "Patient",
     "PatientDiscrepancy",
+    "PostcodeDeprivation",
     "PostcodePlace",
     "Practice",
     "Referral",
     "ReferralChange",
-    "RememberToken",
     "ReferralEvent",
     "ReferralReason",
     "ReferralStatus",
+    "RememberToken",
     "Resolution",
     "Role",
     "Schedule",
     "ServiceAtLocation",
     "Sex",
+    "StoredReport",
     "Taxonomy",
     "TaxonomyTerm",
     "Team",
+    "Timepoint",
+    "UnmetNeed",
+    "UnmetReason",
     "Urgency",
     "User",
     "utcnow",

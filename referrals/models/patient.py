@@ -12,6 +12,10 @@ from referrals.models.columns import enum_column_type
 from referrals.models.organisation import Practice
 
 
+# ETHNIC CATEGORY when nobody asked (Z is asked and preferred not to say).
+ETHNIC_NOT_KNOWN = "99"
+
+
 class Sex(StrEnum):
     # FHIR administrative gender codes, so the API maps one to one.
     FEMALE = "female"
@@ -81,8 +85,9 @@ class Patient(Base):
     nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
     # UK Core NHS number verification status code ("01" = present and verified), if known.
     nhs_number_status: Mapped[str] = mapped_column(String(2), default="", server_default="")
-    # NHS Data Dictionary ethnic category code (A-Z, or empty when not recorded).
-    ethnic_category: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    # NHS Data Dictionary ETHNIC CATEGORY: A-S as stated, Z when the person was asked and
+    # preferred not to say, 99 when nobody asked.
+    ethnic_category: Mapped[str] = mapped_column(String(2), default=ETHNIC_NOT_KNOWN, server_default=ETHNIC_NOT_KNOWN)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100), index=True)
     birth_date: Mapped[date] = mapped_column(Date)

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referrals.models.base import Base, UTCDateTime, utcnow
@@ -70,6 +71,8 @@ class User(UserMixin, Base):
     away_from: Mapped[date | None] = mapped_column(Date)
     away_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A manager's own choice to be emailed their practice's monthly report.
+    report_emails: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     # Part of every session cookie and remember-me token of this user: a new value ends
     # them all (sign-out, a password change, deactivation). Empty matches nothing.
     session_token: Mapped[str] = mapped_column(
