@@ -28,6 +28,7 @@ from referrals.models import (
     Team,
     User,
 )
+from referrals.scopes import Scope, ScopeKind
 from referrals.sharing import Audience
 
 
@@ -55,6 +56,7 @@ class Action(StrEnum):
     MANAGE_TEAM = "manage team"  # route the queue, change the team's rules (obj: a Team)
     SET_AVAILABILITY = "set availability"  # a connector's capacity and away dates (obj: a User)
     EDIT_DIRECTORY = "edit directory"  # organisations and offers, for the whole hub
+    RECORD_UNMET_NEED = "record unmet need"  # "no suitable offer found" for a need
 
 
 # Who may make a referral, and who may withdraw one.
@@ -67,7 +69,8 @@ CLINICAL_ROLES = PRACTICE_ROLES | HUB_ROLES
 # Work on a referral the connector holds (or a coordinator covers) while it is active.
 # Separate actions, one rule today, so each can change alone.
 CASEWORK = frozenset({Action.RECORD_CONTACT, Action.RECORD_MEASURE, Action.SET_PREFERENCES,
-                      Action.RECORD_CONNECTION, Action.UPDATE_CONNECTION, Action.CLOSE})
+                      Action.RECORD_CONNECTION, Action.UPDATE_CONNECTION, Action.CLOSE,
+                      Action.RECORD_UNMET_NEED})
 # What require() says when the answer is no; anything else gets the generic sentence.
 COORDINATORS_ONLY = "Only the team's coordinator can do this."
 REFUSALS = {
@@ -267,6 +270,46 @@ def can_read_letter(user: User, letter: OutcomeLetter, referral: Referral) -> bo
 def receipts_letter(user: User, letter: OutcomeLetter) -> bool:
     """Opening the letter is the practice's read receipt: only its own staff give one."""
     return user.role in PRACTICE_ROLES and letter.practice_id == user.practice_id
+
+
+# --- reports ----------------------------------------------------------------------
+
+# Who reads period reports: a practice manager for their practice, a coordinator for
+# their hub and any practice or PCN it serves.
+REPORT_ROLES = frozenset({Role.MANAGER, Role.COORDINATOR})
+
+
+def report_scope(user: User, kind: str, *, practice_id: int | None = None,
+                 pcn: str | None = None):
+    """The Scope (referrals.scopes) `user` asked for, or None when they may not have it (the
+    view answers 404, as for anything not theirs). A manager's is always their own
+    practice, whatever `practice_id` says."""
+    if not user.is_authenticated or not user.active or user.role not in REPORT_ROLES:
+        return None
+    if user.role is Role.MANAGER:
+        if kind != ScopeKind.PRACTICE or user.practice_id is None \
+                or practice_id not in (None, user.practice_id):
+            return None
+        return Scope(ScopeKind.PRACTICE, user.practice.name, (user.practice_id,))
+    team = db.session.get(Team, user.team_id) if user.team_id is not None else None
+    if team is None:
+        return None
+    if kind == ScopeKind.HUB:
+        return Scope(ScopeKind.HUB, team.name, tuple(p.id for p in team.practices), team.id)
+    if kind == ScopeKind.PRACTICE:
+        practice = next((p for p in team.practices if p.id == practice_id), None)
+        return Scope(ScopeKind.PRACTICE, practice.name, (practice.id,)) if practice else None
+    if kind == ScopeKind.PCN and pcn:
+        ids = tuple(p.id for p in team.practices if p.pcn_name == pcn)
+        return Scope(ScopeKind.PCN, pcn, ids) if ids else None
+    return None
+
+
+def may_export_identifiable(user: User) -> bool:
+    """Row-level exports with names and NHS numbers: only a report reader who has been
+    given the extra permission (admin, `flask --app wsgi grant-identifiable-exports`)."""
+    return bool(user.is_authenticated and user.active and user.role in REPORT_ROLES
+                and user.identifiable_exports)
 
 
 # --- API clients (the FHIR API) -----------------------------------------------------

@@ -73,6 +73,8 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A manager's own choice to be emailed their practice's monthly report.
     report_emails: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # Given by an administrator: row-level report exports with names and NHS numbers.
+    identifiable_exports: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     # Part of every session cookie and remember-me token of this user: a new value ends
     # them all (sign-out, a password change, deactivation). Empty matches nothing.
     session_token: Mapped[str] = mapped_column(

@@ -58,6 +58,7 @@ def upgrade():
 
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('report_emails', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('identifiable_exports', sa.Boolean(), server_default=sa.false(), nullable=False))
 
     # Ethnic category: 99 ("not known") for everyone never asked, as the Data Dictionary says.
     with op.batch_alter_table('patient', schema=None) as batch_op:
@@ -74,6 +75,7 @@ def downgrade():
         batch_op.alter_column('ethnic_category', existing_type=sa.String(length=2),
                               server_default='', existing_nullable=False)
     with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_column('identifiable_exports')
         batch_op.drop_column('report_emails')
 
     with op.batch_alter_table('unmet_need', schema=None) as batch_op:
