@@ -69,16 +69,16 @@ def build_world(make) -> World:
 
 
 def refer(make, practice, referrer, *, at: datetime, status=S.RECEIVED, steps_at=(),
-          person=None, reasons=("loneliness",), **intake) -> Referral:
-    """A referral made at `at` and moved to `status`; `steps_at` gives each move's time
-    (default: one hour apart after `at`)."""
+          path=None, person=None, reasons=("loneliness",), **intake) -> Referral:
+    """A referral made at `at` and moved to `status` (or along `path`); `steps_at` gives
+    each move's time (default: one hour apart after `at`)."""
     referral = create_referral(
         make.intake(practice, person=person or {}, reasons=[ReasonEntry(r) for r in reasons],
                     **intake),
         actor=referrer, now=at)
     referral.created_at = at
     referral.team_id = practice.team_id
-    for i, step in enumerate(PATHS[status]):
+    for i, step in enumerate(path or PATHS[status]):
         when = steps_at[i] if i < len(steps_at) else at.replace(hour=at.hour + i + 1)
         workflow.transition(referral, step, actor=referrer, reason="test", now=when)
     make.session.flush()
