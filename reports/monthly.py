@@ -18,6 +18,7 @@ import functools
 import hashlib
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -73,6 +74,8 @@ def due_period(day: date) -> Period | None:
 def enqueue_monthly_reports(*, now: datetime) -> int:
     """Add a job for each practice's report for the month just gone, when it is due and
     not already asked for. Returns how many jobs this run added. Commits."""
+    if not current_app.config.get("MONTHLY_REPORTS"):
+        return 0
     period = due_period(local_day(now))
     if period is None:
         return 0
