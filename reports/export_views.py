@@ -135,14 +135,14 @@ def practice_csv():
 
 
 @bp.route("/reports/pcn.csv")
-@allow(*REPORT_ROLES)
+@allow(Role.COORDINATOR)
 def pcn_csv():
     """One row per referral the PCN's practices sent in the period, pseudonymised."""
     return _referrals_csv(ScopeKind.PCN)
 
 
 @bp.route("/reports/hub.csv")
-@allow(*REPORT_ROLES)
+@allow(Role.COORDINATOR)
 def hub_csv():
     """One row per referral the hub received in the period, pseudonymised."""
     return _referrals_csv(ScopeKind.HUB)

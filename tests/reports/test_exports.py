@@ -179,8 +179,9 @@ def test_a_manager_gets_only_their_own_practice(client, login_as, world, april):
     other = world.practice_b.id
     assert client.get(f"/reports/practice.csv?{APRIL}&practice={other}").status_code == 404
     assert client.get(f"/reports/practice.csv?{APRIL}&practice=x").status_code == 404
-    assert client.get(f"/reports/hub.csv?{APRIL}").status_code == 404
-    assert client.get(f"/reports/pcn.csv?{APRIL}&pcn=North").status_code == 404
+    # A PCN or the hub is never a manager's: those exports are for coordinators.
+    assert client.get(f"/reports/hub.csv?{APRIL}").status_code == 403
+    assert client.get(f"/reports/pcn.csv?{APRIL}&pcn=North").status_code == 403
 
 
 def test_a_coordinator_exports_the_hub_a_pcn_or_one_practice_of_it(client, login_as, world,
