@@ -3,14 +3,22 @@ practice, listed and downloaded by whom access allows, emailed once to each mana
 asked (a link only)."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from referrals import jobs
-from referrals.models import AuditEvent, Job, Notification, Practice, Role, StoredReport
+from referrals.models import (
+    AuditEvent,
+    Job,
+    Notification,
+    Practice,
+    Role,
+    StoredReport,
+    utcnow,
+)
 from referrals.notifications import mail
 from referrals.scopes import Period
 from reports import monthly
@@ -199,6 +207,35 @@ def test_a_manager_who_opts_out_before_the_email_goes_gets_none(db, world, rende
     jobs.run_due(now=FIRST_WORKING_DAY_2027, limit=100)
 
     assert [m["to"] for m in emails] == [managers.b_wants.email]
+
+
+def test_an_email_that_fails_is_retried_and_then_sent_once(app, db, world, renderer, emails,
+                                                           managers, monkeypatch):
+    sent = emails
+
+    def flaky(config, **message):
+        if not flaky.failed:
+            flaky.failed = True
+            raise OSError("SMTP server unreachable")
+        sent.append(message)
+
+    flaky.failed = False
+    monkeypatch.setattr(mail, "send_email", flaky)
+    # Take over an unsent claim at once (normally after 5 minutes, before the job's
+    # second retry).
+    monkeypatch.setitem(app.config, "DELIVERY_RETRY_AFTER_MINUTES", 0)
+    monthly.enqueue_monthly_reports(now=FIRST_WORKING_DAY_2027)
+    jobs.run_due(now=FIRST_WORKING_DAY_2027, limit=1)  # practice A's report
+    jobs.run_due(now=utcnow())  # its email job: the send fails
+    failed = db.session.scalars(select(Job).where(Job.kind == monthly.EMAIL_KIND)).one()
+    assert (failed.status, failed.attempts) == ("pending", 1)
+    assert "not sent yet" in failed.last_error and sent == []
+
+    jobs.run_due(now=utcnow() + timedelta(minutes=2))  # the retry, after its back-off
+    jobs.run_due(now=FIRST_WORKING_DAY_2027, limit=100)  # everything else
+
+    assert sorted(m["to"] for m in sent) == sorted(
+        [managers.a_wants.email, managers.b_wants.email])
 
 
 # --- pages ----------------------------------------------------------------------------------
