@@ -178,8 +178,9 @@ class Export:
 
     def rows(self, ids: Sequence[int]) -> Iterator[list]:
         for start in range(0, len(ids), CHUNK):
-            with database.read_only(db.session):
-                yield from self._chunk(ids[start:start + CHUNK])
+            with database.read_only(db.session):  # ended before the rows go out
+                rows = self._chunk(ids[start:start + CHUNK])
+            yield from rows
 
     def _chunk(self, ids: Sequence[int]) -> list[list]:
         reasons: dict[int, list[str]] = defaultdict(list)

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, union
 
 from referrals import database
 from referrals.extensions import db
@@ -45,6 +45,7 @@ from reports import exports
 from reports.codes import REFERRAL_TO_SOCIAL_PRESCRIBING, SOCIAL_PRESCRIBING_DECLINED, codes_for
 from reports.exports import Export
 
+_DAY = timedelta(days=1)
 TOOK_UP = REFERRAL_TO_SOCIAL_PRESCRIBING
 DECLINED = SOCIAL_PRESCRIBING_DECLINED
 
@@ -56,14 +57,11 @@ def months(period: Period) -> list[Period]:
     """The calendar months the period touches, each cut to the period."""
     found, start = [], period.start
     while start <= period.end:
-        next_month = (start.replace(day=1, month=start.month % 12 + 1,
-                                    year=start.year + (start.month == 12)))
-        found.append(Period(start, min(period.end, next_month.replace(day=1) - _DAY)))
+        next_month = start.replace(day=1, month=start.month % 12 + 1,
+                                   year=start.year + (start.month == 12))
+        found.append(Period(start, min(period.end, next_month - _DAY)))
         start = next_month
     return found
-
-
-_DAY = date(2000, 1, 2) - date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -117,9 +115,10 @@ def national_counts(scope: Scope, period: Period) -> list[CountRow]:
 
 
 def _practice_ids(scope: Scope):
-    if scope.practice_ids:
-        return scope.practice_ids
-    return select(Referral.practice_id).where(scope.referrals()).distinct()
+    """The scope's practices, and any other whose referrals a hub holds (a referral
+    routed to the team from a practice it does not usually serve still counts)."""
+    return union(select(Practice.id).where(Practice.id.in_(scope.practice_ids)),
+                 select(Referral.practice_id).where(scope.referrals()))
 
 
 COUNT_COLUMNS = ("practice_ods", "practice", "month", "snomed_code", "snomed_display", "count")
@@ -165,8 +164,9 @@ class Dataset(Export):
 
     def rows(self, ids: Sequence[int]) -> Iterator[list]:
         for start in range(0, len(ids), exports.CHUNK):
-            with database.read_only(db.session):
-                yield from self._dataset_chunk(ids[start:start + exports.CHUNK])
+            with database.read_only(db.session):  # ended before the rows go out
+                rows = self._dataset_chunk(ids[start:start + exports.CHUNK])
+            yield from rows
 
     def _dataset_chunk(self, ids: Sequence[int]) -> list[list]:
         facts = _Facts.load(ids)

@@ -220,3 +220,16 @@ def test_the_identifiable_national_dataset_needs_the_permission(client, login_as
     body = client.get(f"/reports/national-dataset.csv?{SPRING}&identifiable=1")
     reader = csv.DictReader(io.StringIO(body.get_data(as_text=True)))
     assert reader.fieldnames[-5:] == list(exports.IDENTIFIABLE_COLUMNS)
+
+
+def test_a_hub_counts_a_referral_routed_to_it_from_a_practice_it_does_not_serve(make, world):
+    other = world.practice_other
+    routed = refer(make, other, make.user(Role.REFERRER, practice=other), at=utc(2026, 4, 1),
+                   status=S.IN_PROGRESS)
+    routed.team_id = world.team.id
+    make.session.flush()
+
+    rows = national.national_counts(hub(world), Period(date(2026, 4, 1), date(2026, 4, 30)))
+
+    assert [(r.ods_code, r.took_up) for r in rows] == [
+        ("A81001", 0), ("B82002", 0), ("C83003", 1)]
