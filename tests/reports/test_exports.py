@@ -248,3 +248,26 @@ def test_an_administrator_grants_and_revokes_identifiable_exports(app, db, make)
     assert [(e.action, e.actor_label) for e in events] == [("grant", "cli"), ("revoke", "cli")]
     unknown = runner.invoke(args=["grant-identifiable-exports", "nobody@test.example"])
     assert unknown.exit_code != 0 and "No account" in unknown.output
+
+
+def test_the_statements_an_export_sends_do_not_grow_with_its_rows(db, make, world):
+    from referrals.scopes import Period, Scope, ScopeKind
+    from tests.counting import reads
+
+    scope = Scope(ScopeKind.PRACTICE, "A", (world.practice_a.id,))
+    april = Period(date(2026, 4, 1), date(2026, 4, 30))
+
+    def statements() -> int:
+        with reads(db) as found:
+            _, lines = exports.referral_csv(scope, april, identifiable=True)
+            assert len(list(lines)) == 1 + rows
+        return len(found.statements)
+
+    for day in (1, 2):
+        refer(make, world.practice_a, world.referrer_a, at=utc(2026, 4, day))
+    rows = 2
+    few = statements()
+    for day in range(3, 23):
+        refer(make, world.practice_a, world.referrer_a, at=utc(2026, 4, day))
+    rows = 22
+    assert statements() == few
