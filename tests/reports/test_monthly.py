@@ -323,3 +323,18 @@ def test_only_managers_choose_report_emails(client, login_as, world):
     login_as(Role.COORDINATOR, team=world.team)
 
     assert client.get("/reports/monthly/email").status_code == 403
+
+
+def test_the_scheduler_command_makes_the_months_reports(app, db, world, renderer,
+                                                        monkeypatch):
+    import referrals.models
+
+    monkeypatch.setattr(referrals.models, "utcnow", lambda: FIRST_WORKING_DAY_2027)
+    monkeypatch.setattr(jobs, "utcnow", lambda: FIRST_WORKING_DAY_2027)
+    practices = db.session.scalar(select(func.count(Practice.id)))
+
+    result = app.test_cli_runner().invoke(args=["scheduler", "--once"])
+
+    assert result.exit_code == 0, result.output
+    assert f"monthly-reports: {practices}" in result.output
+    assert [r.period_start for r in stored(db, world.practice_b)] == [DECEMBER.start]
