@@ -66,16 +66,23 @@ def _register_health_checks(app: Flask) -> None:
 def _wire_reports(app: Flask) -> None:
     """Outcome letters live in `reports`, which the domain never imports: their pages,
     command and the hook that writes a letter as a referral closes are wired here."""
-    from referrals import signals
+    from referrals import scheduler, signals
     from reports import cli as reports_cli
-    from reports import lifecycle
+    from reports import lifecycle, monthly
+    from reports.export_views import bp as report_exports_bp
     from reports.views import bp as letters_bp
 
     app.register_blueprint(letters_bp)
+    app.register_blueprint(report_exports_bp)
     reports_cli.register(app)
     # Blinker keeps one connection per receiver, however many apps are made.
     signals.referral_closed.connect(lifecycle.on_referral_closed)
     lifecycle.register_jobs()
+    monthly.register_jobs()
+    # Hourly through the working day: the first run on the first working day makes the
+    # month's reports; the rest find them made.
+    scheduler.register("monthly-reports", monthly.enqueue_monthly_reports,
+                       hour="7-18", minute="20")
 
 
 def _check_settings(app: Flask) -> None:

@@ -22,9 +22,11 @@ from referrals.models import (
     ApiClient,
     OutcomeLetter,
     Patient,
+    Practice,
     Referral,
     ReferralStatus,
     Role,
+    StoredReport,
     Team,
     User,
 )
@@ -310,6 +312,42 @@ def may_export_identifiable(user: User) -> bool:
     given the extra permission (admin, `flask --app wsgi grant-identifiable-exports`)."""
     return bool(user.is_authenticated and user.active and user.role in REPORT_ROLES
                 and user.identifiable_exports)
+
+
+def reads_reports(user: User) -> bool:
+    """Could `user` read period reports at all (before any export permission)?"""
+    return bool(user.active and user.role in REPORT_ROLES)
+
+
+def scope_stored_reports(query: Select, user: User) -> Select:
+    """Restrict a query over StoredReport to those `user` may open: a manager their own
+    practice's; a coordinator those of the practices their team serves."""
+    if not user.is_authenticated or not user.active:
+        return query.where(false())
+    if user.role is Role.MANAGER and user.practice_id is not None:
+        return query.where(StoredReport.practice_id == user.practice_id)
+    if user.role is Role.COORDINATOR and user.team_id is not None:
+        return query.where(StoredReport.practice_id.in_(
+            select(Practice.id).where(Practice.team_id == user.team_id)))
+    return query.where(false())
+
+
+def may_choose_report_emails(user: User) -> bool:
+    """The monthly report email is a practice manager's own choice, for their practice."""
+    return bool(user.is_authenticated and user.active and user.role is Role.MANAGER
+                and user.practice_id is not None)
+
+
+def report_email_recipients(practice_id: int) -> ColumnElement[bool]:
+    """Users emailed a practice's monthly report: its active managers who asked."""
+    return and_(User.role == Role.MANAGER, User.active.is_(True),
+                User.practice_id == practice_id, User.report_emails.is_(True))
+
+
+def receives_report_emails(user: User, practice_id: int) -> bool:
+    """Does `user` still want (and may still have) this practice's report email?"""
+    return bool(user.active and user.role is Role.MANAGER and user.practice_id == practice_id
+                and user.report_emails)
 
 
 # --- API clients (the FHIR API) -----------------------------------------------------

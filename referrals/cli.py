@@ -1,5 +1,5 @@
 """`flask --app wsgi <command>`: seed-demo, create-user, deactivate-user, reactivate-user,
-scheduler."""
+grant-identifiable-exports, scheduler."""
 from __future__ import annotations
 
 import click
@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(deactivate_user)
     app.cli.add_command(reactivate_user)
+    app.cli.add_command(grant_identifiable_exports)
     app.cli.add_command(create_api_client)
     app.cli.add_command(revoke_api_client)
     app.cli.add_command(run_scheduler)
@@ -123,6 +124,28 @@ def reactivate_user(email) -> None:
     db.session.commit()
     click.echo(f"Reactivated {user.email}; they can sign in with their password." if changed
                else f"{user.email} was already active.")
+
+
+@click.command("grant-identifiable-exports")
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Take the permission away instead.")
+def grant_identifiable_exports(email, revoke) -> None:
+    """Let a manager or coordinator export report rows with names and NHS numbers."""
+    from referrals import access
+    from referrals.auth import service
+
+    user = _account(email)
+    changed = service.set_identifiable_exports(user, not revoke, actor=None, actor_label="cli")
+    db.session.commit()
+    if revoke:
+        click.echo(f"{user.email} can no longer export identifiable rows." if changed
+                   else f"{user.email} could not export identifiable rows anyway.")
+        return
+    click.echo(f"{user.email} can now export identifiable rows (each export is audited)."
+               if changed else f"{user.email} could already export identifiable rows.")
+    if not access.may_export_identifiable(user):
+        click.echo("Note: it takes effect only while they are an active practice manager "
+                   "or hub coordinator.", err=True)
 
 
 def _account(email: str):

@@ -122,6 +122,8 @@ class Config:
     OUTCOME_INSTRUMENT_FILES: list[str] = []
     # Write the outcome letter as a referral closes (completed, declined, unable to contact).
     LETTERS_ON_CLOSE = True
+    # The scheduler makes each practice's monthly report PDF (reports/monthly.py).
+    MONTHLY_REPORTS = True
     # How work enqueued by a request (referrals/jobs.py: outcome letters) runs once the
     # request has committed: "thread" (a background thread of this process), "after-request"
     # (in the request's thread, before the response: deterministic, for tests), or "" (only
@@ -202,6 +204,7 @@ class TestConfig(Config):
     SCHEDULER_CATCH_UP = False
     # Rendering a PDF on every close would slow every casework test; letter tests turn it on.
     LETTERS_ON_CLOSE = False
+    MONTHLY_REPORTS = False  # a PDF per practice per run; tests/reports/test_monthly.py turns it on
     JOBS_RUN = "after-request"
 
     def finalise(self) -> None:

@@ -262,6 +262,17 @@ JOBS = {
 }
 
 
+# When each job registered from outside the domain runs (CronTrigger fields).
+REGISTERED_TRIGGERS: dict[str, dict] = {}
+
+
+def register(name: str, job, **cron_fields) -> None:
+    """Add a job that lives outside the domain (the monthly reports, wired by create_app),
+    run by `run_all` and by the scheduler on the CronTrigger `cron_fields`."""
+    JOBS[name] = job
+    REGISTERED_TRIGGERS[name] = cron_fields
+
+
 def run_all(*, now: datetime) -> dict[str, int]:
     """Run every job once at `now`; returns how many messages each delivered."""
     return {name: job(now=now) for name, job in JOBS.items()}
@@ -289,6 +300,8 @@ def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler, 
         "digest": CronTrigger(hour=f"{hour}-{min(hour + 2, 23)}", minute="*/15", timezone=tz),
         "first-contact": CronTrigger(hour="8-18", minute="*/15", timezone=tz),
         "follow-up": CronTrigger(hour="8-18", minute="5-59/15", timezone=tz),
+        **{name: CronTrigger(timezone=tz, **fields)
+           for name, fields in REGISTERED_TRIGGERS.items()},
     }
     for name, trigger in triggers.items():
         first_run = {}

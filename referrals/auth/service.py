@@ -201,5 +201,19 @@ def reactivate_user(user: User, *, actor: User | None, actor_label: str = "") ->
     return True
 
 
+def set_identifiable_exports(user: User, allowed: bool, *, actor: User | None,
+                             actor_label: str = "") -> bool:
+    """Give `user` (or take away) row-level report exports with names and NHS numbers.
+    Returns False when nothing changed. Audited either way it changes."""
+    if user.identifiable_exports == allowed:
+        return False
+    user.identifiable_exports = allowed
+    audit.record("grant" if allowed else "revoke", actor=actor, actor_label=actor_label,
+                 entity_type="user", entity_id=user.id,
+                 detail={"permission": "identifiable-exports"})
+    db.session.flush()
+    return True
+
+
 def find_user(email: str) -> User | None:
     return db.session.scalars(select(User).where(User.email == normalise_email(email))).first()

@@ -44,6 +44,7 @@ from referrals.models import (
 )
 from referrals.notifications import mail
 from referrals.outcomes.service import record_measurement
+from referrals.scopes import Period
 from referrals.sharing import Kind
 from tests.conftest import Client
 from tests.referrals.test_routes import access_of
@@ -234,13 +235,29 @@ def snapshot(w) -> SimpleNamespace:
                            readers=[(u.role, u.email) for u in (w.referrer, w.manager)])
 
 
-def practice_outputs(app, w, reader, pdftotext) -> dict[str, str]:
+def practice_outputs(app, w, reader, pdftotext, role) -> dict[str, str]:
     seen = {}
     for url in ["/referrals", "/letters", "/notifications", "/referrals?status=completed",
                 *(f"/referrals/{r.id}" for r in (w.completed, w.rejected, w.cancelled))]:
         seen[url] = reader.get(url).get_data(as_text=True)
     pdf = reader.get(f"/referrals/{w.completed.id}/letter.pdf").data
     seen["letter.pdf"] = pdftotext(pdf)
+    if role is Role.MANAGER:
+        seen |= report_outputs(w, reader, pdftotext)
+    return seen
+
+
+def report_outputs(w, reader, pdftotext) -> dict[str, str]:
+    """The manager's exports and stored reports (reports/export_views.py)."""
+    today = utcnow().date()
+    period = f"from={today - timedelta(days=90)}&to={today}"
+    seen = {url: reader.get(url).get_data(as_text=True) for url in (
+        f"/reports/practice.csv?{period}", f"/reports/national-dataset.csv?{period}",
+        f"/reports/national-counts?{period}", f"/reports/national-counts.csv?{period}",
+        "/reports/monthly", "/reports/monthly/email")}
+    rows = seen[f"/reports/practice.csv?{period}"].strip().splitlines()
+    assert len(rows) == 1 + 3, "the CSV walk found no referrals: it is broken"
+    seen["monthly.pdf"] = pdftotext(reader.get(f"/reports/monthly/{w.monthly_report}.pdf").data)
     return seen
 
 
@@ -296,14 +313,23 @@ def test_nothing_the_person_did_not_agree_to_share_reaches_the_practice(
     assert delivered["digest"] and delivered["first-contact"] and delivered["follow-up"]
     finish(db, w, later)
     _, token = create_api_client("Quill GP system", [w.practice], actor=None, actor_label="t")
+    # The real monthly report (reports.period_report) is on another branch until the
+    # merge; this PDF stands in so the download is walked. (Imported here: WeasyPrint
+    # needs Pango, which the pdftotext fixture has checked by now.)
+    from reports import monthly
+    from reports.pdf import render_pdf
+
+    report = monthly.store_report(w.practice.id, Period.previous_month(utcnow().date()),
+                                  render_pdf("<h1>Monthly report</h1>"))
     db.session.commit()
     w = snapshot(w)
+    w.monthly_report = report.id
 
     outputs = {}
     for role, email in w.readers:
         reader = Reader(app, email=email)
         outputs |= {f"{role.value} {url}": text
-                    for url, text in practice_outputs(app, w, reader, pdftotext).items()}
+                    for url, text in practice_outputs(app, w, reader, pdftotext, role).items()}
         reachable = {rule.endpoint for rule in app.url_map.iter_rules()
                      if "GET" in rule.methods
                      and isinstance(access := access_of(app, rule), frozenset)

@@ -240,11 +240,11 @@ def test_a_connector_with_nothing_due_gets_no_digest(db, make, team_setup):
 # --- wiring --------------------------------------------------------------------------
 
 
-def test_the_scheduler_has_the_three_jobs_and_the_sweep_and_is_not_started_by_create_app(app):
+def test_the_scheduler_has_its_jobs_and_the_sweep_and_is_not_started_by_create_app(app):
     built = scheduler.build(app)
 
     assert {job.id for job in built.get_jobs()} == {"digest", "first-contact", "follow-up",
-                                                    "jobs"}
+                                                    "monthly-reports", "jobs"}
     assert not built.running
 
 
@@ -258,7 +258,8 @@ def test_on_start_the_jobs_catch_up_and_the_digest_waits_for_its_hour(app):
     noon = morning.replace(hour=12)
     late = {job.id: getattr(job, "next_run_time", None) for job in
             scheduler.build(app, catch_up=True, now=noon).get_jobs()}
-    assert late == {"digest": noon, "first-contact": noon, "follow-up": noon, "jobs": noon}
+    assert late == {"digest": noon, "first-contact": noon, "follow-up": noon,
+                    "monthly-reports": noon, "jobs": noon}
 
 
 def test_the_scheduler_command_runs_every_job_once(app, db, make, team_setup):

@@ -46,7 +46,8 @@ def _pdf_tools_missing() -> str | None:
 # Modules that import WeasyPrint cannot even be collected without Pango; the others skip
 # with the reason (the fixture below), so a bare machine still says what it left out.
 if _pdf_tools_missing() and not os.environ.get("KINDLY_REQUIRE_PDF"):
-    collect_ignore = ["test_letters.py", "test_lifecycle.py", "test_pdf.py", "test_views.py"]
+    collect_ignore = ["test_letters.py", "test_lifecycle.py", "test_pdf.py", "test_views.py",
+                      "test_monthly.py"]
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -53,6 +53,8 @@ def scheduler_environment(database_url: str, smtp_port: int) -> dict[str, str]:
         KINDLY_SMTP_PORT=str(smtp_port),
         KINDLY_SMTP_STARTTLS="false",  # read as JSON: false
         KINDLY_MAIL_FROM=MAIL_FROM,
+        # Reminders are what is counted here; monthly reports are tests/reports/test_monthly.py.
+        KINDLY_MONTHLY_REPORTS="false",
     )
     return env
 
