@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from flask_login import current_user
 
-from referrals import access, workflow
+from referrals import access, ethnicity, workflow
 from referrals.models import ReferralStatus, Role
 from referrals.nhs_number import format_nhs_number
 from referrals.notifications.service import unread_count
@@ -84,6 +84,7 @@ def register(app: Flask) -> None:
         age=age,
         reason_label=label_for,
         time_since=time_since,
+        ethnic_group=ethnicity.describe,
     )
     app.jinja_env.globals.update(
         status_colour=lambda status: STATUS_COLOURS[ReferralStatus(status)],

@@ -15,6 +15,7 @@ from referrals.caseload.forms import (
     AcceptForm,
     CloseForm,
     ContactForm,
+    EthnicCategoryForm,
     FollowUpForm,
     FollowUpOutcomeForm,
     RejectForm,
@@ -385,6 +386,9 @@ def _render_workspace(referral: Referral, status: int = 200, **forms):
         "follow_up_form": FollowUpForm(formdata=None) if may_work else None,
         "sharing_form": _fresh_sharing_form(referral)
         if access.can(user, Action.SET_SHARING, referral) else None,
+        "ethnic_form": EthnicCategoryForm(
+            formdata=None, data={"ethnic_category": referral.patient.ethnic_category})
+        if access.can(user, Action.RECORD_ETHNIC_CATEGORY, referral) else None,
         "risks_form": RisksForm(formdata=None)
         if not referral.risks_stated and access.can(user, Action.RECORD_RISKS, referral)
         else None,
@@ -479,3 +483,5 @@ def _status_arg(value: str | None) -> ReferralStatus | None:
         return None
     return status if status in access.ACTIVE_STATUSES else None
 
+
+from referrals.caseload import person_views  # noqa: F401  (its routes, on this blueprint)
