@@ -27,6 +27,7 @@ from referrals.caseload.forms import (
 from referrals.errors import CaseworkInvalid, NotPermitted, StaleReferral
 from referrals.extensions import db
 from referrals.intake import discrepancy
+from referrals.matching import unmet
 from referrals.models import (
     Connection,
     ConnectionEvent,
@@ -410,6 +411,8 @@ def _render_workspace(referral: Referral, status: int = 200, **forms):
         may_connect=access.can(user, Action.RECORD_CONNECTION, referral),
         may_set_preferences=access.can(user, Action.SET_PREFERENCES, referral),
         may_measure=access.can(user, Action.RECORD_MEASURE, referral),
+        unmet_needs=unmet.needs_of(referral),
+        may_record_unmet=access.can(user, Action.RECORD_UNMET_NEED, referral),
         back_to_caseload=access.holds_caseload(user),
         offers_unable_to_contact=service.offers_unable_to_contact(referral),
         failed_attempts=service.failed_attempts(referral),
