@@ -59,3 +59,34 @@ def error(code: str) -> str | None:
     if code and code not in ANSWERS:
         return f"Unknown ethnic category {code[:10]!r}: choose one from the list"
     return None
+
+
+# England and Wales, Census 2021 (ONS TS021), % of usual residents by the 2001 categories
+# the NHS codes use (Gypsy, Roma and Arab counted as "other White" and "any other"). The
+# demo and the data generator draw people from it.
+CENSUS_2021: dict[str, float] = {
+    "A": 74.4, "B": 0.9, "C": 6.5,
+    "D": 0.9, "E": 0.4, "F": 0.8, "G": 0.8,
+    "H": 3.1, "J": 2.7, "K": 1.1, "L": 1.6,
+    "M": 1.0, "N": 2.5, "P": 0.5,
+    "R": 0.7, "S": 2.2,
+}
+
+
+def allocate(n: int, rng, *, not_stated: float = 0.03, not_asked: float = 0.07) -> list[str]:
+    """`n` codes in census proportions, the given shares answering Z and never asked (99),
+    shuffled by `rng` (a random.Random): the same seed gives the same people. Counts are
+    the nearest whole numbers that add up to `n` (largest remainder), so even a small town
+    has the proportions rather than a lucky draw."""
+    answered = 1 - not_stated - not_asked
+    total = sum(CENSUS_2021.values())
+    shares = {code: answered * pct / total for code, pct in CENSUS_2021.items()}
+    shares |= {NOT_STATED: not_stated, NOT_KNOWN: not_asked}
+    exact = {code: n * share for code, share in shares.items()}
+    counts = {code: int(value) for code, value in exact.items()}
+    by_remainder = sorted(exact, key=lambda code: (counts[code] - exact[code], code))
+    for code in by_remainder[: n - sum(counts.values())]:
+        counts[code] += 1
+    codes = [code for code, count in counts.items() for _ in range(count)]
+    rng.shuffle(codes)
+    return codes

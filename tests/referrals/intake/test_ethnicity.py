@@ -2,6 +2,9 @@
 stored as Z, not answered as 99, and a later blank answer never wipes a known one."""
 from __future__ import annotations
 
+import random
+from collections import Counter
+
 import pytest
 from sqlalchemy import select
 
@@ -86,3 +89,19 @@ def test_describe_says_it_in_words():
     assert ethnicity.describe("B") == "White: Irish"
     assert ethnicity.describe("Z") == "Prefer not to say"
     assert ethnicity.describe("99") == "Not asked"
+
+
+def test_allocate_gives_census_proportions_deterministically():
+    people = ethnicity.allocate(1000, random.Random(7))
+    counts = Counter(people)
+    assert len(people) == 1000
+    assert counts["99"] == 70 and counts["Z"] == 30
+    assert 665 <= counts["A"] <= 675  # 74.4% of the 90% who answered
+    asian = sum(counts[c] for c in "HJKL")
+    black = sum(counts[c] for c in "MNP")
+    mixed = sum(counts[c] for c in "DEFG")
+    for count, pct in ((asian, 8.5), (black, 4.0), (mixed, 2.9)):
+        assert abs(count - 900 * pct / 100.1) <= 2  # each code rounds on its own
+    assert people == ethnicity.allocate(1000, random.Random(7))
+    assert people != ethnicity.allocate(1000, random.Random(8))
+    assert len(ethnicity.allocate(40, random.Random(1))) == 40
