@@ -132,7 +132,7 @@ def load(rows: Iterable[ImdRow], report: ImdReport, *, replace: bool = False,
 
     def apply() -> None:
         stored = {d.postcode: d for d in db.session.scalars(
-            select(PostcodeDeprivation).where(PostcodeDeprivation.postcode.in_(pending)))}
+            select(PostcodeDeprivation).where(PostcodeDeprivation.postcode.in_(list(pending))))}
         for postcode, row in pending.items():
             old = stored.get(postcode)
             if old is None:
