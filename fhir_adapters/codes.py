@@ -5,6 +5,7 @@ so every code we accept or emit is listed here and checked by us.
 """
 from __future__ import annotations
 
+from referrals import ethnicity
 from referrals.models import ReferralStatus
 
 FHIR_VERSION = "4.0.1"
@@ -44,15 +45,8 @@ NHS_NUMBER_VERIFICATION = {
 }
 ETHNIC_CATEGORY_EXT = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory"
 ETHNIC_CATEGORY_SYSTEM = "https://fhir.hl7.org.uk/CodeSystem/UKCore-EthnicCategoryEngland"
-ETHNIC_CATEGORIES = {
-    "A": "British, Mixed British", "B": "Irish", "C": "Any other White background",
-    "D": "White and Black Caribbean", "E": "White and Black African", "F": "White and Asian",
-    "G": "Any other mixed background", "H": "Indian or British Indian",
-    "J": "Pakistani or British Pakistani", "K": "Bangladeshi or British Bangladeshi",
-    "L": "Any other Asian background", "M": "Caribbean", "N": "African",
-    "P": "Any other Black background", "R": "Chinese", "S": "Any other ethnic group",
-    "Z": "Not stated",
-}
+# The domain's list (referrals.ethnicity), whose labels are UK Core's displays.
+ETHNIC_CATEGORIES = ethnicity.LABELS
 
 # The referral itself and its category (fhir-mapping.md §6.2)
 SOCIAL_PRESCRIBING_REFERRAL = ("871731000000106", "Referral to social prescribing service")

@@ -87,6 +87,8 @@ def from_fhir(resource: dict) -> dict:
     for ext in resource.get("extension") or []:
         if ext.get("url") == codes.ETHNIC_CATEGORY_EXT:
             ethnic = _first_code(ext.get("valueCodeableConcept"))
+            if ethnic == ETHNIC_NOT_KNOWN:
+                ethnic = ""  # a GP system's "not known" is no answer: it keeps one stored
         elif ext.get("url") == COMMUNICATION_EXT and _text(ext.get("valueString")):
             needs.append(ext["valueString"])
     language = ""

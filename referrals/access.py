@@ -52,6 +52,7 @@ class Action(StrEnum):
     # A coordinator settles a person's details another practice sent differently.
     RESOLVE_DISCREPANCY = "resolve discrepancy"
     RECORD_RISKS = "record risks"  # the risks a referrer did not state
+    RECORD_ETHNIC_CATEGORY = "record ethnic category"  # the person's answer, on their record
     PRODUCE_LETTER = "produce letter"  # a new version of a closed referral's outcome letter
     # The coordinator's hub.
     ASSIGN = "assign"  # give a referral to a connector, or back to the team queue
@@ -162,7 +163,7 @@ def can(user: User | ApiClient, action: Action, obj=None) -> bool:
         return _holds(user, obj)
     if action is Action.RESOLVE_DISCREPANCY:
         return user.role is Role.COORDINATOR
-    if action is Action.RECORD_RISKS:
+    if action in (Action.RECORD_RISKS, Action.RECORD_ETHNIC_CATEGORY):
         # Before the first visit, so from the moment someone holds it; never the queue.
         return _holds(user, obj) and obj.status.is_open
     return False

@@ -22,6 +22,9 @@ def register(app: Flask) -> None:
     from referrals.directory import cli as directory_cli
 
     directory_cli.register(app)
+    from referrals.deprivation import cli as deprivation_cli
+
+    deprivation_cli.register(app)
 
 
 @click.command("seed-demo")

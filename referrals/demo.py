@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from referrals import geo, reasons, workdays, workflow
+from referrals import demo_reports, ethnicity, geo, reasons, workdays, workflow
 from referrals.auth.service import create_user
 from referrals.directory.importing import import_pages
 from referrals.extensions import db
@@ -200,10 +200,14 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
     # Oldest first, so routing sees each connector's caseload as it stood at the time.
     plan = sorted(((target, _past(now, rng, recent=target is S.RECEIVED)) for target in statuses),
                   key=lambda item: item[1])
+    # Their own random streams, so the town's story is the same with or without them.
+    ethnic_groups = ethnicity.allocate(people, random.Random(seed + 1))
+    unmet_rng = random.Random(seed + 2)
     for i, (target, created) in enumerate(plan):
         referrer = referrers[i % len(referrers)]
         referral = create_referral(  # routes it: the team, and a connector with room
-            _intake(rng, next(numbers), referrer.practice, now.date()),
+            _intake(rng, next(numbers), referrer.practice, now.date(),
+                    ethnic_category=ethnic_groups[i]),
             actor=referrer, now=created,
         )
         if referral.connector is None and PATHS[target] and PATHS[target][0] is S.ACCEPTED:
@@ -222,6 +226,8 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
                 _connections(referral, rng, until=at, outcome=step)
                 _measures(referral, rng, until=at - timedelta(minutes=30),
                           follow_up=step is S.COMPLETED)
+                demo_reports.unmet_needs(referral, unmet_rng, until=at - timedelta(minutes=40),
+                                         closing=True)
             workflow.transition(referral, step, actor=actor, now=at,
                                 reason=CLOSING_REASONS.get(step, ""))
         if target is S.IN_PROGRESS:
@@ -229,9 +235,13 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
             _connections(referral, rng, until=now - timedelta(minutes=5), outcome=None)
             _measures(referral, rng, until=now - timedelta(minutes=5),
                       follow_up=rng.random() < 0.5)
+            demo_reports.unmet_needs(referral, unmet_rng, until=now - timedelta(minutes=10),
+                                     closing=False)
     _self_referral(practices[1], now=now - timedelta(hours=3))
     db.session.flush()
     progress(f"Created {people} people with referrals in every status, and a self-referral.")
+    imd = demo_reports.load_imd()
+    progress(f"Loaded the demo's synthetic IMD deciles for {imd.created} postcodes.")
     return accounts
 
 
@@ -408,7 +418,8 @@ def _past(now: datetime, rng: random.Random, *, recent: bool) -> datetime:
     return min(moment, now - timedelta(hours=1))
 
 
-def _intake(rng: random.Random, nhs_number: str, practice: Practice, today: date) -> IntakeRequest:
+def _intake(rng: random.Random, nhs_number: str, practice: Practice, today: date,
+            ethnic_category: str = ethnicity.NOT_KNOWN) -> IntakeRequest:
     sex = Sex.FEMALE if rng.random() < 0.6 else Sex.MALE
     born = date(today.year - rng.randint(19, 92), rng.randint(1, 12), rng.randint(1, 28))
     chosen = rng.sample([r for r in reasons.REASONS if r is not reasons.OTHER], rng.randint(1, 3))
@@ -433,6 +444,8 @@ def _intake(rng: random.Random, nhs_number: str, practice: Practice, today: date
             preferred_contact=rng.choice([ContactMethod.PHONE, ContactMethod.PHONE, ContactMethod.TEXT]),
             communication_needs=needs,
             interpreter_language="Polish" if CommunicationNeed.SPOKEN_INTERPRETER.value in needs else "",
+            # Never asked is no answer at intake (blank), stored as 99.
+            ethnic_category="" if ethnic_category == ethnicity.NOT_KNOWN else ethnic_category,
         ),
         reasons=[ReasonEntry(r.code) for r in chosen],
         practice=practice,

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectMultipleField
+from wtforms import HiddenField, RadioField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from referrals import ethnicity
 
 
 def without_nul(value):
@@ -42,6 +46,33 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class EthnicCategoryField(RadioField):
+    """The optional ethnic group question (referrals.ethnicity), rendered in its groups by
+    the ethnic_category_radios macro. `data` is the code chosen: A-S, Z for "Prefer not
+    to say", or "" when not answered."""
+
+    groups = ethnicity.GROUPS
+    prefer_not_to_say = (ethnicity.NOT_STATED, ethnicity.PREFER_NOT_TO_SAY)
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        choices = [SelectChoice(code, label) for g in ethnicity.GROUPS
+                   for code, label in g.categories]
+        choices.append(SelectChoice(*self.prefer_not_to_say))
+        super().__init__(label, validators, choices=choices, validate_choice=False, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.data = (valuelist[0] or "").strip() if valuelist else ""
+
+    def process_data(self, value):
+        # Never asked (99) shows as nothing chosen.
+        self.data = "" if value in (None, ethnicity.NOT_KNOWN) else value
+
+    def pre_validate(self, form):
+        if message := ethnicity.error(self.data or ""):
+            self.data = ""
+            raise ValidationError(message)
 
 
 class VersionedForm(KindlyForm):

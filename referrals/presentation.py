@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from flask_login import current_user
 
-from referrals import access, workflow
+from referrals import access, ethnicity, workflow
+from referrals.directory import vocabulary
 from referrals.models import ReferralStatus, Role
 from referrals.nhs_number import format_nhs_number
 from referrals.notifications.service import unread_count
@@ -76,6 +77,12 @@ def age(born: date, today: date | None = None) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+def category_name(code: str) -> str:
+    """An offer category's name ("Befriending"), or the code if it is no longer listed."""
+    found = vocabulary.CATEGORY_BY_CODE.get(code)
+    return found.name if found else code
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         nhs_number=format_nhs_number,
@@ -84,6 +91,8 @@ def register(app: Flask) -> None:
         age=age,
         reason_label=label_for,
         time_since=time_since,
+        ethnic_group=ethnicity.describe,
+        category_name=category_name,
     )
     app.jinja_env.globals.update(
         status_colour=lambda status: STATUS_COLOURS[ReferralStatus(status)],

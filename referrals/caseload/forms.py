@@ -9,7 +9,7 @@ from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from referrals.forms import KindlyForm, VersionedForm, whole_number
+from referrals.forms import EthnicCategoryField, KindlyForm, VersionedForm, whole_number
 from referrals.intake.limits import MAX_LENGTHS, too_long_message
 from referrals.models import ContactChannel, ContactOutcome
 
@@ -170,6 +170,10 @@ class CloseForm(VersionedForm):
 
     def offer(self, closings: list[str]) -> None:
         self.closing.choices = [SelectChoice(name, CLOSING_LABELS[name]) for name in closings]
+
+
+class EthnicCategoryForm(VersionedForm):
+    ethnic_category = EthnicCategoryField("Ethnic group")
 
 
 class SharingForm(VersionedForm):

@@ -15,6 +15,7 @@ from referrals.caseload.forms import (
     AcceptForm,
     CloseForm,
     ContactForm,
+    EthnicCategoryForm,
     FollowUpForm,
     FollowUpOutcomeForm,
     RejectForm,
@@ -26,6 +27,7 @@ from referrals.caseload.forms import (
 from referrals.errors import CaseworkInvalid, NotPermitted, StaleReferral
 from referrals.extensions import db
 from referrals.intake import discrepancy
+from referrals.matching import unmet
 from referrals.models import (
     Connection,
     ConnectionEvent,
@@ -385,6 +387,9 @@ def _render_workspace(referral: Referral, status: int = 200, **forms):
         "follow_up_form": FollowUpForm(formdata=None) if may_work else None,
         "sharing_form": _fresh_sharing_form(referral)
         if access.can(user, Action.SET_SHARING, referral) else None,
+        "ethnic_form": EthnicCategoryForm(
+            formdata=None, data={"ethnic_category": referral.patient.ethnic_category})
+        if access.can(user, Action.RECORD_ETHNIC_CATEGORY, referral) else None,
         "risks_form": RisksForm(formdata=None)
         if not referral.risks_stated and access.can(user, Action.RECORD_RISKS, referral)
         else None,
@@ -406,6 +411,8 @@ def _render_workspace(referral: Referral, status: int = 200, **forms):
         may_connect=access.can(user, Action.RECORD_CONNECTION, referral),
         may_set_preferences=access.can(user, Action.SET_PREFERENCES, referral),
         may_measure=access.can(user, Action.RECORD_MEASURE, referral),
+        unmet_needs=unmet.needs_of(referral),
+        may_record_unmet=access.can(user, Action.RECORD_UNMET_NEED, referral),
         back_to_caseload=access.holds_caseload(user),
         offers_unable_to_contact=service.offers_unable_to_contact(referral),
         failed_attempts=service.failed_attempts(referral),
@@ -479,3 +486,5 @@ def _status_arg(value: str | None) -> ReferralStatus | None:
         return None
     return status if status in access.ACTIVE_STATUSES else None
 
+
+from referrals.caseload import person_views  # noqa: F401  (its routes, on this blueprint)

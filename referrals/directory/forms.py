@@ -25,7 +25,7 @@ from referrals import nhs_number, reasons
 from referrals.directory import ratelimit, vocabulary
 from referrals.directory.search import DirectoryQuery
 from referrals.errors import InvalidNhsNumber
-from referrals.forms import KindlyForm, without_nul
+from referrals.forms import EthnicCategoryField, KindlyForm, without_nul
 from referrals.intake.limits import MAX_LENGTHS
 from referrals.intake.service import (
     SELF_REFERRAL,
@@ -229,6 +229,7 @@ class SelfReferralForm(KindlyForm):
         Length(max=MAX_WHAT_WOULD_HELP,
                message=f"What would help must be {MAX_WHAT_WOULD_HELP} characters or fewer")])
     nhs_number = StringField("NHS number (optional)")
+    ethnic_category = EthnicCategoryField("What is your ethnic group? (optional)")
     consent = BooleanField(
         "I agree that Kindly's connectors may contact me and tell my GP practice")
     # Spam protection: see referrals/directory/ratelimit.py.
@@ -309,6 +310,7 @@ class SelfReferralForm(KindlyForm):
                 email=(self.email.data or "").strip(),
                 preferred_contact=(ContactMethod(self.preferred_contact.data)
                                    if self.preferred_contact.data else None),
+                ethnic_category=self.ethnic_category.data or "",
             ),
             reasons=[ReasonEntry(reasons.OTHER.code, "Self-referral")],
             practice=self.practices[self.practice.data],

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from referrals import access, audit
+from referrals import access, audit, ethnicity
 from referrals.access import Action
 from referrals.errors import DomainError
 from referrals.extensions import db
@@ -50,7 +50,7 @@ FIELDS = {
     "communication_needs": "Communication needs",
     "interpreter_language": "Interpreter language",
     "nhs_number_status": "NHS number verification status",
-    "ethnic_category": "Ethnic category",
+    "ethnic_category": "Ethnic group",
 }
 # Sent only by some GP systems: not sending them is not a difference.
 ONLY_WHEN_SENT = frozenset({"nhs_number_status", "ethnic_category"})
@@ -145,6 +145,8 @@ def _shown(name: str, value) -> str:
         return ContactMethod(value).label
     if name == "communication_needs":
         return ", ".join(CommunicationNeed(code).label for code in value)
+    if name == "ethnic_category":
+        return ethnicity.describe(value)
     return str(value)
 
 

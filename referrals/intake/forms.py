@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from referrals import reasons
-from referrals.forms import KindlyForm, MultiCheckboxField, VersionedForm
+from referrals.forms import EthnicCategoryField, KindlyForm, MultiCheckboxField, VersionedForm
 from referrals.intake.limits import MAX_LENGTHS, too_long_message
 from referrals.intake.service import (
     ConsentRecord,
@@ -105,6 +105,7 @@ class ReferralForm(KindlyForm):
         "Communication needs", choices=_choices(CommunicationNeed), validate_choice=False
     )
     interpreter_language = StringField("Language", validators=[_limit("interpreter_language")])
+    ethnic_category = EthnicCategoryField("Ethnic group (optional)")
     reasons = MultiCheckboxField(
         "Reasons for referral",
         choices=[SelectChoice(r.code, r.label) for r in reasons.REASONS],
@@ -164,6 +165,7 @@ class ReferralForm(KindlyForm):
                 preferred_contact=_enum_or_none(ContactMethod, self.preferred_contact.data),
                 communication_needs=list(self.communication_needs.data or []),
                 interpreter_language=self.interpreter_language.data or "",
+                ethnic_category=self.ethnic_category.data or "",
             ),
             reasons=[
                 ReasonEntry(code, (self.reason_other.data or "") if code == reasons.OTHER.code else "")

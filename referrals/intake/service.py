@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from referrals import audit, reasons, revisions, routing, workflow
+from referrals import audit, ethnicity, reasons, revisions, routing, workflow
 from referrals.errors import DuplicateOpenReferral, IntakeInvalid, InvalidNhsNumber
 from referrals.extensions import db
 from referrals.intake import discrepancy, limits
@@ -37,9 +37,8 @@ from referrals.nhs_number import normalise
 from referrals.postcode import normalise_postcode
 
 MAX_AGE_YEARS = 120
-# UK Core NHS number verification statuses (England) and NHS Data Dictionary ethnic categories.
+# UK Core NHS number verification statuses (England).
 NHS_NUMBER_STATUSES = frozenset(f"0{n}" for n in range(1, 9))
-ETHNIC_CATEGORIES = frozenset("ABCDEFGHJKLMNPRSZ")
 # The source of a referral a person made themselves, through the public directory.
 SELF_REFERRAL = "self"
 # Where a referral may arrive without saying what the risks to visitors are: a person
@@ -63,8 +62,10 @@ class PersonDetails:
     preferred_contact: ContactMethod | None = None
     communication_needs: list[str] = field(default_factory=list)
     interpreter_language: str = ""
-    # From GP systems: UK Core NHS number verification status and ethnic category codes.
+    # From GP systems: UK Core NHS number verification status.
     nhs_number_status: str = ""
+    # referrals.ethnicity: a code A-S or Z; blank when not answered, which never
+    # replaces an answer already stored.
     ethnic_category: str = ""
 
 
@@ -180,8 +181,8 @@ def check(intake: IntakeRequest, today: date) -> dict[str, str]:
         errors["nhs_number_status"] = (
             f"Unknown NHS number verification status {person.nhs_number_status!r}"
         )
-    if person.ethnic_category and person.ethnic_category not in ETHNIC_CATEGORIES:
-        errors["ethnic_category"] = f"Unknown ethnic category {person.ethnic_category!r}"
+    if message := ethnicity.error(person.ethnic_category):
+        errors["ethnic_category"] = message
     if not intake.reasons:
         errors["reasons"] = "Select at least one reason for referral"
     elif unknown_reasons := [r.code for r in intake.reasons if r.code not in reasons.BY_CODE]:

@@ -12,7 +12,7 @@ from wtforms.validators import Length
 from referrals.directory import vocabulary
 from referrals.forms import KindlyForm, MultiCheckboxField, VersionedForm
 from referrals.matching.service import MAX_NOTE, PARTS_OF_DAY
-from referrals.models import ConnectionKind, ConnectionStatus
+from referrals.models import ConnectionKind, ConnectionStatus, UnmetReason
 
 # The availability grid, a row per day: (day code, day name, [(slot, part of day)]).
 AVAILABILITY_GRID = [
@@ -159,3 +159,32 @@ class DirectorySearchForm(KindlyForm):
     def day_code(self) -> str | None:
         code = self.day.data or ""
         return code if code in vocabulary.WEEKDAY_NAMES else None
+
+
+# What each reason means, as the form's hints say it.
+UNMET_REASON_HINTS = {
+    UnmetReason.NONE_NEARBY: "Nothing of this kind within their reach",
+    UnmetReason.FULL: "There is one, but it has no room or a waiting list",
+    UnmetReason.WRONG_TIME: "It runs only when they cannot go",
+    UnmetReason.COST: "It costs more than they can pay",
+    UnmetReason.ACCESS: "The venue or the activity does not meet their access needs",
+    UnmetReason.LANGUAGE: "Not in a language they use",
+}
+
+
+class UnmetNeedForm(KindlyForm):
+    """"No suitable offer found" for one need: codes only, no free text (they are counted
+    for funders)."""
+
+    unmet_category = SelectField(
+        "Kind of offer they needed",
+        choices=[SelectChoice("", "Select a kind of offer")]
+        + [SelectChoice(c.code, c.name) for c in vocabulary.CATEGORIES],
+        validate_choice=False)
+    unmet_reason = RadioField(
+        "Why no offer suited them",
+        choices=[SelectChoice(r.value, r.label) for r in UnmetReason], validate_choice=False)
+
+
+class MarkMetForm(KindlyForm):
+    """The CSRF token: marking a need met needs nothing else."""

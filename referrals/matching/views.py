@@ -16,13 +16,15 @@ from referrals.directory import display, vocabulary
 from referrals.directory.search import DirectoryQuery, search
 from referrals.errors import CaseworkInvalid, StaleConnection, StaleReferral
 from referrals.extensions import db
-from referrals.matching import service
+from referrals.matching import service, unmet
 from referrals.matching.forms import (
     AVAILABILITY_GRID,
+    UNMET_REASON_HINTS,
     ConnectionUpdateForm,
     DirectorySearchForm,
     PreferencesForm,
     RecordConnectionForm,
+    UnmetNeedForm,
 )
 from referrals.models import Connection, ConnectionEvent, Offer, Referral, utcnow
 
@@ -220,7 +222,8 @@ def _search_args(form: DirectorySearchForm) -> dict[str, str]:
 
 def _render_suggestions(referral: Referral, search_form: DirectorySearchForm,
                         status: int = 200, failed: tuple[str | None, RecordConnectionForm]
-                        | None = None, conflict: conflicts.Conflict | None = None):
+                        | None = None, conflict: conflicts.Conflict | None = None,
+                        unmet_form: UnmetNeedForm | None = None):
     today = _today()
     place = service.home_of(referral)
     suggested = service.suggestions_for(referral, today=today, home=place)
@@ -262,6 +265,10 @@ def _render_suggestions(referral: Referral, search_form: DirectorySearchForm,
         display=display,
         vocabulary=vocabulary,
         conflict=conflict,
+        unmet_needs=unmet.needs_of(referral),
+        unmet_form=unmet_form or UnmetNeedForm(formdata=None),
+        may_record_unmet=access.can(current_user, Action.RECORD_UNMET_NEED, referral),
+        unmet_hints=UNMET_REASON_HINTS,
     ), status
 
 
@@ -294,3 +301,6 @@ def _cannot(referral: Referral, connection: Connection | None = None):
         return redirect(url_for("matching.connection", referral_id=referral.id,
                                 connection_id=connection.id))
     return redirect(url_for("caseload.workspace", referral_id=referral.id))
+
+
+from referrals.matching import unmet_views  # noqa: F401  (its routes, on this blueprint)

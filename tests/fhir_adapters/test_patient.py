@@ -7,6 +7,7 @@ import pytest
 from fhir.resources.R4B.patient import Patient as R4BPatient
 
 from fhir_adapters import patient as patient_map
+from referrals.ethnicity import LABELS
 from referrals.models import Sex
 from tests.fhir_adapters import payloads
 
@@ -150,3 +151,21 @@ def test_from_fhir_skips_odd_names_and_languages():
         address=[{"postalCode": None}, {"postalCode": "LS1 4AP"}]))
     assert (details["given_name"], details["family_name"], details["interpreter_language"],
             details["postcode"]) == ("Ada", "", "pl", "LS1 4AP")
+
+
+def _with_ethnic_category(code: str) -> dict:
+    return payloads.patient("9990000018", extension=[{"url": ETHNIC_EXT, "valueCodeableConcept": {
+        "coding": [{"system": "https://fhir.hl7.org.uk/CodeSystem/UKCore-EthnicCategoryEngland",
+                    "code": code}]}}])
+
+
+def test_from_fhir_reads_not_known_99_as_no_answer_so_it_keeps_a_stored_one():
+    assert patient_map.from_fhir(_with_ethnic_category("99"))["ethnic_category"] == ""
+    assert patient_map.from_fhir(_with_ethnic_category("Z"))["ethnic_category"] == "Z"
+
+
+@pytest.mark.parametrize("code", ["A", "H", "S", "Z"])
+def test_to_fhir_displays_each_category_as_uk_core_does(make, practice, code):
+    person = make.referral(practice, person={"ethnic_category": code}).patient
+    (ethnic,) = [e for e in patient_map.to_fhir(person)["extension"] if e["url"] == ETHNIC_EXT]
+    assert ethnic["valueCodeableConcept"]["coding"][0]["display"] == LABELS[code]

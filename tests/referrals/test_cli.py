@@ -115,6 +115,32 @@ def test_seed_demo_gives_the_town_a_directory_and_connections_to_follow(db, seed
     assert count(db, Connection, Connection.status == ConnectionStatus.ACCEPTED) > 0
 
 
+def test_seed_demo_fills_what_the_reports_need(db, seeded):
+    from collections import Counter
+
+    from referrals.demo import PRACTICES, STREET_POSTCODES
+    from referrals.models import PostcodeDeprivation, UnmetNeed
+
+    # Ethnic groups in census proportions, with some who preferred not to say and some
+    # never asked; the self-referral was not asked either.
+    groups = Counter(db.session.scalars(select(Patient.ethnic_category)))
+    assert sum(groups.values()) == 41
+    assert 26 <= groups["A"] <= 28 and groups["99"] >= 3 and groups["Z"] >= 1
+    assert len(set(groups) - {"A", "99", "Z"}) >= 4
+    # Every postcode the demo's people and practices live at has a (synthetic) decile.
+    deciles = dict(db.session.execute(
+        select(PostcodeDeprivation.postcode, PostcodeDeprivation.imd_decile)).all())
+    assert set(STREET_POSTCODES) | {p[3] for p in PRACTICES} <= set(deciles)
+    assert set(deciles.values()) >= {1, 5, 10}
+    # Needs no offer met, in more than one category and district, some met later.
+    needs = db.session.scalars(select(UnmetNeed)).all()
+    assert len(needs) >= 4
+    assert len({n.category for n in needs}) >= 3
+    assert len({n.postcode_district for n in needs}) >= 2
+    assert any(n.met_at for n in needs) and any(n.met_at is None for n in needs)
+    assert "synthetic IMD deciles for 33 postcodes" in seeded.output
+
+
 def test_seed_demo_uses_the_password_it_is_given(db, runner):
     result = runner.invoke(args=["seed-demo", "--password", PASSWORD])
     assert result.exit_code == 0, result.output

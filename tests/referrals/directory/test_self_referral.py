@@ -537,3 +537,53 @@ def test_people_without_nhs_numbers_are_never_taken_for_each_other(make, db):
 
     assert first.patient_id != second.patient_id
     assert (first.status, second.status) == (ReferralStatus.RECEIVED, ReferralStatus.RECEIVED)
+
+
+# --- ethnic group: optional, Z when they prefer not to say, 99 when not answered ---------
+
+ETHNIC_LEGEND = "What is your ethnic group? (optional)"
+
+
+def test_the_public_form_asks_it_optionally_with_prefer_not_to_say(client, practice, db):
+    db.session.commit()
+    page = Page(client.get(URL))
+    assert page.label_for("ethnic_category")[1:] == ["White", ETHNIC_LEGEND]
+    assert page.label_for("ethnic_category-Z") == ["Prefer not to say", ETHNIC_LEGEND]
+    assert page.checked("ethnic_category") == []
+
+
+def test_the_answer_is_stored_and_no_answer_is_99(client, form, db):
+    assert send(client, form(ethnic_category="M")).status_code == 303
+    assert self_referrals(db)[0].patient.ethnic_category == "M"
+
+
+def test_not_answering_is_stored_as_not_asked(client, form, db):
+    assert send(client, form()).status_code == 303
+    assert self_referrals(db)[0].patient.ethnic_category == "99"
+
+
+def test_prefer_not_to_say_is_z(client, form, db):
+    assert send(client, form(ethnic_category="Z")).status_code == 303
+    assert self_referrals(db)[0].patient.ethnic_category == "Z"
+
+
+def test_an_unknown_code_is_an_error_next_to_the_field(client, form, db):
+    response = send(client, form(ethnic_category="<script>"))
+    assert response.status_code == 422
+    page = Page(response)
+    assert page.error_for("ethnic_category").startswith("Unknown ethnic category")
+    assert "#ethnic_category" in page.summary_links()
+    assert db.session.scalars(select(Referral)).first() is None
+
+
+def test_a_returning_person_who_leaves_it_blank_keeps_the_recorded_code(client, form, make, db,
+                                                                        practice):
+    closed = make.referral(practice, status=ReferralStatus.COMPLETED,
+                           person={"given_name": "Mary", "family_name": "Jones",
+                                   "birth_date": date(1948, 7, 4), "ethnic_category": "N"})
+    db.session.commit()
+    assert send(client, form(nhs_number=closed.patient.nhs_number)).status_code == 303
+    referral = self_referrals(db)[0]
+    assert referral.patient_id == closed.patient_id
+    db.session.refresh(closed.patient)
+    assert closed.patient.ethnic_category == "N"

@@ -236,3 +236,14 @@ def test_the_workspace_tells_the_connector_to_check_who_they_speak_to(client, db
     assert "Details to check" in workspace.text()
     assert "Beta Surgery referred this person" in workspace.text()
     assert f"/hub/discrepancies/{found.id}" not in workspace.html  # a coordinator decides
+
+
+def test_an_ethnic_group_sent_differently_is_shown_in_words(db, make, world):
+    patient = known_person(make, world)
+    intake = make.intake(world.beta, person={"nhs_number": patient.nhs_number, **STORED,
+                                             "ethnic_category": "N"})
+    create_referral(intake, actor=world.beta_referrer)
+    [found] = db.session.scalars(select(PatientDiscrepancy)).all()
+    assert discrepancies.rows(found) == [("Ethnic group", "Not asked",
+                                          "Black, Black British, Caribbean or African: African")]
+    assert db.session.get(Patient, patient.id).ethnic_category == "99"  # until a coordinator says

@@ -1,0 +1,1 @@
+"""Index of Multiple Deprivation deciles by postcode, for the reports' inequalities."""
