@@ -69,9 +69,11 @@ def _wire_reports(app: Flask) -> None:
     from referrals import signals
     from reports import cli as reports_cli
     from reports import lifecycle
+    from reports.report_views import bp as reports_bp
     from reports.views import bp as letters_bp
 
     app.register_blueprint(letters_bp)
+    app.register_blueprint(reports_bp)
     reports_cli.register(app)
     # Blinker keeps one connection per receiver, however many apps are made.
     signals.referral_closed.connect(lifecycle.on_referral_closed)

@@ -14,6 +14,7 @@ axis, so nothing depends on colour and it reads the same printed in grey.
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.etree import ElementTree as ET
@@ -21,6 +22,12 @@ from xml.etree import ElementTree as ET
 import pygal
 
 from reports.suppression import Cell
+
+# pygal appends an import hook for its map plugins that has no find_spec, so from then on
+# every failed import anywhere in the process raises an ImportWarning. Kindly draws no
+# maps: take the hook out again.
+sys.meta_path[:] = [finder for finder in sys.meta_path
+                    if not isinstance(finder, pygal.PluginImportFixer)]
 
 SVG = "{http://www.w3.org/2000/svg}"
 ET.register_namespace("", SVG[1:-1])

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, literal_column, select
 
+from referrals.directory.vocabulary import CATEGORY_BY_CODE
 from referrals.extensions import db
 from referrals.models import (
     Connection,
@@ -21,7 +22,6 @@ from referrals.models import (
     TaxonomyTerm,
     Timepoint,
 )
-from referrals.directory.vocabulary import CATEGORY_BY_CODE
 from referrals.scopes import Period, Scope
 from reports import period_sql as q
 
@@ -66,7 +66,7 @@ def status_at_end(facts) -> dict[str, int]:
 
 def grouped_counts(facts, dimension: str | None) -> dict:
     """Rows per group (or "all") of a facts subquery."""
-    group = facts.c[dimension] if dimension else q.literal_column("0")
+    group = facts.c[dimension] if dimension else literal_column("0")
     query = select(group, func.count()).select_from(facts)
     return counts(query.group_by(group) if dimension else query)
 
@@ -76,7 +76,7 @@ def first_contact(facts, dimension: str | None) -> tuple[dict, dict]:
     group = facts.c[dimension] if dimension is not None else None
     medians = {key: Median(value, n) for key, value, n in
                db.session.execute(q.median(facts, facts.c.days, group)).all()}
-    key = group if group is not None else q.literal_column("0")
+    key = group if group is not None else literal_column("0")
     query = (select(key, func.coalesce(func.sum(facts.c.within), 0), func.count(facts.c.within))
              .select_from(facts))
     if group is not None:
@@ -87,7 +87,7 @@ def first_contact(facts, dimension: str | None) -> tuple[dict, dict]:
 
 def closed_work(facts, dimension: str | None) -> dict:
     """Per group: (people closed, contacts recorded, people who attended an activity)."""
-    key = facts.c[dimension] if dimension is not None else q.literal_column("0")
+    key = facts.c[dimension] if dimension is not None else literal_column("0")
     query = select(key, func.count(), func.coalesce(func.sum(facts.c.contacts), 0),
                    func.coalesce(func.sum(facts.c.attended), 0)).select_from(facts)
     if dimension is not None:
@@ -150,15 +150,15 @@ def outcome_changes(closed_facts, code: str, score_ids: Iterable[str], period: P
     closing measure, over the closed referrals with both (and that score not skipped)."""
     first = _one_measure(closed_facts, code, period, baseline=True)
     last = _one_measure(closed_facts, code, period, baseline=False)
-    key = closed_facts.c[dimension] if dimension is not None else q.literal_column("0")
+    key = closed_facts.c[dimension] if dimension is not None else literal_column("0")
     columns = [key]
     score_ids = list(score_ids)
     for score in score_ids:
         before = first.c.scores[score].as_float()
         after = last.c.scores[score].as_float()
         both = and_(before.is_not(None), after.is_not(None))
-        columns += [func.count(q.case((both, 1))),
-                    func.avg(q.case((both, before))), func.avg(q.case((both, after)))]
+        columns += [func.count(case((both, 1))),
+                    func.avg(case((both, before))), func.avg(case((both, after)))]
     query = (select(*columns).select_from(closed_facts)
              .join(first, first.c.referral_id == closed_facts.c.referral_id)
              .join(last, last.c.referral_id == closed_facts.c.referral_id))
