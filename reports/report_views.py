@@ -38,10 +38,15 @@ def index():
             errors["scope"] = "Choose what the report covers"
         else:
             endpoint, params = target
-            return redirect(url_for(endpoint, **params, **{"from": period.start.isoformat(),
-                                                            "to": period.end.isoformat()}))
+            return redirect(url_for(endpoint, **params, **_period_args(period)))
+    shown = period or Period.last_quarter(_today())
+    links = [(f"{label}, {shown.label}", url_for(endpoint, **params, **_period_args(shown)))
+             for _, label, (endpoint, params) in choices]
+    if current_user.role is Role.COORDINATOR and choices:
+        links.append((f"Unmet needs in the hub, {shown.label}",
+                      url_for("reports.unmet", **_period_args(shown))))
     return render_template("reports/index.html", choices=choices, errors=errors,
-                           period=period or Period.last_quarter(_today()),
+                           period=shown, links=links,
                            values=request.args if chosen is not None else {})
 
 
@@ -55,9 +60,11 @@ def practice():
                    practice_id=practice_id)
 
 
+# Managers too, so that a PCN or the hub answers them 404 (report_scope), like anything
+# else that is not theirs, rather than saying that it exists.
 @bp.route("/pcn")
 @bp.route("/pcn.pdf", endpoint="pcn_pdf")
-@allow(Role.COORDINATOR)
+@allow(Role.MANAGER, Role.COORDINATOR)
 def pcn():
     """The hub's practices that share a PCN name."""
     name = request.args.get("pcn", "")[:200]
@@ -66,14 +73,14 @@ def pcn():
 
 @bp.route("/hub")
 @bp.route("/hub.pdf", endpoint="hub_pdf")
-@allow(Role.COORDINATOR)
+@allow(Role.MANAGER, Role.COORDINATOR)
 def hub():
     """The coordinator's whole hub, with its unmet needs."""
     return _report(ScopeKind.HUB, {})
 
 
 @bp.route("/unmet-needs")
-@allow(Role.COORDINATOR)
+@allow(Role.MANAGER, Role.COORDINATOR)
 def unmet():
     """The hub's unmet needs over a period (also in the hub report)."""
     scope = access.report_scope(current_user, ScopeKind.HUB)
@@ -115,7 +122,13 @@ def _report(kind: ScopeKind, params: dict, **which):
         "reports/period.html", report=report, scope=scope, errors=errors,
         values=request.args, params=params, endpoint=f"reports.{kind.value}",
         body=period_report.render_html(report) if report else "",
+        pdf_url=url_for(f"reports.{kind.value}_pdf", **params, **_period_args(period))
+        if period else None,
         period=period or Period.last_quarter(_today()))
+
+
+def _period_args(period: Period) -> dict:
+    return {"from": period.start.isoformat(), "to": period.end.isoformat()}
 
 
 def _period_detail(period: Period | None) -> dict:
