@@ -56,11 +56,14 @@ class Chart:
 
 
 def bar_chart(title: str, rows: Sequence[tuple[str, Cell]], *, unit: str = "") -> Chart:
-    """A horizontal bar per row that suppression shows; rows with a hidden value (or no
-    value) are listed in the note instead of drawn."""
-    shown = [(label, cell) for label, cell in rows if not cell.hidden and cell.value is not None]
+    """A horizontal bar per row that suppression shows and that is not zero (the table
+    has the zeros); rows with a hidden value are listed in the note instead of drawn.
+    Nothing to draw: no SVG, only the note."""
+    shown = [(label, cell) for label, cell in rows if not cell.hidden and cell.value]
     not_drawn = tuple(f"{label} ({cell.text})" for label, cell in rows
                       if cell.hidden and cell.value)
+    if not shown:
+        return Chart("", not_drawn)
     height = 90 + 34 * max(len(shown), 1)
     chart = pygal.HorizontalBar(
         js=[], css=[], width=640, height=height, show_legend=False, print_values=True,
