@@ -4,13 +4,10 @@ period), as subqueries the figures then GROUP BY. Nothing here loads a row per r
 
 Days are UK calendar days. PostgreSQL converts with the Europe/London zone; SQLite keeps
 naive UTC text and has no zone database, so `uk_date` adds the hour of British Summer
-Time itself, from the transition instants computed here with zoneinfo. The two give the
-same dates (the suite runs every figure on both).
+Time itself, by the UK's rule. The two give the same dates (tests/reports/
+test_period_sql.py checks them against zoneinfo around every change, on both).
 """
 from __future__ import annotations
-
-from datetime import UTC, datetime, timedelta
-from functools import cache
 
 from sqlalchemy import Date, Integer, and_, case, exists, func, literal, literal_column, select
 from sqlalchemy.ext.compiler import compiles
@@ -27,11 +24,8 @@ from referrals.models import (
     ReferralEvent,
     ReferralStatus,
 )
-from referrals.scopes import UK, Period, Scope
+from referrals.scopes import Period, Scope
 
-# Years whose summer time SQLite is told about: referrals before 2000 or after 2060 would
-# be counted a day out in summer, which no Kindly data can be.
-_SUMMER_YEARS = range(2000, 2061)
 CLOSED = (ReferralStatus.COMPLETED, ReferralStatus.DECLINED, ReferralStatus.UNABLE_TO_CONTACT)
 OPEN = (ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS)
 
@@ -58,10 +52,13 @@ def _uk_date_pg(element, compiler, **kw):
 @compiles(uk_date, "sqlite")
 def _uk_date_sqlite(element, compiler, **kw):
     value = compiler.process(element.clauses, **kw)
-    summer = " ".join(f"WHEN '{year}' THEN ({value} >= '{start}' AND {value} < '{end}')"
-                      for year, (start, end) in summer_time().items())
-    return (f"date(julianday({value}) + CASE (CASE substr({value}, 1, 4) {summer} ELSE 0 END) "
-            "WHEN 1 THEN 1.0 / 24 ELSE 0 END)")
+    # The UK rule since 1996: summer time from 01:00 UTC on the last Sunday of March to
+    # 01:00 UTC on the last Sunday of October (the Sunday before 1 April or 1 November).
+    year = f"substr({value}, 1, 4)"
+    starts = f"date({year} || '-04-01', 'weekday 0', '-7 days') || ' 01:00:00'"
+    ends = f"date({year} || '-11-01', 'weekday 0', '-7 days') || ' 01:00:00'"
+    return (f"date(julianday({value}) + CASE WHEN {value} >= {starts} AND {value} < {ends} "
+            "THEN 1.0 / 24 ELSE 0 END)")
 
 
 @compiles(day_number, "postgresql")
@@ -72,28 +69,6 @@ def _day_number_pg(element, compiler, **kw):
 @compiles(day_number, "sqlite")
 def _day_number_sqlite(element, compiler, **kw):
     return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5 AS INTEGER)"
-
-
-@cache
-def summer_time() -> dict[int, tuple[str, str]]:
-    """Year -> the UTC instants (as SQLite stores them) when British Summer Time starts
-    and ends, found from zoneinfo rather than written out."""
-    found = {}
-    for year in _SUMMER_YEARS:
-        changes = []
-        moment = datetime(year, 1, 1, tzinfo=UTC)
-        offset = moment.astimezone(UK).utcoffset()
-        while moment.year == year:
-            later = moment + timedelta(hours=1)
-            if later.astimezone(UK).utcoffset() != offset:
-                changes.append(later)
-                offset = later.astimezone(UK).utcoffset()
-                moment = later + timedelta(days=150)  # the next change is months away
-                continue
-            moment = later
-        start, end = changes
-        found[year] = (f"{start:%Y-%m-%d %H:%M:%S}", f"{end:%Y-%m-%d %H:%M:%S}")
-    return found
 
 
 # --- which referrals count ----------------------------------------------------------
