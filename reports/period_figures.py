@@ -129,39 +129,38 @@ def instruments_measured(closed_facts, period: Period) -> list[str]:
         .order_by(Measurement.instrument)))
 
 
-def _one_measure(closed_facts, code: str, period: Period, *, baseline: bool):
-    """Each closed referral's first baseline (or latest follow-up/closing) measure."""
+def _one_measure(people, code: str, period: Period, *, baseline: bool):
+    """A person's first baseline (or latest follow-up or closing) scores: one indexed
+    lookup per person (ix_measurement_referral)."""
     timepoints = (Timepoint.BASELINE,) if baseline else (Timepoint.FOLLOW_UP, Timepoint.CLOSING)
     order = ((Measurement.completed_on, Measurement.id) if baseline
              else (Measurement.completed_on.desc(), Measurement.id.desc()))
-    ranked = (select(Measurement.referral_id, Measurement.scores,
-                     func.row_number().over(partition_by=Measurement.referral_id,
-                                            order_by=order).label("rn"))
-              .join(closed_facts, closed_facts.c.referral_id == Measurement.referral_id)
-              .where(Measurement.instrument == code, Measurement.timepoint.in_(timepoints),
-                     Measurement.completed_on <= period.end)
-              .subquery("baseline" if baseline else "latest"))
-    return select(ranked.c.referral_id, ranked.c.scores).where(ranked.c.rn == 1).subquery()
+    return (select(Measurement.scores)
+            .where(Measurement.referral_id == people.c.referral_id,
+                   Measurement.instrument == code, Measurement.timepoint.in_(timepoints),
+                   Measurement.completed_on <= period.end)
+            .order_by(*order).limit(1).scalar_subquery())
 
 
-def outcome_changes(closed_facts, code: str, score_ids: Iterable[str], period: Period,
+def outcome_changes(people, code: str, score_ids: Iterable[str], period: Period,
                     dimension: str | None) -> dict[tuple, Change]:
     """(group, score id) -> the mean change from baseline to the latest follow-up or
     closing measure, over the closed referrals with both (and that score not skipped)."""
-    first = _one_measure(closed_facts, code, period, baseline=True)
-    last = _one_measure(closed_facts, code, period, baseline=False)
-    key = closed_facts.c[dimension] if dimension is not None else literal_column("0")
+    # Materialised, so each person's two lookups run once, not once per use below.
+    pairs = (select(people, _one_measure(people, code, period, baseline=True).label("before"),
+                    _one_measure(people, code, period, baseline=False).label("after"))
+             .cte("pairs").prefix_with("MATERIALIZED"))
+    key = pairs.c[dimension] if dimension is not None else literal_column("0")
     columns = [key]
     score_ids = list(score_ids)
     for score in score_ids:
-        before = first.c.scores[score].as_float()
-        after = last.c.scores[score].as_float()
+        before = pairs.c.before[score].as_float()
+        after = pairs.c.after[score].as_float()
         both = and_(before.is_not(None), after.is_not(None))
         columns += [func.count(case((both, 1))),
                     func.avg(case((both, before))), func.avg(case((both, after)))]
-    query = (select(*columns).select_from(closed_facts)
-             .join(first, first.c.referral_id == closed_facts.c.referral_id)
-             .join(last, last.c.referral_id == closed_facts.c.referral_id))
+    query = select(*columns).select_from(pairs).where(pairs.c.before.is_not(None),
+                                                      pairs.c.after.is_not(None))
     if dimension is not None:
         query = query.group_by(key)
     found = {}

@@ -131,6 +131,7 @@ def build(scope: Scope, period: Period) -> PeriodReport:
     """Every figure of the report for `scope` over `period`, suppressed and charted."""
     received_facts = q.first_contact_facts(scope, period)
     closed_facts = q.closed_facts(scope, period)
+    people = q.closed_people(scope, period)
     total = figures.grouped_counts(received_facts, None).get(0, 0)
     reasons = _breakdown("Referrals received, by reason", figures.reasons(scope, period),
                          [(r.code, r.label) for r in REASONS], total=False,
@@ -145,8 +146,8 @@ def build(scope: Scope, period: Period) -> PeriodReport:
                           _by_value(figures.status_at_end(received_facts)),
                           [(s.value, s.label) for s in STATUS_ORDER])
     first_contact = _first_contact(received_facts)
-    connections = _connections(closed_facts, period)
-    outcomes, outcome_chart = _outcomes(closed_facts, period)
+    connections = _connections(closed_facts, people, period)
+    outcomes, outcome_chart = _outcomes(people, period)
     from reports.unmet_needs import build as build_unmet  # the hub's extra section
 
     unmet = build_unmet(scope, period) if scope.kind is ScopeKind.HUB else None
@@ -155,7 +156,7 @@ def build(scope: Scope, period: Period) -> PeriodReport:
         reasons=reasons, urgency=urgency, sources=sources, statuses=statuses,
         first_contact=first_contact, connections=connections, outcomes=outcomes,
         outcome_chart=outcome_chart,
-        inequalities=_inequalities(received_facts, closed_facts, period, outcomes),
+        inequalities=_inequalities(received_facts, closed_facts, people, period, outcomes),
         unmet=unmet)
 
 
@@ -205,9 +206,9 @@ def _first_contact(received_facts) -> FirstContact:
         judged=suppression.count(judged), within_percent=suppression.percentage(within, judged))
 
 
-def _connections(closed_facts, period: Period) -> Connections:
+def _connections(closed_facts, people, period: Period) -> Connections:
     closed, contacts, attended = figures.closed_work(closed_facts, None).get(0, (0, 0, 0))
-    found = figures.connection_outcomes(closed_facts, period)
+    found = figures.connection_outcomes(people, period)
     column_of = {status.value: key for key, _, statuses in CONNECTION_COLUMNS
                  for status in statuses}
     counts: dict[tuple[str, str], int] = {}
@@ -240,11 +241,11 @@ def _scores(code: str):
         return ()
 
 
-def _outcomes(closed_facts, period: Period):
+def _outcomes(people, period: Period):
     lines, chart_rows = [], []
-    for code in figures.instruments_measured(closed_facts, period):
+    for code in figures.instruments_measured(people, period):
         rules = _scores(code)
-        changes = figures.outcome_changes(closed_facts, code, [r.id for r in rules], period,
+        changes = figures.outcome_changes(people, code, [r.id for r in rules], period,
                                           None)
         name = registry.get(code).label if rules else code
         for rule in rules:
@@ -306,11 +307,11 @@ DIMENSION_TITLES = {"age": "By age band (at referral)", "sex": "By sex",
                     "imd": "By IMD decile (1 = most deprived tenth)"}
 
 
-def _inequalities(received_facts, closed_facts, period: Period,
+def _inequalities(received_facts, closed_facts, people, period: Period,
                   outcomes: tuple[OutcomeLine, ...]) -> tuple[Inequality, ...]:
     deprivation = figures.deprivation_loaded()
     measured = [(code, _scores(code)) for code in
-                figures.instruments_measured(closed_facts, period)]
+                figures.instruments_measured(people, period)]
     shown_scores: dict[str, set[str]] = {}
     for line in outcomes:
         if not line.change.hidden:
@@ -320,12 +321,12 @@ def _inequalities(received_facts, closed_facts, period: Period,
         if dimension == "imd" and not deprivation:
             tables.append(Inequality(title, (), (), note=IMD_NOT_AVAILABLE, available=False))
             continue
-        tables.append(_inequality(dimension, title, received_facts, closed_facts, period,
-                                  measured, shown_scores))
+        tables.append(_inequality(dimension, title, received_facts, closed_facts, people,
+                                  period, measured, shown_scores))
     return tuple(tables)
 
 
-def _inequality(dimension, title, received_facts, closed_facts, period, measured,
+def _inequality(dimension, title, received_facts, closed_facts, people, period, measured,
                 shown_scores):
     keys_labels = _dimension_rows(dimension)
     received = _by_value(figures.grouped_counts(received_facts, dimension))
@@ -338,7 +339,7 @@ def _inequality(dimension, title, received_facts, closed_facts, period, measured
     columns = list(INEQUALITY_COLUMNS)
     outcome_cells: dict = {}
     for code, rules in measured:
-        changes = figures.outcome_changes(closed_facts, code, [r.id for r in rules], period,
+        changes = figures.outcome_changes(people, code, [r.id for r in rules], period,
                                           dimension)
         for rule in rules:
             if rule.id not in shown_scores.get(code, ()):

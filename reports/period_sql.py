@@ -94,11 +94,13 @@ def status_at_end(period: Period):
 def closed(scope: Scope, period: Period):
     """Closed in the period: moved to completed, declined or unable to contact during it
     (those states are final, so a referral closes once). The connection and outcome
-    figures count these, whose work is finished."""
-    return and_(scope.referrals(), exists().where(
-        ReferralEvent.referral_id == Referral.id, ReferralEvent.kind == "status",
-        ReferralEvent.to_status.in_(CLOSED), ReferralEvent.at >= period.starts_at,
-        ReferralEvent.at < period.ends_before))
+    figures count these, whose work is finished. Found from the period's closing events
+    rather than by looking up every referral of the scope."""
+    closing = (select(ReferralEvent.referral_id)
+               .where(ReferralEvent.kind == "status", ReferralEvent.to_status.in_(CLOSED),
+                      ReferralEvent.at >= period.starts_at,
+                      ReferralEvent.at < period.ends_before))
+    return and_(scope.referrals(), Referral.id.in_(closing))
 
 
 # --- who the person is: the inequalities groups ---------------------------------------
@@ -194,6 +196,14 @@ def closed_facts(scope: Scope, period: Period):
                case((attended, 1), else_=0).label("attended")]
     columns += [make().label(name) for name, make in DIMENSIONS.items()]
     return with_person(select(*columns)).where(closed(scope, period)).subquery("closed")
+
+
+def closed_people(scope: Scope, period: Period):
+    """One row per referral closed in the period with its groups only: what the outcome
+    and connection queries join (no per-referral subqueries for SQLite to repeat)."""
+    columns = [Referral.id.label("referral_id")]
+    columns += [make().label(name) for name, make in DIMENSIONS.items()]
+    return with_person(select(*columns)).where(closed(scope, period)).subquery("people")
 
 
 def median(values, value_column, group_column=None):
