@@ -254,10 +254,9 @@ def _outcomes(people, period: Period):
                 code=code, score_id=rule.id, instrument=name, score=rule.label,
                 better="higher is better" if rule.higher_is_better else "lower is better",
                 n=suppression.count(change.n),
-                baseline=suppression.statistic(_float(change.baseline), change.n, places=2),
-                latest=suppression.statistic(_float(change.latest), change.n, places=2),
-                change=_signed(suppression.statistic(_float(change.change), change.n,
-                                                     places=2)))
+                baseline=_statistic(_float(change.baseline), change.n, places=2),
+                latest=_statistic(_float(change.latest), change.n, places=2),
+                change=_signed(_statistic(_float(change.change), change.n, places=2)))
             lines.append(line)
             chart_rows.append((f"{name} {rule.label}", line.change))
     chart = bar_chart("Mean change from baseline", chart_rows) if chart_rows else None
@@ -269,11 +268,17 @@ def _float(value) -> float | None:
 
 
 NOBODY = Cell(None, "–", True)
+# A statistic over fewer than 5 in a wide table: the same rule as suppression.statistic,
+# in words short enough for an A4 column (the report's notes explain it).
+FEW = "n<5"
 
 
 def _statistic(value, n: int, **options) -> Cell:
     """A statistic in a breakdown: a dash for a group with nobody in it."""
-    return NOBODY if n == 0 else suppression.statistic(value, n, **options)
+    if n == 0:
+        return NOBODY
+    cell = suppression.statistic(value, n, **options)
+    return Cell(None, FEW, True) if cell.hidden else cell
 
 
 def _signed(cell: Cell) -> Cell:
@@ -366,6 +371,6 @@ def _inequality(dimension, title, received_facts, closed_facts, people, period, 
         rows.append((label, tuple(cells)))
     rows.append(("Total", (received_cells["total"],) + ("",) * 2 + (closed_cells["total"],)
                  + ("",) * (len(columns) - 4)))
-    chart = bar_chart(f"Referrals received, {title[3:].lower()}",
+    chart = bar_chart(f"Referrals received {title[0].lower()}{title[1:]}",
                       [(label, received_cells[key]) for key, label in keys_labels])
     return Inequality(title, tuple(columns), tuple(rows), chart)
