@@ -126,7 +126,7 @@ def test_outcome_change_from_baseline_to_the_latest_measure(report):
     ons4 = lines[("ONS4", "Life satisfaction")]
     # Four people: a mean over fewer than 5 is not shown, whatever it is.
     assert ons4.n.text == "<5"
-    assert ons4.change.hidden and ons4.change.text == "not shown (fewer than 5)"
+    assert ons4.change.hidden and ons4.change.text == "n<5"
 
 
 def table(report, title_start):
@@ -142,7 +142,7 @@ def test_inequalities_by_sex_with_a_median_of_an_odd_number(report):
     # all 11 closed referrals are women's.
     assert rows["Female"] == ["7", "4.0", "[c]", "11", "1.9", "55%", "-2.60"]
     # Men: three contacted (R8 R9 R11): no median; none closed.
-    assert rows["Male"] == ["5", "not shown (fewer than 5)", "[c]", "0", "–", "–", "–"]
+    assert rows["Male"] == ["5", "n<5", "[c]", "0", "–", "–", "–"]
     assert rows["Total"][0] == "12" and rows["Total"][3] == "11"
 
 
@@ -261,3 +261,13 @@ def test_the_figures_are_aggregated_in_sql_not_loaded_row_by_row(db, make, world
     assert period_report.build(scope, PERIOD).received.value == 52  # they were counted
     assert after == before, (before, after)
     assert before[0] < 80 and before[1] < 400
+
+
+def test_render_pdf_works_without_a_request_for_the_monthly_job(report):
+    """The contract another job calls: build, then render_pdf, with no request."""
+    from tests.reports.conftest import pdftotext
+
+    text = " ".join(pdftotext(period_report.render_pdf(report)).split())
+    assert "Kindlebury Surgery" in text and "5.5 days" in text and "Page 1 of" in text
+    # The charts are in the PDF too: their titles are text in the SVG.
+    assert text.count("Referrals received, by source") == 2  # the table and its chart

@@ -70,6 +70,8 @@ def test_a_coordinator_sees_the_hub_its_pcns_and_practices_but_not_another_hub(
         assert client.get(url).status_code == 200, url
     _, html = page(client, f"/reports/hub?{PERIOD}")
     assert "Unmet needs" in html and "People waiting past the first-contact target" in html
+    _, html = page(client, f"/reports/unmet-needs?{PERIOD}")
+    assert "Befriending" in html and "Walking group" in html and "Men&#39;s sheds" in html
     elsewhere = make.practice(name="Elsewhere")
     assert client.get(f"/reports/practice?practice={elsewhere.id}").status_code == 404
     assert client.get("/reports/pcn?pcn=Nowhere+PCN").status_code == 404
