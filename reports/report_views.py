@@ -11,13 +11,12 @@ from datetime import datetime
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from referrals import access, audit
 from referrals.access import allow
 from referrals.extensions import db
 from referrals.forms import whole_number
-from referrals.models import Practice, Role, Team
+from referrals.models import Role
 from referrals.scopes import UK, Period, Scope, ScopeKind, parse_period
 from reports import period_report, unmet_needs
 
@@ -42,7 +41,7 @@ def index():
     shown = period or Period.last_quarter(_today())
     links = [(f"{label}, {shown.label}", url_for(endpoint, **params, **_period_args(shown)))
              for _, label, (endpoint, params) in choices]
-    if current_user.role is Role.COORDINATOR and choices:
+    if access.report_scope(current_user, ScopeKind.HUB) is not None:
         links.append((f"Unmet needs in the hub, {shown.label}",
                       url_for("reports.unmet", **_period_args(shown))))
     return render_template("reports/index.html", choices=choices, errors=errors,
@@ -146,18 +145,10 @@ def _today():
 
 def _scope_choices() -> list[tuple[str, str, tuple[str, dict]]]:
     """(value, label, (endpoint, params)) for each report the user may ask for."""
-    user = current_user
-    if user.role is Role.MANAGER:
-        return [("practice", user.practice.name, ("reports.practice", {}))]
-    team = db.session.get(Team, user.team_id) if user.team_id is not None else None
-    if team is None:
-        return []
-    practices = db.session.scalars(select(Practice).where(Practice.team_id == team.id)
-                                   .order_by(Practice.name)).all()
-    choices = [("hub", f"The whole hub: {team.name}", ("reports.hub", {}))]
-    for name in sorted({p.pcn_name for p in practices if p.pcn_name}):
-        choices.append((f"pcn:{name}", f"PCN: {name}", ("reports.pcn", {"pcn": name})))
-    choices += [(f"practice:{p.id}", f"Practice: {p.name}",
-                 ("reports.practice", {"practice": p.id})) for p in practices]
-    return choices
-
+    found = []
+    for kind, label, which in access.report_choices(current_user):
+        params = {"practice": which["practice_id"]} if "practice_id" in which else \
+            {"pcn": which["pcn"]} if "pcn" in which else {}
+        value = ":".join([kind.value, *map(str, params.values())])
+        found.append((value, label, (f"reports.{kind.value}", params)))
+    return found
