@@ -3,6 +3,7 @@
 Each expected figure says how it was worked out."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -230,6 +231,18 @@ def test_charts_have_no_script_no_style_and_no_link(report):
     assert report.reasons.chart.svg.count('class="rect reactive') == 1
     assert "Bereavement" not in report.reasons.chart.svg
     assert "Housing" not in report.reasons.chart.svg
+
+
+def test_every_bar_carries_its_own_label_and_value_so_grey_print_reads(report):
+    """One colour per chart, each bar named on the axis and its value printed beside it:
+    nothing is told by colour alone."""
+    for chart in (report.sources.chart, report.outcome_chart, report.inequalities[0].chart):
+        bars = chart.svg.count('class="rect reactive')
+        assert bars and chart.svg.count('class="value"') == bars
+        assert len(set(re.findall(r'<rect[^>]*class="rect reactive[^"]*"[^>]*fill="([^"]+)"',
+                                  chart.svg))) == 1
+    sources = report.sources.chart.svg
+    assert ">Practice referral form<" in sources and ">7<" in sources and ">5<" in sources
     assert report.reasons.chart.not_drawn == ("Bereavement (<5)",)
 
 
