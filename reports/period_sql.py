@@ -110,11 +110,13 @@ AGE_BANDS = (("0-17", 0), ("18-24", 18), ("25-49", 25), ("50-64", 50), ("65-74",
 AGE_LABELS = {"0-17": "Under 18", "18-24": "18 to 24", "25-49": "25 to 49",
               "50-64": "50 to 64", "65-74": "65 to 74", "75-84": "75 to 84",
               "85+": "85 and over"}
-# NHS Data Dictionary ETHNIC CATEGORY, in its five groups; Z and 99 kept apart because
-# "preferred not to say" and "never asked" call for different action.
+# NHS Data Dictionary ETHNIC CATEGORY, in its five groups (named as the question asks
+# them); Z and 99 kept apart because "preferred not to say" and "never asked" call for
+# different action.
 ETHNIC_GROUPS = {
-    "White": "ABC", "Mixed or multiple": "DEFG", "Asian or Asian British": "HJKL",
-    "Black or Black British": "MNP", "Other ethnic group": "RS",
+    "White": "ABC", "Mixed or multiple ethnic groups": "DEFG",
+    "Asian or Asian British": "HJKL", "Black, Black British, Caribbean or African": "MNP",
+    "Other ethnic group": "RS",
 }
 ETHNIC_ROWS = (*ETHNIC_GROUPS, "Not stated (Z)", "Not known (99)")
 IMD_ROWS = (*range(1, 11), 0)  # 0: postcode not in the deprivation table
