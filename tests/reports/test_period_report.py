@@ -284,3 +284,12 @@ def test_render_pdf_works_without_a_request_for_the_monthly_job(report):
     assert "Kindlebury Surgery" in text and "5.5 days" in text and "Page 1 of" in text
     # The charts are in the PDF too: their titles are text in the SVG.
     assert text.count("Referrals received, by source") == 2  # the table and its chart
+
+
+def test_a_pcn_report_covers_the_practices_sharing_its_name(world):
+    kindle = Scope(ScopeKind.PCN, "Kindle PCN", (world.practice.id,))
+    other = Scope(ScopeKind.PCN, "Other PCN", (world.other_practice.id,))
+
+    assert period_report.build(kindle, PERIOD).received.value == 12
+    assert period_report.build(other, PERIOD).received.text == "<5"
+    assert period_report.build(other, PERIOD).unmet is None
