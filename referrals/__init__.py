@@ -70,9 +70,11 @@ def _wire_reports(app: Flask) -> None:
     from reports import cli as reports_cli
     from reports import lifecycle, monthly
     from reports.export_views import bp as report_exports_bp
+    from reports.report_views import bp as reports_bp
     from reports.views import bp as letters_bp
 
     app.register_blueprint(letters_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(report_exports_bp)
     reports_cli.register(app)
     # Blinker keeps one connection per receiver, however many apps are made.

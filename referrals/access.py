@@ -308,6 +308,25 @@ def report_scope(user: User, kind: str, *, practice_id: int | None = None,
     return None
 
 
+def report_choices(user: User) -> list[tuple[ScopeKind, str, dict]]:
+    """The reports `user` may ask for, as (kind, label, report_scope's keywords): a
+    manager their practice; a coordinator their hub, its PCNs and its practices."""
+    if not user.is_authenticated or not user.active or user.role not in REPORT_ROLES:
+        return []
+    if user.role is Role.MANAGER:
+        return [(ScopeKind.PRACTICE, user.practice.name, {})] if user.practice else []
+    team = db.session.get(Team, user.team_id) if user.team_id is not None else None
+    if team is None:
+        return []
+    practices = sorted(team.practices, key=lambda p: p.name)
+    choices = [(ScopeKind.HUB, f"The whole hub: {team.name}", {})]
+    choices += [(ScopeKind.PCN, f"PCN: {name}", {"pcn": name})
+                for name in sorted({p.pcn_name for p in practices if p.pcn_name})]
+    choices += [(ScopeKind.PRACTICE, f"Practice: {p.name}", {"practice_id": p.id})
+                for p in practices]
+    return choices
+
+
 def may_export_identifiable(user: User) -> bool:
     """Row-level exports with names and NHS numbers: only a report reader who has been
     given the extra permission (admin, `flask --app wsgi grant-identifiable-exports`)."""

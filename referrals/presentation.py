@@ -29,7 +29,8 @@ STATUS_COLOURS = {
 NAVIGATION = {
     Role.REFERRER: [("Referrals", "intake.list_referrals"), ("Make a referral", "intake.new_referral"),
                     ("Outcome letters", "letters.inbox")],
-    Role.MANAGER: [("Referrals", "intake.list_referrals"), ("Outcome letters", "letters.inbox")],
+    Role.MANAGER: [("Referrals", "intake.list_referrals"), ("Outcome letters", "letters.inbox"),
+                   ("Reports", "reports.index")],
     Role.CONNECTOR: [
         ("My caseload", "caseload.my_caseload"),
         ("Triage queue", "caseload.triage_queue"),
@@ -37,7 +38,7 @@ NAVIGATION = {
         ("Directory", "directory.search"),
     ],
     Role.COORDINATOR: [("Hub", "hub.workload"), ("Referrals", "intake.list_referrals"),
-                       ("Directory", "directory_manage.list_offers")],
+                       ("Directory", "directory_manage.list_offers"), ("Reports", "reports.index")],
     Role.ADMIN: [("Users", "admin.users"), ("API clients", "admin.api_clients")],
 }
 

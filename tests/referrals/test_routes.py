@@ -131,3 +131,34 @@ def test_every_api_route_refuses_a_caller_without_a_token(app, client):
 
             assert response.status_code == 401, f"{method} {url} gave {response.status_code}"
             assert response.json["resourceType"] == "OperationOutcome"
+
+
+def test_the_report_routes_are_for_managers_and_coordinators_only(app):
+    """Issue 13: who may ask for which scope is access.report_scope's; the routes only
+    let the two report roles in (a manager then gets 404 for a PCN or the hub)."""
+    access = {rule.endpoint: access_of(app, rule) for rule in rules(app)}
+    report_routes = {endpoint for endpoint in access if endpoint.startswith("reports.")}
+
+    assert report_routes >= {
+        "reports.index", "reports.practice", "reports.practice_pdf", "reports.pcn",
+        "reports.pcn_pdf", "reports.hub", "reports.hub_pdf", "reports.unmet"}
+    for endpoint in report_routes:
+        assert access[endpoint] == {Role.MANAGER, Role.COORDINATOR}, endpoint
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.COORDINATOR])
+def test_reports_is_in_the_navigation_of_managers_and_coordinators(client, login_as, role):
+    login_as(role)
+
+    page = client.get("/referrals").get_data(as_text=True)
+
+    assert 'href="/reports"' in page.split("</header>", 1)[0]
+
+
+@pytest.mark.parametrize("role", [Role.REFERRER, Role.CONNECTOR, Role.ADMIN])
+def test_reports_is_not_in_the_navigation_of_other_roles(client, login_as, role):
+    login_as(role)
+
+    page = client.get("/notifications").get_data(as_text=True)
+
+    assert 'href="/reports"' not in page
