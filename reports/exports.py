@@ -43,14 +43,13 @@ from referrals.models import (
 from referrals.outcomes.instruments import instruments
 from referrals.scopes import Period, Scope
 from referrals.workdays import uk_date
+from reports.period_sql import AGE_BANDS
 
 CHUNK = 500
 # A cell a spreadsheet would read as a formula (OWASP "CSV injection") gets a leading
 # apostrophe; tab and carriage return start formulas in some spreadsheets too.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Ten-year bands from 25, as the ONS and NHS Digital publish them; under-18s together.
-AGE_BANDS = ((0, "0-17"), (18, "18-24"), (25, "25-34"), (35, "35-44"), (45, "45-54"),
-             (55, "55-64"), (65, "65-74"), (75, "75-84"), (85, "85+"))
 AFTER_BASELINE = (Timepoint.FOLLOW_UP, Timepoint.CLOSING)
 
 COLUMNS = ("pseudonym", "practice_ods", "received_on", "source", "urgency", "reasons",
@@ -76,7 +75,8 @@ def age_band(birth_date: date | None, on: date) -> str:
     if birth_date is None:
         return ""
     age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
-    return next(label for start, label in reversed(AGE_BANDS) if age >= start)
+    # The report's own bands, so a row and the report's table always agree.
+    return next(label for label, start in reversed(AGE_BANDS) if age >= start)
 
 
 def safe_cell(value) -> str | int | float:

@@ -13,6 +13,7 @@ from sqlalchemy import Date, Integer, and_, case, exists, func, literal, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+from referrals import ethnicity
 from referrals.models import (
     Connection,
     ConnectionEvent,
@@ -113,11 +114,7 @@ AGE_LABELS = {"0-17": "Under 18", "18-24": "18 to 24", "25-49": "25 to 49",
 # NHS Data Dictionary ETHNIC CATEGORY, in its five groups (named as the question asks
 # them); Z and 99 kept apart because "preferred not to say" and "never asked" call for
 # different action.
-ETHNIC_GROUPS = {
-    "White": "ABC", "Mixed or multiple ethnic groups": "DEFG",
-    "Asian or Asian British": "HJKL", "Black, Black British, Caribbean or African": "MNP",
-    "Other ethnic group": "RS",
-}
+ETHNIC_GROUPS = {g.name: "".join(code for code, _ in g.categories) for g in ethnicity.GROUPS}
 ETHNIC_ROWS = (*ETHNIC_GROUPS, "Not stated (Z)", "Not known (99)")
 IMD_ROWS = (*range(1, 11), 0)  # 0: postcode not in the deprivation table
 

@@ -44,6 +44,10 @@ def index():
     if access.report_scope(current_user, ScopeKind.HUB) is not None:
         links.append((f"Unmet needs in the hub, {shown.label}",
                       url_for("reports.unmet", **_period_args(shown))))
+    links += [("Monthly reports, as stored for each practice",
+               url_for("report_exports.monthly_reports")),
+              (f"National counts by SNOMED code, per practice and month, {shown.label}",
+               url_for("report_exports.national_counts", **_period_args(shown)))]
     return render_template("reports/index.html", choices=choices, errors=errors,
                            period=shown, links=links,
                            values=request.args if chosen is not None else {})
@@ -122,6 +126,8 @@ def _report(kind: ScopeKind, params: dict, **which):
         values=request.args, params=params, endpoint=f"reports.{kind.value}",
         body=period_report.render_html(report) if report else "",
         pdf_url=url_for(f"reports.{kind.value}_pdf", **params, **_period_args(period))
+        if period else None,
+        csv_url=url_for(f"report_exports.{kind.value}_csv", **params, **_period_args(period))
         if period else None,
         period=period or Period.last_quarter(_today()))
 

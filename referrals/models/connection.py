@@ -94,6 +94,8 @@ class ConnectionEvent(Base):
     """Append-only: each status a connection passed through, who said so and when."""
 
     __tablename__ = "connection_event"
+    # Reports: the offers that answered "no capacity" in a period.
+    __table_args__ = (Index("ix_connection_event_to_status_at", "to_status", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"), index=True)

@@ -88,6 +88,8 @@ class Referral(Base):
         Index("ix_referral_practice_created", "practice_id", "created_at", "id"),
         Index("ix_referral_practice_status_created", "practice_id", "status", "created_at", "id"),
         Index("ix_referral_team_status_created", "team_id", "status", "created_at", "id"),
+        # Reports: a hub's referrals received in a period, whatever their status.
+        Index("ix_referral_team_created", "team_id", "created_at"),
         # Routing: a connector's open caseload, and their referrals made recently (and the
         # newest), without reading their whole history.
         Index("ix_referral_connector_status", "connector_id", "status"),
@@ -238,7 +240,9 @@ class ReferralEvent(Base):
     """An append-only record of one status change (or the referral's creation)."""
 
     __tablename__ = "referral_event"
-    __table_args__ = (Index("ix_referral_event_referral_at", "referral_id", "at"),)
+    __table_args__ = (Index("ix_referral_event_referral_at", "referral_id", "at"),
+                      # Reports: the referrals closed in a period, found by their event.
+                      Index("ix_referral_event_to_status_at", "to_status", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"))

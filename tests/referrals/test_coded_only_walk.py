@@ -44,7 +44,7 @@ from referrals.models import (
 )
 from referrals.notifications import mail
 from referrals.outcomes.service import record_measurement
-from referrals.scopes import Period
+from referrals.scopes import Period, Scope, ScopeKind
 from referrals.sharing import Kind
 from tests.conftest import Client
 from tests.referrals.test_routes import access_of
@@ -211,12 +211,12 @@ class Reader:
                 response = self.client.submit("/login", {"email": email, "password": PASSWORD})
             assert response.status_code == 302
 
-    def get(self, url: str, **headers):
+    def get(self, url: str, *, expect: int = 200, **headers):
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         with self.app.app_context():
             response = self.client.get(url, headers=headers)
-        assert response.status_code == 200, f"GET {url}: {response.status_code}"
+        assert response.status_code == expect, f"GET {url}: {response.status_code}"
         path = url.split("?")[0]
         self.visited.add(self.app.url_map.bind("localhost").match(path, method="GET")[0])
         return response
@@ -248,13 +248,20 @@ def practice_outputs(app, w, reader, pdftotext, role) -> dict[str, str]:
 
 
 def report_outputs(w, reader, pdftotext) -> dict[str, str]:
-    """The manager's exports and stored reports (reports/export_views.py)."""
+    """The manager's reports, exports and stored reports (reports/report_views.py,
+    reports/export_views.py)."""
     today = utcnow().date()
     period = f"from={today - timedelta(days=90)}&to={today}"
     seen = {url: reader.get(url).get_data(as_text=True) for url in (
         f"/reports/practice.csv?{period}", f"/reports/national-dataset.csv?{period}",
         f"/reports/national-counts?{period}", f"/reports/national-counts.csv?{period}",
-        "/reports/monthly", "/reports/monthly/email")}
+        "/reports/monthly", "/reports/monthly/email", "/reports", f"/reports/practice?{period}")}
+    # Not the manager's: 404, read all the same (nothing may leak from them either).
+    seen |= {url: reader.get(url, expect=404).get_data(as_text=True) for url in (
+        f"/reports/pcn?pcn=x&{period}", f"/reports/hub?{period}",
+        f"/reports/pcn.pdf?pcn=x&{period}", f"/reports/hub.pdf?{period}",
+        f"/reports/unmet-needs?{period}")}
+    seen["report.pdf"] = pdftotext(reader.get(f"/reports/practice.pdf?{period}").data)
     rows = seen[f"/reports/practice.csv?{period}"].strip().splitlines()
     assert len(rows) == 1 + 3, "the CSV walk found no referrals: it is broken"
     seen["monthly.pdf"] = pdftotext(reader.get(f"/reports/monthly/{w.monthly_report}.pdf").data)
@@ -313,14 +320,14 @@ def test_nothing_the_person_did_not_agree_to_share_reaches_the_practice(
     assert delivered["digest"] and delivered["first-contact"] and delivered["follow-up"]
     finish(db, w, later)
     _, token = create_api_client("Quill GP system", [w.practice], actor=None, actor_label="t")
-    # The real monthly report (reports.period_report) is on another branch until the
-    # merge; this PDF stands in so the download is walked. (Imported here: WeasyPrint
-    # needs Pango, which the pdftotext fixture has checked by now.)
-    from reports import monthly
-    from reports.pdf import render_pdf
+    # Last month's report as the scheduler makes it (reports.period_report). Imported
+    # here: WeasyPrint needs Pango, which the pdftotext fixture has checked by now.
+    from reports import monthly, period_report
 
-    report = monthly.store_report(w.practice.id, Period.previous_month(utcnow().date()),
-                                  render_pdf("<h1>Monthly report</h1>"))
+    period = Period.previous_month(utcnow().date())
+    scope = Scope(ScopeKind.PRACTICE, w.practice.name, (w.practice.id,))
+    report = monthly.store_report(w.practice.id, period,
+                                  period_report.render_pdf(period_report.build(scope, period)))
     db.session.commit()
     w = snapshot(w)
     w.monthly_report = report.id

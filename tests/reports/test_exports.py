@@ -92,7 +92,7 @@ def test_the_practice_csv_has_one_pseudonymised_row_per_referral_received_in_the
             "ethnic_category": "A", "imd_decile": "3", "ucla3_loneliness_change": "-3"}
     assert rose["ons4_life_satisfaction_change"] == ""
     assert (sam["received_on"], sam["imd_decile"], sam["first_contact_days"], sam["age_band"],
-            sam["ethnic_category"]) == ("2026-04-30", "", "", "25-34", "99")
+            sam["ethnic_category"]) == ("2026-04-30", "", "", "25-49", "99")
 
 
 def test_a_pseudonymised_csv_holds_no_identifier_and_no_free_text(client, login_as, world,

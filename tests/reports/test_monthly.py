@@ -338,3 +338,13 @@ def test_the_scheduler_command_makes_the_months_reports(app, db, world, renderer
     assert result.exit_code == 0, result.output
     assert f"monthly-reports: {practices}" in result.output
     assert [r.period_start for r in stored(db, world.practice_b)] == [DECEMBER.start]
+
+
+def test_the_real_period_report_is_what_gets_stored(db, world):
+    """No stand-in: the job builds and prints reports.period_report for last month."""
+    run_month(db)
+    (report,) = stored(db, world.practice_a)
+    text = pdftotext(report.pdf)
+    assert "Alder Surgery" in text and "1 December to 31 December 2026" in text
+    assert "Referrals received" in text and f"Page 1 of {report.pages}" in text
+    assert report.pages >= 1 and report.size == len(report.pdf)

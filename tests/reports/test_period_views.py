@@ -141,3 +141,13 @@ def test_the_pdf_has_the_figures_and_page_numbers(client, coordinator):
     assert "5.5 days" in flat and "55%" in flat and "-2.60" in flat
     assert "Unmet needs" in flat and "Walking group" in flat
     assert "<5" in flat and "[c]" in flat
+
+
+def test_the_report_links_to_its_csv_and_the_landing_page_to_the_other_reports(
+        client, login_as, make):
+    practice = make.practice(make.team())
+    login_as(Role.MANAGER, practice=practice)
+    page = client.get("/reports/practice?from=2026-04-01&to=2026-06-30").get_data(as_text=True)
+    assert "/reports/practice.csv?from=2026-04-01&amp;to=2026-06-30" in page
+    landing = client.get("/reports").get_data(as_text=True)
+    assert "/reports/monthly" in landing and "/reports/national-counts?" in landing
