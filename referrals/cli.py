@@ -1,5 +1,5 @@
 """`flask --app wsgi <command>`: seed-demo, create-user, deactivate-user, reactivate-user,
-scheduler."""
+scheduler (and the directory's and the data generator's, registered from their packages)."""
 from __future__ import annotations
 
 import click
@@ -19,8 +19,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(revoke_api_client)
     app.cli.add_command(run_scheduler)
     from referrals.directory import cli as directory_cli
+    from referrals.generate import cli as generate_cli
 
     directory_cli.register(app)
+    generate_cli.register(app)
 
 
 @click.command("seed-demo")
