@@ -66,12 +66,15 @@ def generate(engine: Engine, tier: Tier, *, seed: int, today: date, password_has
             person = _returning(rng, free[practice.id], created) if rng.random() < reuse \
                 else None
             if person is None:
-                person = people.add_patient(rng, ids, out, numbers, practice, area.districts,
-                                            source=plan.source, today=today, at=created)
-            patient_id, postcode = person
+                patient_id, postcode, known = people.add_patient(
+                    rng, ids, out, numbers, practice, area.districts, source=plan.source,
+                    today=today, at=created)
+            else:
+                (patient_id, postcode), known = person, True
             write_referral(ctx, rng, plan, patient_id=patient_id, postcode=postcode,
                            practice=practice)
-            if plan.closed_at is not None:
+            # Found again by NHS number: someone who never gave one comes back as new.
+            if plan.closed_at is not None and known:
                 free[practice.id].append((plan.closed_at, patient_id, postcode))
             if done % 100 == 0 or done == tier.referrals:
                 progress(done)

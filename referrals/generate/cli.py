@@ -1,10 +1,9 @@
 """`flask --app wsgi generate-data --tier {pcn,county} [--seed N] [--today YYYY-MM-DD]`."""
 from __future__ import annotations
 
-from datetime import date
-
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from referrals import workdays
 from referrals.extensions import db
@@ -38,6 +37,7 @@ def register(app: Flask) -> None:
 @click.option("--audit/--no-audit", default=True, show_default=True,
               help="An audit event for every change (--no-audit: only for the referral's "
                    "creation and status moves).")
+@with_appcontext
 def generate_data(tier: str, seed: int, today, password: str, wipe: bool, audit: bool) -> None:
     """Fill a scratch database with realistic synthetic data at a tier's scale."""
     from referrals.auth import passwords

@@ -148,7 +148,7 @@ def _offer(rng: random.Random, out: Writer, org_id: str, org_name: str,
         "dtstart": None, "description": "", "extra": {}})
     out.add("cost_option", {
         "id": new_id(rng), "offer_id": offer_id, "option": "Free" if free else "Per session",
-        "amount": Decimal(0) if free else rng.choice([Decimal("2"), Decimal("3.50")]),
+        "amount": Decimal(0) if free else rng.choice([Decimal(2), Decimal("3.50")]),
         "currency": "GBP", "amount_description": "", "extra": {}})
     for code in categories:
         out.add("offer_attribute", {"id": new_id(rng), "offer_id": offer_id,

@@ -48,8 +48,8 @@ def nhs_numbers() -> Iterator[str]:
 
 def add_patient(rng: random.Random, ids: Ids, out: Writer, numbers: Iterator[str],
                 practice: PracticeInfo, districts, *, source: str, today: date,
-                at: datetime) -> tuple[int, str]:
-    """Write one person; return their id and postcode."""
+                at: datetime) -> tuple[int, str, bool]:
+    """Write one person; return their id, postcode and whether their NHS number is known."""
     sex = rng.choices([s for s, _ in SEXES], [w for _, w in SEXES])[0]
     (low, high), = rng.choices([band for band, _ in AGE_BANDS], [w for _, w in AGE_BANDS])
     born = today - timedelta(days=rng.randint(low * 365 + 1, high * 365 + 360))
@@ -80,4 +80,4 @@ def add_patient(rng: random.Random, ids: Ids, out: Writer, numbers: Iterator[str
                                          [60, 25, 10, 5])[0],
         "communication_needs": needs, "interpreter_language": interpreter,
         "practice_id": practice.id, "created_at": at, "updated_at": at})
-    return patient_id, postcode
+    return patient_id, postcode, known
