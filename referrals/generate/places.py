@@ -84,12 +84,11 @@ def build_area(tier: Tier, rng: random.Random, ids: Ids, out: Writer, *,
     names: dict[int, str] = {}
     emails: dict[int, str] = {}
 
-    def account(role: Role, number: int, *, practice_id=None, team=None, capacity=None) -> int:
+    def account(role: Role, number: int, *, practice_id=None, team=None, capacity=None,
+                title: str = "") -> int:
         user_id = ids("user_account")
         email = f"{role.value}{number}@{EMAIL_DOMAIN}"
-        name = f"{rng.choice(STAFF_GIVEN)} {rng.choice(STAFF_FAMILY)}"
-        if role is Role.REFERRER and rng.random() < 0.6:
-            name = f"Dr {name}"
+        name = f"{title}{rng.choice(STAFF_GIVEN)} {rng.choice(STAFF_FAMILY)}"
         out.add("user_account", {
             "id": user_id, "email": email, "name": name, "role": role.value,
             "password_hash": password_hash, "practice_id": practice_id, "team_id": team,
@@ -109,7 +108,10 @@ def build_area(tier: Tier, rng: random.Random, ids: Ids, out: Writer, *,
     homes = practices + rng.choices(practices, weights=weights,
                                     k=max(0, tier.referrers - len(practices)))
     for number, practice in enumerate(homes, start=1):
-        practice.referrer_ids.append(account(Role.REFERRER, number, practice_id=practice.id))
+        # Most referrers are GPs; the rest nurses and other practice staff.
+        title = "Dr " if rng.random() < 0.6 else ""
+        practice.referrer_ids.append(account(Role.REFERRER, number, practice_id=practice.id,
+                                             title=title))
     connectors = [account(Role.CONNECTOR, n, team=team_id, capacity=tier.connector_capacity)
                   for n in range(1, tier.connectors + 1)]
     coordinators = [account(Role.COORDINATOR, n, team=team_id)
