@@ -11,9 +11,9 @@ reports, the benchmarks and the performance work: `flask --app wsgi generate-dat
 - writer.py: SQLAlchemy Core bulk inserts, batch by batch, ids handed out up front.
 - build.py: the whole run; cli.py: the command.
 
-Reproducible: everything comes from one random.Random(seed) and the day given
-(`--today`, default today), never from the clock or uuid4; a run's "now" is midday UK
-time on that day and nothing generated happens after it. Only secrets differ between
+Reproducible: everything comes from one random.Random(seed) and the day given, never
+from the clock or uuid4. A run's "now" is midday UK time on `--today` (default: the last
+midday that has passed) and nothing generated happens after it. Only secrets differ between
 runs: the one password hash all generated accounts share, their session tokens and the
 API client's token hash.
 

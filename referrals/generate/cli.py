@@ -1,13 +1,15 @@
 """`flask --app wsgi generate-data --tier {pcn,county} [--seed N] [--today YYYY-MM-DD]`."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from referrals import workdays
 from referrals.extensions import db
-from referrals.generate.build import generate
+from referrals.generate.build import generate, now_on
 from referrals.generate.tiers import TIERS
 from referrals.generate.writer import bulk_connection, clear, stored_rows
 from referrals.models import utcnow
@@ -29,7 +31,8 @@ def register(app: Flask) -> None:
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
               help="The same seed (and --today) gives the same data.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="The day the data ends on, at midday UK time [default: today].")
+              help="The data ends at midday UK time on this day [default: the last "
+                   "midday that has passed].")
 @click.option("--password", default=DEFAULT_PASSWORD, show_default=True,
               help="The password of every generated account.")
 @click.option("--clear", "--force", "wipe", is_flag=True,
@@ -59,7 +62,7 @@ def generate_data(tier: str, seed: int, today, password: str, wipe: bool, audit:
             click.echo("Deleting everything in the database first (--clear).")
             clear(connection)
     chosen = TIERS[tier]
-    day = today.date() if today else workdays.uk_date(utcnow())
+    day = today.date() if today else _last_midday()
     click.echo(f"Generating the {tier} tier (seed {seed}, up to midday on {day:%-d %b %Y}).")
     with click.progressbar(length=chosen.referrals, label="  referrals",
                            show_pos=True, show_eta=True) as bar:
@@ -75,3 +78,11 @@ def generate_data(tier: str, seed: int, today, password: str, wipe: bool, audit:
         if role not in shown:
             shown.add(role)
             click.echo(f"  {email:<44} {role}")
+
+
+def _last_midday():
+    """Today if its midday (UK) has passed, else yesterday: nothing generated lies in the
+    future, and a run any time until the next midday gives the same data."""
+    now = utcnow()
+    day = workdays.uk_date(now)
+    return day if now_on(day) <= now else day - timedelta(days=1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -367,3 +367,17 @@ def test_the_command_never_runs_in_production(tmp_path):
     result = app.test_cli_runner().invoke(args=["generate-data", "--tier", "pcn", "--clear"])
     assert result.exit_code != 0 and "production" in result.output
     assert not (tmp_path / "live.db").exists() or (tmp_path / "live.db").stat().st_size == 0
+
+
+@pytest.mark.parametrize(("clock", "day"), [
+    (datetime(2026, 11, 30, 9, 0, tzinfo=UTC), date(2026, 11, 29)),
+    (datetime(2026, 11, 30, 12, 0, tzinfo=UTC), date(2026, 11, 30)),
+    # 11:30 UTC is 12:30 in British Summer Time: that midday has passed.
+    (datetime(2026, 7, 1, 11, 30, tzinfo=UTC), date(2026, 7, 1)),
+])
+def test_without_a_day_the_data_ends_at_the_last_midday_that_has_passed(monkeypatch, clock,
+                                                                       day):
+    from referrals.generate import cli
+
+    monkeypatch.setattr(cli, "utcnow", lambda: clock)
+    assert cli._last_midday() == day
