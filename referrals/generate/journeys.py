@@ -49,6 +49,7 @@ CLOSING_NOTES = {
     S.UNABLE_TO_CONTACT: "Three attempts and a letter, no reply.",
 }
 DAY_START, DAY_END = time(8, 30), time(17, 0)
+RECENT_PRESSURE = timedelta(days=56)
 
 
 @dataclass
@@ -146,9 +147,12 @@ def later(moment: datetime, working_days: int, rng: random.Random) -> datetime:
 
 def plan(rng: random.Random, created: datetime, now: datetime) -> Plan:
     source = rng.choices([s for s, _ in SOURCES], [w for _, w in SOURCES])[0]
+    # Lately the team has been full more often, so more wait in its queue: the
+    # coordinator's "waiting past the target" has people in it.
+    busy = now - created < RECENT_PRESSURE
     p = Plan(created=created, source=source,
              urgency="urgent" if rng.random() < 0.08 else "routine",
-             reasons=_reasons(rng), queued=rng.random() < 0.15)
+             reasons=_reasons(rng), queued=rng.random() < (0.35 if busy else 0.15))
     # Triage: most the same or the next working day; a tail when the team is stretched.
     # One waiting in the team queue (nobody had room) waits longer.
     triage = later(created, rng.choices([5, 10, 15, 20, 30], [30, 25, 20, 15, 10])[0]
