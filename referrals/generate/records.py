@@ -48,60 +48,105 @@ class Context:
     audit: bool
 
 
+# The audit action of the service that makes each move (the move to in progress is
+# part of recording the first contact, audited as that).
+AUDIT_ACTIONS = {S.ACCEPTED: "accept", S.REJECTED: "reject", S.CANCELLED: "cancel",
+                 S.COMPLETED: "close-completed", S.DECLINED: "close-declined",
+                 S.UNABLE_TO_CONTACT: "close-unable_to_contact"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One version of the referral: its event, and the change that made the version."""
+
+    at: datetime
+    actor_id: int | None
+    label: str
+    before: ReferralStatus | None
+    after: ReferralStatus
+    reason: str
+    kind: str
+    summary: str
+
+
 def write_referral(ctx: Context, rng: random.Random, plan: Plan, *, patient_id: int,
                    postcode: str, practice: PracticeInfo) -> None:
-    area, out, ids = ctx.area, ctx.out, ctx.ids
-    referral_id = ids("referral")
+    referral_id = ctx.ids("referral")
     reference = f"KND-{plan.created.year}-{referral_id:06d}"
     referrer_id = rng.choice(practice.referrer_ids) if plan.source == "form" else None
-    practice_label = (area.api_client_label if plan.source == "fhir" else
-                      PUBLIC if plan.source == "self" else "")
     accepts = any(step.to is S.ACCEPTED for step in plan.steps)
-    connector_id = (None if plan.queued and not accepts else rng.choice(area.connector_ids))
-    coordinator_id = rng.choice(area.coordinator_ids)
-    # Who stands behind each kind of actor in the plan.
-    actors = {"connector": (connector_id or coordinator_id, ""),
-              "referrer": (referrer_id, practice_label)}
+    connector_id = None if plan.queued and not accepts else rng.choice(ctx.area.connector_ids)
+    # Whoever else acts for the hub: the coordinator rejects what waited in the queue.
+    worker = connector_id or rng.choice(ctx.area.coordinator_ids)
+    history = _history(ctx.area, plan, referrer_id, connector_id, worker)
+    ctx.out.add("referral", _referral_row(
+        ctx.area, rng, plan, referral_id, reference, patient_id=patient_id,
+        practice_id=practice.id, referrer_id=referrer_id, connector_id=connector_id,
+        version=len(history),
+        updated_at=max([e.at for e in history] + [c.at for c in plan.contacts])))
+    for code, detail in plan.reasons:
+        ctx.out.add("referral_reason", {"id": ctx.ids("referral_reason"),
+                                        "referral_id": referral_id, "code": code,
+                                        "detail": detail})
+    _write_history(ctx, history, referral_id, patient_id,
+                   {"source": plan.source, "reference": reference})
+    _write_casework(ctx, rng, plan, referral_id, patient_id, worker, postcode)
 
-    history: list[tuple[datetime, int | None, str, S | None, S, str, str, str]] = [
-        (plan.created, referrer_id, practice_label, None, S.RECEIVED, "Referral received",
-         "status", "Referral received")]
+
+def _practice_label(area: Area, source: str) -> str:
+    """Who acted for the practice when no Kindly user did."""
+    return {"fhir": area.api_client_label, "self": PUBLIC}.get(source, "")
+
+
+def _history(area: Area, plan: Plan, referrer_id: int | None, connector_id: int | None,
+             worker: int) -> list[Entry]:
+    """Arrival, routing (or a connector taking it from the queue), then each move."""
+    label = _practice_label(area, plan.source)
+    history = [Entry(plan.created, referrer_id, label, None, S.RECEIVED, "Referral received",
+                     "status", "Referral received")]
     if connector_id is not None:
         name = area.names[connector_id]
-        if plan.queued:  # taken from the team queue by the connector who accepted it
-            history.append((plan.steps[0].at, connector_id, "", S.RECEIVED, S.RECEIVED,
-                            f"Assigned to {name}: taken from the team queue", "assignment",
-                            f"Assigned to {name}"))
+        if plan.queued:
+            history.append(Entry(plan.steps[0].at, connector_id, "", S.RECEIVED, S.RECEIVED,
+                                 f"Assigned to {name}: taken from the team queue",
+                                 "assignment", f"Assigned to {name}"))
         else:
-            history.append((plan.created, None, ROUTING, S.RECEIVED, S.RECEIVED,
-                            f"Assigned to {name}: most spare capacity in the team",
-                            "assignment", f"Assigned to {name}"))
+            history.append(Entry(plan.created, None, ROUTING, S.RECEIVED, S.RECEIVED,
+                                 f"Assigned to {name}: most spare capacity in the team",
+                                 "assignment", f"Assigned to {name}"))
+    actors = {"connector": (worker, ""), "referrer": (referrer_id, label)}
     status = S.RECEIVED
     for step in plan.steps:
-        actor_id, label = actors[step.by]
-        history.append((step.at, actor_id, label, status, step.to, step.reason, "status",
-                        f"Status: {status.label.lower()} → {step.to.label.lower()}"))
+        actor_id, actor_label = actors[step.by]
+        history.append(Entry(step.at, actor_id, actor_label, status, step.to, step.reason,
+                             "status",
+                             f"Status: {status.label.lower()} → {step.to.label.lower()}"))
         status = step.to
+    return history
 
-    moments = [h[0] for h in history] + [c.at for c in plan.contacts]
+
+def _referral_row(area: Area, rng: random.Random, plan: Plan, referral_id: int,
+                  reference: str, *, patient_id: int, practice_id: int,
+                  referrer_id: int | None, connector_id: int | None, version: int,
+                  updated_at: datetime) -> dict:
     engaged = plan.first_contact_at is not None
     risks = rng.sample(RISKS, rng.randint(1, 2)) if rng.random() < 0.4 else []
-    out.add("referral", {
+    fhir, self_referral = plan.source == "fhir", plan.source == "self"
+    return {
         "id": referral_id, "reference": reference, "patient_id": patient_id,
-        "practice_id": practice.id, "referrer_id": referrer_id, "team_id": area.team_id,
+        "practice_id": practice_id, "referrer_id": referrer_id, "team_id": area.team_id,
         "connector_id": connector_id, "what_matters": rng.choice(WHAT_MATTERS),
-        "risks": risks, "no_known_risks": not risks and plan.source != "self",
-        "urgency": plan.urgency, "consent_given_by": "person" if rng.random() < 0.95
-        else "representative",
-        "consent_method": "written" if plan.source == "self" else
+        # A self-referral says nothing about risks until a connector records them.
+        "risks": risks, "no_known_risks": not risks and not self_referral,
+        "urgency": plan.urgency,
+        "consent_given_by": "person" if rng.random() < 0.95 else "representative",
+        "consent_method": "written" if self_referral else
         rng.choice(["verbal-in-person", "verbal-phone"]),
-        "consent_at": plan.created, "status": status.value, "source": plan.source,
-        "referrer_name": "Self-referral" if plan.source == "self" else
-        (f"Dr {rng.choice(['A', 'B', 'C', 'D'])}. Practitioner" if plan.source == "fhir"
-         else ""),
-        "referrer_identifier": f"C{rng.randrange(10**6, 10**7)}" if plan.source == "fhir"
-        else "",
-        "api_client_id": area.api_client_id if plan.source == "fhir" else None,
+        "consent_at": plan.created, "status": plan.status.value, "source": plan.source,
+        "referrer_name": "Self-referral" if self_referral else
+        f"Dr {rng.choice('ABCDEFGH')} Practitioner" if fhir else "",
+        "referrer_identifier": f"C{rng.randrange(10**6, 10**7)}" if fhir else "",
+        "api_client_id": area.api_client_id if fhir else None,
         "first_contact_due": workdays.add_working_days(workdays.uk_date(plan.created),
                                                        area.first_contact_days),
         "first_contact_at": plan.first_contact_at,
@@ -109,36 +154,35 @@ def write_referral(ctx: Context, rng: random.Random, plan: Plan, *, patient_id: 
         "prefers_free": engaged and rng.random() < 0.4, "max_distance_km": None,
         "access_needs": ["step-free"] if engaged and rng.random() < 0.15 else [],
         "language": "", "gp_actions": "", "coded_only": rng.random() < 0.03,
-        "version": len(history), "created_at": plan.created, "updated_at": max(moments)})
-    for code, detail in plan.reasons:
-        out.add("referral_reason", {"id": ids("referral_reason"), "referral_id": referral_id,
-                                    "code": code, "detail": detail})
-    for version, (at, actor_id, label, before, after, reason, kind, summary) in enumerate(
-            history, start=1):
-        out.add("referral_event", {
-            "id": ids("referral_event"), "referral_id": referral_id, "at": at,
-            "actor_id": actor_id, "actor_label": label,
-            "from_status": before.value if before else None, "to_status": after.value,
-            "reason": reason, "kind": kind})
-        out.add("referral_change", {
-            "id": ids("referral_change"), "referral_id": referral_id, "version": version,
-            "at": at, "actor_id": actor_id,
-            "actor_label": label or (area.names[actor_id] if actor_id else ""),
-            "summary": summary})
-        if kind == "status":
-            action = ("create" if before is None else "accept" if after is S.ACCEPTED
-                      else "reject" if after is S.REJECTED else "cancel"
-                      if after is S.CANCELLED else None if after is S.IN_PROGRESS
-                      else f"close-{after.value}")
-            if action:
-                _audit(ctx, at, actor_id, label, action, referral_id, patient_id,
-                       {"source": plan.source, "reference": reference}
-                       if action == "create" else {}, always=True)
+        "version": version, "created_at": plan.created, "updated_at": updated_at}
 
-    worker = connector_id or coordinator_id
+
+def _write_history(ctx: Context, history: list[Entry], referral_id: int, patient_id: int,
+                   created: dict) -> None:
+    for version, e in enumerate(history, start=1):
+        ctx.out.add("referral_event", {
+            "id": ctx.ids("referral_event"), "referral_id": referral_id, "at": e.at,
+            "actor_id": e.actor_id, "actor_label": e.label,
+            "from_status": e.before.value if e.before else None, "to_status": e.after.value,
+            "reason": e.reason, "kind": e.kind})
+        ctx.out.add("referral_change", {
+            "id": ctx.ids("referral_change"), "referral_id": referral_id, "version": version,
+            "at": e.at, "actor_id": e.actor_id,
+            "actor_label": e.label or (ctx.area.names[e.actor_id] if e.actor_id else ""),
+            "summary": e.summary})
+        if e.kind != "status":
+            continue
+        action = "create" if e.before is None else AUDIT_ACTIONS.get(e.after)
+        if action:
+            _audit(ctx, e.at, e.actor_id, e.label, action, referral_id, patient_id,
+                   created if e.before is None else {}, always=True)
+
+
+def _write_casework(ctx: Context, rng: random.Random, plan: Plan, referral_id: int,
+                    patient_id: int, worker: int, postcode: str) -> None:
     for contact in plan.contacts:
-        contact_id = ids("contact")
-        out.add("contact", {
+        contact_id = ctx.ids("contact")
+        ctx.out.add("contact", {
             "id": contact_id, "referral_id": referral_id, "at": contact.at,
             "method": contact.method.value, "outcome": contact.outcome.value,
             "duration_minutes": contact.minutes,
@@ -150,8 +194,8 @@ def write_referral(ctx: Context, rng: random.Random, plan: Plan, *, patient_id: 
     _connections(ctx, rng, plan, referral_id, patient_id, worker)
     for m in plan.measures:
         version, scores = measures.scores(m.instrument, m.answers)
-        measurement_id = ids("measurement")
-        out.add("measurement", {
+        measurement_id = ctx.ids("measurement")
+        ctx.out.add("measurement", {
             "id": measurement_id, "referral_id": referral_id, "instrument": m.instrument,
             "instrument_version": version, "timepoint": m.timepoint.value, "mode": m.mode,
             "completed_on": workdays.uk_date(m.at), "answers": m.answers, "scores": scores,
@@ -160,10 +204,11 @@ def write_referral(ctx: Context, rng: random.Random, plan: Plan, *, patient_id: 
                {"measurement_id": measurement_id, "instrument": m.instrument,
                 "timepoint": m.timepoint.value})
     for need in plan.unmet:
-        out.add("unmet_need", {
-            "id": ids("unmet_need"), "referral_id": referral_id, "category": need.category,
-            "reason": need.reason.value, "postcode_district": postcode.split()[0],
-            "recorded_by_id": worker, "recorded_at": need.at, "met_at": need.met_at})
+        ctx.out.add("unmet_need", {
+            "id": ctx.ids("unmet_need"), "referral_id": referral_id,
+            "category": need.category, "reason": need.reason.value,
+            "postcode_district": postcode.split()[0], "recorded_by_id": worker,
+            "recorded_at": need.at, "met_at": need.met_at})
 
 
 def _follow_ups(ctx: Context, rng: random.Random, plan: Plan, referral_id: int,
