@@ -1,6 +1,8 @@
 """`flask --app wsgi generate-data --tier {pcn,county} [--seed N] [--today YYYY-MM-DD]`."""
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
 from datetime import timedelta
 
 import click
@@ -64,11 +66,10 @@ def generate_data(tier: str, seed: int, today, password: str, wipe: bool, audit:
     chosen = TIERS[tier]
     day = today.date() if today else _last_midday()
     click.echo(f"Generating the {tier} tier (seed {seed}, up to midday on {day:%-d %b %Y}).")
-    with click.progressbar(length=chosen.referrals, label="  referrals",
-                           show_pos=True, show_eta=True) as bar:
+    with _progress(chosen.referrals) as progress:
         result = generate(db.engine, chosen, seed=seed, today=day,
                           password_hash=hash_password(password), audit=audit,
-                          progress=lambda done: bar.update(done - bar.pos))
+                          progress=progress)
     click.echo(f"Done in {result.seconds:.1f} s. Rows written:")
     for table, rows in sorted(result.rows.items()):
         click.echo(f"  {table:<24} {rows:>10,}")
@@ -86,3 +87,21 @@ def _last_midday():
     now = utcnow()
     day = workdays.uk_date(now)
     return day if now_on(day) <= now else day - timedelta(days=1)
+
+
+@contextmanager
+def _progress(total: int):
+    """A bar on a terminal; in a log (no terminal), a line at every tenth."""
+    if sys.stdout.isatty():
+        with click.progressbar(length=total, label="  referrals", show_pos=True,
+                               show_eta=True) as bar:
+            yield lambda done: bar.update(done - bar.pos)
+        return
+    reported = [0]
+
+    def report(done: int) -> None:
+        if done * 10 // total > reported[0]:
+            reported[0] = done * 10 // total
+            click.echo(f"  referrals {done:,}/{total:,}")
+
+    yield report

@@ -98,6 +98,9 @@ def test_the_pcn_tier_has_its_volumes(session, pcn):
     first, last = session.execute(select(func.min(Referral.created_at),
                                          func.max(Referral.created_at))).one()
     assert NOW - timedelta(days=366) <= first and last < NOW
+    for moment in (Contact.at, ReferralEvent.at, ConnectionEvent.at, FollowUp.closed_at,
+                   Measurement.recorded_at, AuditEvent.at, UnmetNeed.recorded_at):
+        assert session.scalar(select(func.max(moment))) <= NOW, moment
 
 
 def test_statuses_are_mostly_completed_with_some_of_every_kind(session):
@@ -329,6 +332,8 @@ def test_the_command_reproduces_the_same_rows_and_another_seed_differs(pcn, requ
                                      "--no-audit"])
         assert result.exit_code == 0, result.output
         assert "Rows written" in result.output and PASSWORD in result.output
+        # Not a terminal: progress is a line at every tenth.
+        assert "referrals 1,000/1,000" in result.output
         with other.app_context():
             for model in SAMPLE:
                 assert snapshot(db.session, model) == expected[model.__name__], model
