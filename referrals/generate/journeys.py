@@ -146,7 +146,10 @@ def later(moment: datetime, working_days: int, rng: random.Random) -> datetime:
 
 
 def plan(rng: random.Random, created: datetime, now: datetime) -> Plan:
-    source = rng.choices([s for s, _ in SOURCES], [w for _, w in SOURCES])[0]
+    if workdays.is_working_day(workdays.uk_date(created)):
+        source = rng.choices([s for s, _ in SOURCES], [w for _, w in SOURCES])[0]
+    else:
+        source = "self"  # practices are closed: only the person could have sent it
     # Lately the team has been full more often, so more wait in its queue: the
     # coordinator's "waiting past the target" has people in it.
     busy = now - created < RECENT_PRESSURE

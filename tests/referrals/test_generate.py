@@ -141,6 +141,9 @@ def test_referrals_come_by_every_route_mostly_routine_and_skewed_by_practice(ses
     per_practice = session.scalars(select(func.count()).select_from(Referral)
                                    .group_by(Referral.practice_id)).all()
     assert max(per_practice) >= 1.5 * min(per_practice)
+    # Practices send referrals on working days; a person may write at the weekend.
+    for source, created in session.execute(select(Referral.source, Referral.created_at)):
+        assert source == "self" or workdays.is_working_day(workdays.uk_date(created))
     codes = shares(session.scalars(select(ReferralReason.code)))
     assert max(codes, key=codes.get) in ("social-isolation", "loneliness")
     from referrals.reasons import BY_CODE
