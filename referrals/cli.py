@@ -1,5 +1,6 @@
 """`flask --app wsgi <command>`: seed-demo, create-user, deactivate-user, reactivate-user,
-grant-identifiable-exports, scheduler."""
+grant-identifiable-exports, scheduler (and the directory's, import-imd and the data
+generator's, registered from their packages)."""
 from __future__ import annotations
 
 import click
@@ -20,11 +21,13 @@ def register(app: Flask) -> None:
     app.cli.add_command(revoke_api_client)
     app.cli.add_command(run_scheduler)
     from referrals.directory import cli as directory_cli
+    from referrals.generate import cli as generate_cli
 
     directory_cli.register(app)
     from referrals.deprivation import cli as deprivation_cli
 
     deprivation_cli.register(app)
+    generate_cli.register(app)
 
 
 @click.command("seed-demo")
