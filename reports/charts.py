@@ -14,6 +14,9 @@ axis, so nothing depends on colour and it reads the same printed in grey.
 """
 from __future__ import annotations
 
+import base64
+import html
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +49,16 @@ class Chart:
 
     svg: str
     not_drawn: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """What the chart's aria-label says (the image's alt text in print)."""
+        found = re.search(r'aria-label="([^"]*)"', self.svg)
+        return html.unescape(found.group(1)) if found else "Bar chart"
+
+    @property
+    def data_uri(self) -> str:
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode()
 
     @property
     def note(self) -> str:

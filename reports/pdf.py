@@ -11,6 +11,7 @@ nor to read another file on the server.
 """
 from __future__ import annotations
 
+import base64
 import re
 import zlib
 from collections.abc import Sequence
@@ -33,6 +34,9 @@ ALLOWED_ROOTS = (STATIC.resolve(), LETTER_TEMPLATES.resolve())
 FONT_CONFIG = FontConfiguration()
 
 
+SVG_DATA = "data:image/svg+xml;base64,"
+
+
 class OwnFilesOnly(URLFetcher):
     """Serves file: URLs under ALLOWED_ROOTS and refuses everything else (WeasyPrint
     logs the refusal and leaves the resource out)."""
@@ -41,6 +45,11 @@ class OwnFilesOnly(URLFetcher):
         super().__init__(allowed_protocols=("file",), allow_redirects=False, timeout=1)
 
     def fetch(self, url, headers=None):
+        if url.startswith(SVG_DATA):
+            # A report's own chart, inlined as an image: its SVG is laid out apart from
+            # the page, so the page's styles are not computed for every bar and label.
+            return URLFetcherResponse(url, base64.b64decode(url[len(SVG_DATA):]),
+                                      headers={"Content-Type": "image/svg+xml"})
         path = local_path(url)
         if path is None:
             raise ValueError(f"refused to fetch {url!r}: only the project's own static "

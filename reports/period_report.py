@@ -167,8 +167,12 @@ def render_html(report: PeriodReport) -> str:
 
 def render_pdf(report: PeriodReport) -> bytes:
     """The report as an A4 PDF in block layout, with page numbers."""
-    return html_to_pdf(_render("reports/period_pdf.html", report, pdf=True),
-                       stylesheets=PDF_STYLESHEETS)
+    return html_to_pdf(pdf_document(report), stylesheets=PDF_STYLESHEETS)
+
+
+def pdf_document(report: PeriodReport) -> str:
+    """The whole HTML document render_pdf prints (bench/reports.py prints it bare)."""
+    return _render("reports/period_pdf.html", report, pdf=True)
 
 
 def _render(name: str, report: PeriodReport, *, pdf: bool) -> str:

@@ -2,6 +2,7 @@
 process) and a URL fetcher that serves only the project's own files."""
 from __future__ import annotations
 
+import base64
 import logging
 import subprocess
 
@@ -94,6 +95,15 @@ def test_the_fetcher_serves_static_files_and_letter_templates():
         response = pdf.OwnFilesOnly().fetch(path.as_uri())
         assert response.read() == path.read_bytes()
         response.close()
+
+
+def test_a_chart_inlined_as_an_svg_image_is_drawn():
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40">'
+           '<text x="5" y="20">Befriending 12</text></svg>')
+    chart = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    assert "Befriending 12" in pdftotext(pdf.render_pdf(f'<img src="{chart}" alt="">'))
+    with pytest.raises(ValueError):  # any other data: URL stays refused
+        pdf.OwnFilesOnly().fetch("data:image/png;base64,AAAA")
 
 
 def test_a_document_cannot_reach_the_network_or_other_files(caplog):
