@@ -26,7 +26,6 @@ from reports import period_figures as figures
 from reports import period_sql as q
 from reports import suppression
 from reports.charts import Chart, bar_chart
-from reports.pdf import render_pdf as html_to_pdf
 from reports.suppression import Cell
 
 NATIONAL_ATTENDED = "about 38%"
@@ -167,6 +166,10 @@ def render_html(report: PeriodReport) -> str:
 
 def render_pdf(report: PeriodReport) -> bytes:
     """The report as an A4 PDF in block layout, with page numbers."""
+    # Imported here: WeasyPrint needs Pango, and the app must start without it (the
+    # pages still work; /healthz says PDFs cannot be made).
+    from reports.pdf import render_pdf as html_to_pdf
+
     return html_to_pdf(pdf_document(report), stylesheets=PDF_STYLESHEETS)
 
 
