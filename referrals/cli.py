@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from referrals.extensions import db
-from referrals.models import Practice, Role, Team
+from referrals.models import Practice, Role, Team, utcnow
 
 
 def register(app: Flask) -> None:
@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing (successfully) if there are accounts.")
 def seed_demo(password: str, force: bool, if_empty: bool) -> None:
     """Build the demo market town: practices, a connector hub, people and referrals."""
-    from referrals import demo, jobs
+    from referrals import demo, demo_history, jobs
     from referrals.auth import passwords
 
     if (weak := passwords.problem(password)) is not None:
@@ -60,6 +60,7 @@ def seed_demo(password: str, force: bool, if_empty: bool) -> None:
         )
     accounts = demo.build(password=password, progress=click.echo)
     api_client, token = demo.build_api_client()
+    demo_history.add(now=utcnow(), api_client=api_client, progress=click.echo)
     db.session.commit()
     # The closed referrals' outcome letters are jobs (referrals.jobs): write them now, so
     # the demo has its letters before anyone signs in.
