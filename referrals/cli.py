@@ -61,11 +61,16 @@ def seed_demo(password: str, force: bool, if_empty: bool) -> None:
     accounts = demo.build(password=password, progress=click.echo)
     api_client, token = demo.build_api_client()
     demo_history.add(now=utcnow(), api_client=api_client, progress=click.echo)
+    monthly = _demo_monthly_reports()
     db.session.commit()
-    # The closed referrals' outcome letters are jobs (referrals.jobs): write them now, so
-    # the demo has its letters before anyone signs in.
-    if written := jobs.run_due(limit=10_000):
-        click.echo(f"Wrote {written} outcome letters.")
+    # The closed referrals' outcome letters (and last month's reports) are jobs
+    # (referrals.jobs): run them now, so the demo has them before anyone signs in.
+    written = jobs.run_due(limit=10_000)
+    stored = _stored_reports() if monthly else 0
+    if written - stored:
+        click.echo(f"Wrote {written - stored} outcome letters.")
+    if stored:
+        click.echo(f"Stored last month's report for {stored} practices.")
     click.echo(f"\nDemo accounts (password: {password})")
     width = max(len(a.email) for a in accounts)
     for account in accounts:
@@ -74,6 +79,30 @@ def seed_demo(password: str, force: bool, if_empty: bool) -> None:
     practices = ", ".join(p.ods_code for p in api_client.practices)
     click.echo(f"\nDemo FHIR API client {api_client.name!r} ({practices}); its token, shown once:")
     click.echo(f"  {token}")
+
+
+def _demo_monthly_reports() -> int:
+    """Jobs for each practice's report for last month, so the managers' "Monthly reports"
+    page has one to open; none where the scheduler's reports are off or PDFs cannot be
+    made here (WeasyPrint's system libraries)."""
+    from flask import current_app
+
+    from referrals import workdays
+    from referrals.scopes import Period
+    from reports import monthly, readiness
+
+    if not current_app.config.get("MONTHLY_REPORTS") or readiness.pdf_unavailable():
+        return 0
+    now = utcnow()
+    return monthly.enqueue_for(Period.previous_month(workdays.uk_date(now)), now=now)
+
+
+def _stored_reports() -> int:
+    from sqlalchemy import func
+
+    from referrals.models import StoredReport
+
+    return db.session.scalar(select(func.count()).select_from(StoredReport)) or 0
 
 
 @click.command("create-user")

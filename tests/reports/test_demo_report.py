@@ -155,3 +155,31 @@ def test_the_managers_last_quarter_report_has_real_figures_matching_the_data(db,
         shown = [cell for _, cells in table.rows for cell in cells
                  if isinstance(cell, Cell) and not cell.hidden and cell.value]
         assert len(shown) >= 3, table.title
+
+
+def test_seed_demo_stores_last_months_report_for_each_practice(app, db, runner, monkeypatch):
+    from referrals.models import Practice, StoredReport
+    from reports import readiness
+    from reports.monthly import STORED_KIND
+
+    if (why := readiness.pdf_unavailable()) is not None:
+        pytest.skip(f"PDFs cannot be made here: {why}")
+    monkeypatch.setitem(app.config, "MONTHLY_REPORTS", True)
+
+    result = runner.invoke(args=["seed-demo"])
+
+    assert result.exit_code == 0, result.output
+    last_month = Period.previous_month(workdays.uk_date(utcnow()))
+    stored = db.session.scalars(select(StoredReport)).all()
+    assert {r.practice_id for r in stored} == set(db.session.scalars(select(Practice.id)))
+    assert all(r.kind == STORED_KIND and r.period_start == last_month.start
+               and r.period_end == last_month.end and r.pdf.startswith(b"%PDF-")
+               for r in stored)
+    assert f"Stored last month's report for {len(stored)} practices." in result.output
+
+
+def test_seed_demo_stores_no_monthly_reports_when_they_are_off(db, seeded):
+    from referrals.models import StoredReport
+
+    assert db.session.scalar(select(func.count()).select_from(StoredReport)) == 0
+    assert "Stored last month's report" not in seeded.output
