@@ -60,8 +60,9 @@ def seed_demo(password: str, force: bool, if_empty: bool) -> None:
         )
     accounts = demo.build(password=password, progress=click.echo)
     api_client, token = demo.build_api_client()
-    demo_history.add(now=utcnow(), api_client=api_client, progress=click.echo)
-    monthly = _demo_monthly_reports()
+    now = utcnow()
+    demo_history.add(now=now, api_client=api_client, progress=click.echo)
+    monthly = sum(extra(now) for extra in demo_history.EXTRAS.values())
     db.session.commit()
     # The closed referrals' outcome letters (and last month's reports) are jobs
     # (referrals.jobs): run them now, so the demo has them before anyone signs in.
@@ -79,22 +80,6 @@ def seed_demo(password: str, force: bool, if_empty: bool) -> None:
     practices = ", ".join(p.ods_code for p in api_client.practices)
     click.echo(f"\nDemo FHIR API client {api_client.name!r} ({practices}); its token, shown once:")
     click.echo(f"  {token}")
-
-
-def _demo_monthly_reports() -> int:
-    """Jobs for each practice's report for last month, so the managers' "Monthly reports"
-    page has one to open; none where the scheduler's reports are off or PDFs cannot be
-    made here (WeasyPrint's system libraries)."""
-    from flask import current_app
-
-    from referrals import workdays
-    from referrals.scopes import Period
-    from reports import monthly, readiness
-
-    if not current_app.config.get("MONTHLY_REPORTS") or readiness.pdf_unavailable():
-        return 0
-    now = utcnow()
-    return monthly.enqueue_for(Period.previous_month(workdays.uk_date(now)), now=now)
 
 
 def _stored_reports() -> int:

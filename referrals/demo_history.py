@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from referrals import ethnicity, workdays
+from referrals import access, ethnicity, workdays
 from referrals.demo import PRACTICES, TEAM_NAME
 from referrals.demo_reports import IMD_FILE
 from referrals.extensions import db
@@ -34,7 +34,16 @@ from referrals.generate import people
 from referrals.generate.places import Area, District, PracticeInfo
 from referrals.generate.records import Context
 from referrals.generate.writer import Ids, Writer, advance_sequences
-from referrals.models import ApiClient, Offer, OfferStatus, Patient, Practice, Role, Team, User
+from referrals.models import (
+    ApiClient,
+    Offer,
+    OfferStatus,
+    Patient,
+    Practice,
+    Referral,
+    Team,
+    User,
+)
 
 # Months of history before now, and how many referrals each practice sends a year (a
 # practice of about 10,000 patients; shared/reference/scale-and-speed.md).
@@ -44,6 +53,16 @@ QUIET_DAYS = 14
 PER_PRACTICE_PER_YEAR = 200
 # The share of history referrals for someone referred before (their earlier one closed).
 RETURNING = 0.08
+
+
+# What else seed-demo adds once its data is in, from packages the domain never imports
+# (reports: last month's stored reports); create_app wires them in. Each is given "now"
+# and returns how many jobs it added, run with the letters' after the commit.
+EXTRAS: dict[str, Callable[[datetime], int]] = {}
+
+
+def register_extra(name: str, extra: Callable[[datetime], int]) -> None:
+    EXTRAS[name] = extra
 
 
 @dataclass(frozen=True)
@@ -78,7 +97,8 @@ def add(*, now: datetime, seed: int = 2026, api_client: ApiClient | None = None,
 
 
 def _area(api_client: ApiClient | None) -> Area:
-    """The demo's practices, team and staff in the shape the generator writes for."""
+    """The demo's practices, team and staff in the shape the generator writes for: each
+    practice's referrers are those who referred its hand-made people."""
     team = db.session.scalars(select(Team).where(Team.name == TEAM_NAME)).one()
     districts = _districts()
     by_code = {d.code: d for d in districts}
@@ -86,21 +106,27 @@ def _area(api_client: ApiClient | None) -> Area:
     practices = []
     for ods, *_ in PRACTICES:
         practice = db.session.scalars(select(Practice).where(Practice.ods_code == ods)).one()
+        referrers = db.session.scalars(
+            select(Referral.referrer_id).distinct()
+            .where(Referral.practice_id == practice.id, Referral.referrer_id.is_not(None))
+            .order_by(Referral.referrer_id)).all()
         practices.append(PracticeInfo(
             id=practice.id, ods_code=ods, pcn=practice.pcn_name or "",
             district=by_code[practice.postcode.split()[0]], list_size=1,
-            referrer_ids=[u.id for u in staff
-                          if u.role is Role.REFERRER and u.practice_id == practice.id]))
-    members = [u for u in staff if u.team_id == team.id]
+            referrer_ids=list(referrers)))
     return Area(
         districts=districts, practices=practices, team_id=team.id,
         first_contact_days=team.first_contact_days,
-        connector_ids=[u.id for u in members if u.role is Role.CONNECTOR],
-        coordinator_ids=[u.id for u in members if u.role is Role.COORDINATOR],
+        connector_ids=_user_ids(access.caseload_holders(team.id)),
+        coordinator_ids=_user_ids(access.team_coordinators([team.id])),
         api_client_id=api_client.id if api_client else None,
         api_client_label=api_client.name if api_client else "",
         staff=[(u.email, u.role.value) for u in staff],
         names={u.id: u.name for u in staff}, emails={u.id: u.email for u in staff})
+
+
+def _user_ids(where) -> list[int]:
+    return list(db.session.scalars(select(User.id).where(where).order_by(User.id)))
 
 
 def _districts() -> list[District]:

@@ -96,6 +96,16 @@ def enqueue_for(period: Period, *, now: datetime) -> int:
         for practice_id in practice_ids)
 
 
+def enqueue_for_demo(now: datetime) -> int:
+    """seed-demo's: last month's reports, so the managers' "Monthly reports" page has one
+    to open; none where the scheduler's reports are off or PDFs cannot be made here."""
+    from reports import readiness
+
+    if not current_app.config.get("MONTHLY_REPORTS") or readiness.pdf_unavailable():
+        return 0
+    return enqueue_for(Period.previous_month(local_day(now)), now=now)
+
+
 def _key(practice_id: int, period: Period) -> str:
     return f"monthly-report:{practice_id}:{period.start.isoformat()}"
 

@@ -15,7 +15,6 @@ from referrals.models import (
     OutcomeLetter,
     PostcodeDeprivation,
     Referral,
-    ReferralStatus,
     Timepoint,
     UnmetNeed,
     User,
