@@ -113,7 +113,8 @@ def _area(api_client: ApiClient | None) -> Area:
         practices.append(PracticeInfo(
             id=practice.id, ods_code=ods, pcn=practice.pcn_name or "",
             district=by_code[practice.postcode.split()[0]], list_size=1,
-            referrer_ids=list(referrers)))
+            referrer_ids=list(referrers),
+            fhir=api_client is not None and practice in api_client.practices))
     return Area(
         districts=districts, practices=practices, team_id=team.id,
         first_contact_days=team.first_contact_days,

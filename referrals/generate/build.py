@@ -91,6 +91,8 @@ def write_stories(ctx: Context, rng: random.Random,
                 plan = journeys.plan(rng, created, now)
             else:
                 continue
+        if plan.source == "fhir" and not practice.fhir:
+            plan.source = "form"  # sent from the practice's form: its GP system is not linked
         person = _returning(rng, free[practice.id], created) if rng.random() < reuse \
             else None
         if person is None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from referrals import access, demo_history, workdays
 from referrals.models import (
+    ApiClient,
     Connection,
     Measurement,
     Offer,
@@ -73,6 +74,11 @@ def test_the_history_is_closed_referrals_of_the_demos_own_practices_and_people(d
     assert all(150 * 1.2 <= n <= 250 * 1.3 for _, n in per_practice)
     team = {u.id for u in db.session.scalars(select(User).where(User.team_id.is_not(None)))}
     assert {r.connector_id for r in history} - {None} <= team
+    # Only the practice whose GP system is linked sends referrals through it.
+    client = db.session.scalars(select(ApiClient)).one()
+    fhir = [r for r in history if r.source == "fhir"]
+    assert fhir and all(r.api_client_id == client.id for r in fhir)
+    assert {r.practice_id for r in fhir} == {p.id for p in client.practices}
     people = {r.patient for r in history}
     assert all(p.nhs_number is None or (p.nhs_number.startswith("999")
                                         and is_valid(p.nhs_number)) for p in people)
