@@ -66,7 +66,7 @@ def _register_health_checks(app: Flask) -> None:
 def _wire_reports(app: Flask) -> None:
     """Outcome letters live in `reports`, which the domain never imports: their pages,
     command and the hook that writes a letter as a referral closes are wired here."""
-    from referrals import scheduler, signals
+    from referrals import demo_history, scheduler, signals
     from reports import cli as reports_cli
     from reports import lifecycle, monthly
     from reports.export_views import bp as report_exports_bp
@@ -85,6 +85,7 @@ def _wire_reports(app: Flask) -> None:
     # month's reports; the rest find them made.
     scheduler.register("monthly-reports", monthly.enqueue_monthly_reports,
                        hour="7-18", minute="20")
+    demo_history.register_extra("monthly-reports", monthly.enqueue_for_demo)
 
 
 def _check_settings(app: Flask) -> None:

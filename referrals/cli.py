@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from referrals.extensions import db
-from referrals.models import Practice, Role, Team
+from referrals.models import Practice, Role, Team, utcnow
 
 
 def register(app: Flask) -> None:
@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing (successfully) if there are accounts.")
 def seed_demo(password: str, force: bool, if_empty: bool) -> None:
     """Build the demo market town: practices, a connector hub, people and referrals."""
-    from referrals import demo, jobs
+    from referrals import demo, demo_history, jobs
     from referrals.auth import passwords
 
     if (weak := passwords.problem(password)) is not None:
@@ -60,11 +60,18 @@ def seed_demo(password: str, force: bool, if_empty: bool) -> None:
         )
     accounts = demo.build(password=password, progress=click.echo)
     api_client, token = demo.build_api_client()
+    now = utcnow()
+    demo_history.add(now=now, api_client=api_client, progress=click.echo)
+    monthly = sum(extra(now) for extra in demo_history.EXTRAS.values())
     db.session.commit()
-    # The closed referrals' outcome letters are jobs (referrals.jobs): write them now, so
-    # the demo has its letters before anyone signs in.
-    if written := jobs.run_due(limit=10_000):
-        click.echo(f"Wrote {written} outcome letters.")
+    # The closed referrals' outcome letters (and last month's reports) are jobs
+    # (referrals.jobs): run them now, so the demo has them before anyone signs in.
+    written = jobs.run_due(limit=10_000)
+    stored = _stored_reports() if monthly else 0
+    if written - stored:
+        click.echo(f"Wrote {written - stored} outcome letters.")
+    if stored:
+        click.echo(f"Stored last month's report for {stored} practices.")
     click.echo(f"\nDemo accounts (password: {password})")
     width = max(len(a.email) for a in accounts)
     for account in accounts:
@@ -73,6 +80,14 @@ def seed_demo(password: str, force: bool, if_empty: bool) -> None:
     practices = ", ".join(p.ods_code for p in api_client.practices)
     click.echo(f"\nDemo FHIR API client {api_client.name!r} ({practices}); its token, shown once:")
     click.echo(f"  {token}")
+
+
+def _stored_reports() -> int:
+    from sqlalchemy import func
+
+    from referrals.models import StoredReport
+
+    return db.session.scalar(select(func.count()).select_from(StoredReport)) or 0
 
 
 @click.command("create-user")

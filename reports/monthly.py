@@ -79,14 +79,31 @@ def enqueue_monthly_reports(*, now: datetime) -> int:
     period = due_period(local_day(now))
     if period is None:
         return 0
+    added = enqueue_for(period, now=now)
+    db.session.commit()
+    return added
+
+
+def enqueue_for(period: Period, *, now: datetime) -> int:
+    """A job for each practice's report for `period`, unless already asked for (seed-demo
+    uses it for last month's, so the managers' list is not empty). Flushes; the caller
+    commits."""
     practice_ids = db.session.scalars(select(Practice.id).order_by(Practice.id)).all()
-    added = sum(
+    return sum(
         jobs.enqueue(KIND, _key(practice_id, period),
                      {"practice_id": practice_id, "start": period.start.isoformat(),
                       "end": period.end.isoformat()}, now=now) is not None
         for practice_id in practice_ids)
-    db.session.commit()
-    return added
+
+
+def enqueue_for_demo(now: datetime) -> int:
+    """seed-demo's: last month's reports, so the managers' "Monthly reports" page has one
+    to open; none where the scheduler's reports are off or PDFs cannot be made here."""
+    from reports import readiness
+
+    if not current_app.config.get("MONTHLY_REPORTS") or readiness.pdf_unavailable():
+        return 0
+    return enqueue_for(Period.previous_month(local_day(now)), now=now)
 
 
 def _key(practice_id: int, period: Period) -> str:

@@ -9,7 +9,9 @@ reports, the benchmarks and the performance work: `flask --app wsgi generate-dat
 - journeys.py: each referral's story, planned by the rules of the state machine.
 - records.py: the rows that story leaves (events, versions, casework, audit).
 - writer.py: SQLAlchemy Core bulk inserts, batch by batch, ids handed out up front.
-- build.py: the whole run; cli.py: the command.
+- build.py: the whole run (write_stories: the referrals one after another, which also
+  writes the demo's history for its own practices: referrals/demo_history.py);
+  cli.py: the command.
 
 Reproducible: everything comes from one random.Random(seed) and the day given, never
 from the clock or uuid4. A run's "now" is midday UK time on `--today` (default: the last

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time as clock
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -14,13 +14,15 @@ from sqlalchemy import Engine
 from referrals import workdays
 from referrals.generate import journeys, people
 from referrals.generate.directory import build_directory
-from referrals.generate.places import build_area
+from referrals.generate.places import PracticeInfo, build_area
 from referrals.generate.records import Context, write_referral
 from referrals.generate.tiers import Tier
 from referrals.generate.writer import Ids, Writer, advance_sequences, bulk_connection
 
 # "Now" is midday on the day given: nothing generated happens after it.
 NOW_AT = time(12, 0)
+# How often a story is planned again when only closed ones are wanted.
+CLOSED_TRIES = 20
 
 
 @dataclass
@@ -56,35 +58,62 @@ def generate(engine: Engine, tier: Tier, *, seed: int, today: date, password_has
         ctx = Context(ids, out, area, offers, audit)
         practices = rng.choices(area.practices, [p.list_size for p in area.practices],
                                 k=tier.referrals)
-        arrivals = sorted(_arrival(rng, start, now) for _ in range(tier.referrals))
-        numbers = people.nhs_numbers()
-        reuse = max(0.0, 1 - tier.patients / tier.referrals)
-        # Per practice: people whose last referral has closed, and since when.
-        free: dict[int, list[tuple[datetime, int, str]]] = defaultdict(list)
-        for done, (created, practice) in enumerate(zip(arrivals, practices, strict=True), 1):
-            plan = journeys.plan(rng, created, now)
-            person = _returning(rng, free[practice.id], created) if rng.random() < reuse \
-                else None
-            if person is None:
-                patient_id, postcode, known = people.add_patient(
-                    rng, ids, out, numbers, practice, area.districts, source=plan.source,
-                    today=today, at=created)
-            else:
-                (patient_id, postcode), known = person, True
-            write_referral(ctx, rng, plan, patient_id=patient_id, postcode=postcode,
-                           practice=practice)
-            # Found again by NHS number: someone who never gave one comes back as new.
-            if plan.closed_at is not None and known:
-                free[practice.id].append((plan.closed_at, patient_id, postcode))
-            if done % 100 == 0 or done == tier.referrals:
-                progress(done)
+        arrivals = sorted(arrival(rng, start, now) for _ in range(tier.referrals))
+        write_stories(ctx, rng, list(zip(arrivals, practices, strict=True)), now=now,
+                      today=today, numbers=people.nhs_numbers(),
+                      reuse=max(0.0, 1 - tier.patients / tier.referrals), progress=progress)
         out.flush()
         advance_sequences(connection)
     return Result(tier, seed, now, dict(out.written), area.staff,
                   round(clock.perf_counter() - started, 1))
 
 
-def _arrival(rng: random.Random, start: datetime, now: datetime) -> datetime:
+def write_stories(ctx: Context, rng: random.Random,
+                  arrivals: list[tuple[datetime, PracticeInfo]], *, now: datetime,
+                  today: date, numbers: Iterator[str], reuse: float,
+                  progress: Callable[[int], None] = lambda _: None, closed_only: bool = False,
+                  ethnic_categories: Iterator[str] | None = None) -> int:
+    """Each referral's story (oldest first), with a new person or someone whose last
+    referral had closed: the generator's whole run, and the demo's history for its own
+    practices and team. `closed_only` plans a story again until it has ended by `now`
+    (the demo's history must not fill its connectors' caseloads); `ethnic_categories`
+    gives each new person's category instead of drawing one. Returns how many were
+    written; the caller flushes `ctx.out`."""
+    # Per practice: people whose last referral has closed, and since when.
+    free: dict[int, list[tuple[datetime, int, str]]] = defaultdict(list)
+    done = 0
+    for created, practice in arrivals:
+        plan = journeys.plan(rng, created, now)
+        if closed_only:
+            for _ in range(CLOSED_TRIES):
+                if plan.closed_at is not None:
+                    break
+                plan = journeys.plan(rng, created, now)
+            else:
+                continue
+        if plan.source == "fhir" and not practice.fhir:
+            plan.source = "form"  # sent from the practice's form: its GP system is not linked
+        person = _returning(rng, free[practice.id], created) if rng.random() < reuse \
+            else None
+        if person is None:
+            patient_id, postcode, known = people.add_patient(
+                rng, ctx.ids, ctx.out, numbers, practice, ctx.area.districts,
+                source=plan.source, today=today, at=created,
+                ethnic_category=next(ethnic_categories) if ethnic_categories else None)
+        else:
+            (patient_id, postcode), known = person, True
+        write_referral(ctx, rng, plan, patient_id=patient_id, postcode=postcode,
+                       practice=practice)
+        # Found again by NHS number: someone who never gave one comes back as new.
+        if plan.closed_at is not None and known:
+            free[practice.id].append((plan.closed_at, patient_id, postcode))
+        done += 1
+        if done % 100 == 0 or done == len(arrivals):
+            progress(done)
+    return done
+
+
+def arrival(rng: random.Random, start: datetime, now: datetime) -> datetime:
     """When a referral arrived: in working hours on a working day, bar a few
     self-referrals sent in the evening or at the weekend."""
     while True:

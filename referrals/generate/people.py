@@ -48,8 +48,9 @@ def nhs_numbers() -> Iterator[str]:
 
 def add_patient(rng: random.Random, ids: Ids, out: Writer, numbers: Iterator[str],
                 practice: PracticeInfo, districts, *, source: str, today: date,
-                at: datetime) -> tuple[int, str, bool]:
-    """Write one person; return their id, postcode and whether their NHS number is known."""
+                at: datetime, ethnic_category: str | None = None) -> tuple[int, str, bool]:
+    """Write one person; return their id, postcode and whether their NHS number is known.
+    Their ethnic category is drawn in census proportions unless given."""
     sex = rng.choices([s for s, _ in SEXES], [w for _, w in SEXES])[0]
     (low, high), = rng.choices([band for band, _ in AGE_BANDS], [w for _, w in AGE_BANDS])
     born = today - timedelta(days=rng.randint(low * 365 + 1, high * 365 + 360))
@@ -71,7 +72,8 @@ def add_patient(rng: random.Random, ids: Ids, out: Writer, numbers: Iterator[str
     out.add("patient", {
         "id": patient_id, "nhs_number": next(numbers) if known else None,
         "nhs_number_status": "01" if source == "fhir" else "",
-        "ethnic_category": rng.choices(ETHNIC_CODES, ETHNIC_WEIGHTS)[0],
+        "ethnic_category": ethnic_category if ethnic_category is not None
+        else rng.choices(ETHNIC_CODES, ETHNIC_WEIGHTS)[0],
         "given_name": given, "family_name": family, "birth_date": born, "sex": sex,
         "postcode": postcode, "phone": f"07700 900{rng.randint(0, 999):03d}",
         "email": f"{given.lower()}.{family.lower().replace(chr(39), '')}@example.com"

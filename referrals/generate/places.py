@@ -55,6 +55,8 @@ class PracticeInfo:
     list_size: int
     referrer_ids: list[int] = field(default_factory=list)
     manager_id: int = 0
+    # Whether its GP system refers through the API client (the demo's connects only one).
+    fhir: bool = True
 
 
 @dataclass

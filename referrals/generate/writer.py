@@ -1,5 +1,6 @@
 """Bulk writing for the generator: SQLAlchemy Core executemany in batches, one
-transaction per batch, every id handed out before its row is written.
+transaction per batch (or all in the caller's, when one is open), every id handed out
+before its row is written.
 
 The ORM would cost a flush, an identity map and a unit of work per row; at the county
 tier (millions of rows) that is the difference between minutes and an hour. Core
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from sqlalchemy import Connection, Engine, Table, func, select, text
 
@@ -21,11 +22,17 @@ TABLES: dict[str, Table] = Base.metadata.tables
 ORDER = [table.name for table in Base.metadata.sorted_tables]
 
 
+def _transaction(connection: Connection) -> AbstractContextManager:
+    """A transaction of the writer's own, or none inside the caller's (the demo writes
+    its history in the session's transaction, which its caller commits)."""
+    return nullcontext() if connection.in_transaction() else connection.begin()
+
+
 class Ids:
     """The next id of each table with an integer key, counted from what is stored."""
 
     def __init__(self, connection: Connection):
-        with connection.begin():
+        with _transaction(connection):
             self._next = {name: (connection.scalar(select(func.max(table.c.id))) or 0) + 1
                           for name, table in TABLES.items() if _integer_id(table)}
 
@@ -59,7 +66,7 @@ class Writer:
     def flush(self) -> None:
         if not self.waiting:
             return
-        with self.connection.begin():
+        with _transaction(self.connection):
             for name in ORDER:
                 rows = self.pending.pop(name, None)
                 if rows:
@@ -90,7 +97,7 @@ def advance_sequences(connection: Connection) -> None:
     past the largest id written, or the application's next insert would collide."""
     if connection.dialect.name != "postgresql":
         return
-    with connection.begin():
+    with _transaction(connection):
         for name in ORDER:
             if not _integer_id(TABLES[name]):
                 continue
