@@ -135,10 +135,12 @@ def test_the_managers_last_quarter_report_has_real_figures_matching_the_data(db,
     assert not report.received.hidden and report.received.value >= 30
     assert report.received.value == count(db, *received)
     urgency = dict(report.urgency.rows)
-    assert not urgency["Routine"].hidden
-    assert urgency["Routine"].value == count(db, *received, Referral.urgency == "routine")
-    if not urgency["Urgent"].hidden:
-        assert urgency["Urgent"].value == count(db, *received, Referral.urgency == "urgent")
+    routine, urgent = urgency["Routine"], urgency["Urgent"]
+    assert routine.value == count(db, *received, Referral.urgency == "routine")
+    assert urgent.value == count(db, *received, Referral.urgency == "urgent")
+    # The demo is dated from today, so urgent may be small: then routine is withheld with
+    # it (the total would give it away); otherwise both are shown.
+    assert routine.hidden == urgent.hidden
     sources = dict(report.sources.rows)
     assert sources["Practice referral form"].value == count(db, *received,
                                                             Referral.source == "form")
