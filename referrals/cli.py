@@ -4,7 +4,7 @@ generator's, registered from their packages)."""
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from referrals.extensions import db
@@ -61,7 +61,8 @@ def seed_demo(password: str, force: bool, if_empty: bool) -> None:
     accounts = demo.build(password=password, progress=click.echo)
     api_client, token = demo.build_api_client()
     now = utcnow()
-    demo_history.add(now=now, api_client=api_client, progress=click.echo)
+    if current_app.config["DEMO_HISTORY"]:
+        demo_history.add(now=now, api_client=api_client, progress=click.echo)
     monthly = sum(extra(now) for extra in demo_history.EXTRAS.values())
     db.session.commit()
     # The closed referrals' outcome letters (and last month's reports) are jobs
@@ -222,8 +223,6 @@ def revoke_api_client(name) -> None:
 @click.option("--once", is_flag=True, help="Run every job once, now, and exit (e.g. from cron).")
 def run_scheduler(once: bool) -> None:
     """Run the reminder and escalation scheduler in this process (production: exactly one)."""
-    from flask import current_app
-
     from referrals import jobs, scheduler
     from referrals.models import utcnow
 

@@ -124,6 +124,8 @@ class Config:
     LETTERS_ON_CLOSE = True
     # The scheduler makes each practice's monthly report PDF (reports/monthly.py).
     MONTHLY_REPORTS = True
+    # seed-demo adds fifteen months of closed referrals, so the demo's reports have figures.
+    DEMO_HISTORY = True
     # How work enqueued by a request (referrals/jobs.py: outcome letters) runs once the
     # request has committed: "thread" (a background thread of this process), "after-request"
     # (in the request's thread, before the response: deterministic, for tests), or "" (only
@@ -205,6 +207,7 @@ class TestConfig(Config):
     # Rendering a PDF on every close would slow every casework test; letter tests turn it on.
     LETTERS_ON_CLOSE = False
     MONTHLY_REPORTS = False  # a PDF per practice per run; tests/reports/test_monthly.py turns it on
+    DEMO_HISTORY = False  # seconds per seed-demo; tests/reports/test_demo_report.py turns it on
     JOBS_RUN = "after-request"
 
     def finalise(self) -> None:

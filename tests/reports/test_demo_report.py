@@ -28,6 +28,11 @@ from reports.suppression import Cell
 HANDMADE = 41  # the demo's own people and referrals, written before the history
 
 
+@pytest.fixture(autouse=True)
+def demo_history_on(app, monkeypatch):
+    monkeypatch.setitem(app.config, "DEMO_HISTORY", True)
+
+
 @pytest.fixture
 def runner(app, db):
     return app.test_cli_runner()
