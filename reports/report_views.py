@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from referrals import access, audit
@@ -18,7 +27,7 @@ from referrals.extensions import db
 from referrals.forms import whole_number
 from referrals.models import Role
 from referrals.scopes import UK, Period, Scope, ScopeKind, parse_period
-from reports import period_report, unmet_needs
+from reports import period_report, readiness, unmet_needs
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -109,6 +118,11 @@ def _report(kind: ScopeKind, params: dict, **which):
     period, errors = parse_period(request.args.get("from"), request.args.get("to"),
                                   today=_today())
     if errors and as_pdf:  # a PDF cannot show the errors: the page beside its form does
+        return redirect(url_for(f"reports.{kind.value}", **request.args))
+    if as_pdf and readiness.pdf_unavailable():
+        # A server without the PDF libraries still has the page, with every figure.
+        flash("This server cannot make PDFs at the moment (its PDF libraries are missing), "
+              "so here is the report as a page. Your browser can print it.", "error")
         return redirect(url_for(f"reports.{kind.value}", **request.args))
     report = period_report.build(scope, period) if period else None
     audit.record("print" if as_pdf else "view", actor=current_user, entity_type="report",

@@ -151,3 +151,16 @@ def test_the_report_links_to_its_csv_and_the_landing_page_to_the_other_reports(
     assert "/reports/practice.csv?from=2026-04-01&amp;to=2026-06-30" in page
     landing = client.get("/reports").get_data(as_text=True)
     assert "/reports/monthly" in landing and "/reports/national-counts?" in landing
+
+
+def test_without_pdf_libraries_the_pdf_link_leads_to_the_page_and_says_why(
+        client, login_as, make, monkeypatch):
+    from reports import readiness
+
+    monkeypatch.setattr(readiness, "pdf_unavailable", lambda: "OSError: no Pango")
+    login_as(Role.MANAGER, practice=make.practice(make.team()))
+    response = client.get("/reports/practice.pdf?from=2026-04-01&to=2026-06-30")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/reports/practice?")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "cannot make PDFs" in page
