@@ -15,7 +15,6 @@ from flask import (
     Response,
     abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -35,6 +34,7 @@ from referrals.models import Practice, Role, StoredReport, utcnow
 from referrals.scheduler import local_day
 from referrals.scopes import Period, Scope, ScopeKind, parse_period
 from reports import exports, monthly, national
+from reports.views import pdf_download
 
 bp = Blueprint("report_exports", __name__)
 
@@ -233,12 +233,7 @@ def monthly_report_pdf(report_id: int):
     pdf = report.pdf  # deferred: loaded before the commit expires it
     filename = f"kindly-monthly-report-{report.period_start:%Y-%m}.pdf"
     db.session.commit()
-    response = make_response(pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return pdf_download(pdf, filename)
 
 
 class ReportEmailsForm(KindlyForm):

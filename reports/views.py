@@ -108,6 +108,11 @@ def download(referral_id: int):
     pdf = letter.pdf  # deferred: loaded only here, before the commit expires it
     filename = f"{referral.reference}-outcome-letter-v{letter.number}.pdf"
     db.session.commit()
+    return pdf_download(pdf, filename)
+
+
+def pdf_download(pdf: bytes, filename: str):
+    """A stored PDF as the browser opens it: never cached, never sniffed as anything else."""
     response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
