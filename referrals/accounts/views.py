@@ -112,10 +112,28 @@ def change_role(user_id: int):
     return _user_page(db.session.get(User, user_id), form), 422
 
 
-@bp.route(f"/users/{USER_ID}/<any(deactivate, reactivate, reset):action>", methods=["POST"])
+@bp.route(f"/users/{USER_ID}/deactivate", methods=["POST"])
 @allow(*MANAGERS)
-def act(user_id: int, action: str):
-    """Deactivate, reactivate, or force a password reset."""
+def deactivate(user_id: int):
+    """Stop the account signing in, and sign it out everywhere at once."""
+    return _act(user_id, "deactivate")
+
+
+@bp.route(f"/users/{USER_ID}/reactivate", methods=["POST"])
+@allow(*MANAGERS)
+def reactivate(user_id: int):
+    """Let the account sign in again with its password."""
+    return _act(user_id, "reactivate")
+
+
+@bp.route(f"/users/{USER_ID}/reset-password", methods=["POST"])
+@allow(*MANAGERS)
+def reset_password(user_id: int):
+    """Stop the password working, sign them out, and email a link to choose a new one."""
+    return _act(user_id, "reset")
+
+
+def _act(user_id: int, action: str):
     account = _load_user(user_id)
     if not ButtonForm().validate_on_submit():
         flash("This page had expired. Press the button again.", "error")

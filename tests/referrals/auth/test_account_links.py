@@ -47,7 +47,7 @@ def test_a_forced_reset_signs_them_out_and_the_link_signs_out_any_other_session(
     desk = web.browser()
     desk.sign_in(gp)
 
-    assert manager.submit(f"/users/{gp.id}/reset", {}, page=f"/users/{gp.id}").status_code == 303
+    assert manager.submit(f"/users/{gp.id}/reset-password", {}, page=f"/users/{gp.id}").status_code == 303
     assert not desk.signed_in()
     assert desk.sign_in(gp).status_code == 401  # the old password no longer works
 
