@@ -114,9 +114,7 @@ def change_placement(user: User, *, role: Role, practice: Practice | None, team:
 def deactivate(user: User, *, actor: User) -> bool:
     """Stop `user` signing in: every session, remember-me cookie and emailed link ends."""
     _check_manages(actor, user)
-    changed = auth.deactivate_user(user, actor=actor)
-    tokens.forget_all(user)
-    return changed
+    return auth.deactivate_user(user, actor=actor)
 
 
 def reactivate(user: User, *, actor: User) -> bool:

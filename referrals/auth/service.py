@@ -9,6 +9,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from referrals import audit, database
+from referrals.accounts import tokens
 from referrals.auth import passwords, remember, throttle
 from referrals.errors import DomainError
 from referrals.extensions import db
@@ -199,6 +200,8 @@ def deactivate_user(user: User, *, actor: User | None, actor_label: str = "") ->
         return False
     user.active = False
     end_sessions(user)
+    # Emailed links to set a password die too, or reactivating would revive them.
+    tokens.forget_all(user)
     audit.record("deactivate", actor=actor, actor_label=actor_label, entity_type="user",
                  entity_id=user.id)
     db.session.flush()

@@ -203,3 +203,16 @@ def test_with_smtp_the_email_goes_through_send_email_and_its_link_is_not_kept(
     stored = db.session.scalars(select(OutboxMessage)).one()
     db.session.refresh(stored)
     assert stored.sent_at is not None and stored.body == ""
+
+
+def test_a_link_stays_dead_after_deactivation_and_reactivation(make, db):
+    admin = make.user(Role.ADMIN)
+    user = make.user(Role.REFERRER)
+    forgot(user.email)
+    [secret] = secrets_sent(db, user.email)
+
+    auth.deactivate_user(user, actor=admin)  # as /admin/users and the CLI do
+    auth.reactivate_user(user, actor=admin)
+
+    with pytest.raises(service.LinkInvalid):
+        service.link_holder(secret)
