@@ -281,3 +281,25 @@ def test_only_an_admin_reads_the_outbox(client, login_as):
     login_as(Role.MANAGER)
 
     assert client.get("/admin/outbox").status_code == 403
+
+
+def test_an_admin_chooses_the_practice_or_team_and_is_told_when_it_is_missing(
+        client, login_as, make, db):
+    login_as(Role.ADMIN)
+    team = make.team(name="Riverside Connectors")
+    make.practice(team=team), make.practice()  # two of each: a choice, not a fact
+    db.session.commit()
+    form = client.get("/users/invite").get_data(as_text=True)
+    assert 'name="practice"' in form and 'name="team"' in form and 'value="admin"' in form
+
+    missing = client.submit("/users/invite", {"name": "Cy", "email": "cy@test.example",
+                                              "role": "connector", "team": ""})
+    assert missing.status_code == 422
+    assert "Select the team a connector works in" in missing.get_data(as_text=True)
+    assert 'href="#team"' in missing.get_data(as_text=True)
+
+    made = client.submit("/users/invite", {"name": "Cy", "email": "cy@test.example",
+                                           "role": "connector", "team": str(team.id)})
+    assert made.status_code == 303
+    user = db.session.scalars(select(User).where(User.email == "cy@test.example")).one()
+    assert user.team_id == team.id and user.practice_id is None
