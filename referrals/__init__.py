@@ -160,3 +160,10 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     for name in CSRF_EXEMPT_BLUEPRINTS:
         csrf.exempt(app.blueprints[name])
+
+    # Staff accounts in the browser (issue 14): the pages, and the job that sends their emails.
+    from referrals.accounts import outbox
+    from referrals.accounts.views import bp as accounts_bp
+
+    app.register_blueprint(accounts_bp)
+    outbox.register_jobs()

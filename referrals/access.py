@@ -395,6 +395,64 @@ def scope_directory(query: Select, user: User | ApiClient | None = None) -> Sele
     return query
 
 
+# --- staff accounts (issue 14): who manages whose account -------------------------
+
+# The roles a hub coordinator may give, and whose accounts in their team they manage.
+# Issue 15 adds the partner and volunteer roles here; nothing else needs to change.
+COORDINATOR_GRANTABLE_ROLES = frozenset({Role.CONNECTOR})
+ACCOUNT_MANAGERS = frozenset({Role.ADMIN, Role.MANAGER, Role.COORDINATOR})
+
+
+def manageable_roles(actor: User) -> frozenset[Role]:
+    """The roles `actor` gives and manages (in their scope): an admin all; a manager their
+    practice's referrers and managers; a coordinator COORDINATOR_GRANTABLE_ROLES."""
+    if not actor.is_authenticated or not actor.active:
+        return frozenset()
+    if actor.role is Role.ADMIN:
+        return frozenset(Role)
+    if actor.role is Role.MANAGER and actor.practice_id is not None:
+        return PRACTICE_ROLES
+    if actor.role is Role.COORDINATOR and actor.team_id is not None:
+        return COORDINATOR_GRANTABLE_ROLES
+    return frozenset()
+
+
+def scope_users(query: Select, actor: User) -> Select:
+    """Restrict a query over User to the accounts `actor` manages (and may see listed)."""
+    roles = manageable_roles(actor)
+    if not roles:
+        return query.where(false())
+    if actor.role is Role.ADMIN:
+        return query
+    query = query.where(User.role.in_(sorted(roles)))
+    if actor.role is Role.MANAGER:
+        return query.where(User.practice_id == actor.practice_id)
+    return query.where(User.team_id == actor.team_id)
+
+
+def may_manage(actor: User, user: User) -> bool:
+    """Is `user`'s account in `actor`'s scope (their own included, to look at)?"""
+    if user.role not in manageable_roles(actor):
+        return False
+    if actor.role is Role.MANAGER:
+        return user.practice_id == actor.practice_id
+    if actor.role is Role.COORDINATOR:
+        return user.team_id == actor.team_id
+    return actor.role is Role.ADMIN
+
+
+def may_place(actor: User, role: Role, practice: Practice | None, team: Team | None) -> bool:
+    """May `actor` give `role` at this practice or in this team (a manager's and a
+    coordinator's own only)?"""
+    if role not in manageable_roles(actor):
+        return False
+    if actor.role is Role.MANAGER:
+        return practice is not None and practice.id == actor.practice_id
+    if actor.role is Role.COORDINATOR:
+        return team is not None and team.id == actor.team_id
+    return True
+
+
 def allow(*roles: Role):
     """Declare that a route needs a signed-in user with one of `roles`."""
     allowed = frozenset(roles)

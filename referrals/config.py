@@ -91,8 +91,8 @@ class Config:
     # The FHIR base URL clients see, when a proxy changes it; default: this request's /fhir.
     FHIR_BASE_URL = ""
     VERSION = "0.1.0"  # the software version the CapabilityStatement reports
-    # Production refuses to start without SMTP_HOST unless this says, deliberately, that
-    # notifications stay in-app (they always go in-app; email is on top).
+    # Reminders and escalations stay in-app, not emailed, even with SMTP_HOST set (they
+    # always go in-app; email is on top). Account emails need SMTP in production anyway.
     NOTIFICATIONS_IN_APP_ONLY = False
 
     # Filled by load_config(): the settings given explicitly (instance file, environment,
@@ -133,6 +133,15 @@ class Config:
     JOBS_RUN = "thread"
     POSTCODE_LOOKUP_TIMEOUT = 3.0
 
+    # Staff accounts (referrals/accounts/): how long an emailed link to set a password
+    # works, and how many "forgot password" requests an email address, or one client
+    # address, may make in the window before the answer stays the same but no email goes.
+    INVITE_LINK_VALID_DAYS = 7
+    RESET_LINK_VALID_MINUTES = 60
+    PASSWORD_RESET_MAX_PER_EMAIL = 3
+    PASSWORD_RESET_MAX_PER_ADDRESS = 10
+    PASSWORD_RESET_WINDOW_MINUTES = 60
+
     def finalise(self) -> None:
         """Fail closed: refuse to start on anything missing or unsafe, naming each one."""
         problems = self.problems()
@@ -165,14 +174,12 @@ class Config:
         return found
 
     def _mail_problems(self) -> list[str]:
-        if self.NOTIFICATIONS_IN_APP_ONLY:
-            if self.SMTP_HOST:
-                return ["SMTP_HOST is set but NOTIFICATIONS_IN_APP_ONLY is true: choose one."]
-            return []
+        # Invitations and password reset links can only go by email (without SMTP they
+        # wait in the development outbox, which production must never rely on).
         if not self.SMTP_HOST:
-            return [("SMTP_HOST must be set (KINDLY_SMTP_HOST) so reminders and escalations "
-                     "reach people by email; to notify in-app only, set "
-                     "KINDLY_NOTIFICATIONS_IN_APP_ONLY=true instead.")]
+            return [("SMTP_HOST must be set (KINDLY_SMTP_HOST): invitations and password "
+                     "reset links go by email, and reminders too unless "
+                     "KINDLY_NOTIFICATIONS_IN_APP_ONLY=true.")]
         if not self.MAIL_FROM or self.MAIL_FROM == EXAMPLE_MAIL_FROM:
             return [(f"MAIL_FROM must be your own sender address (KINDLY_MAIL_FROM), not the "
                      f"example {EXAMPLE_MAIL_FROM!r}.")]

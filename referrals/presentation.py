@@ -41,6 +41,10 @@ NAVIGATION = {
                        ("Directory", "directory_manage.list_offers"), ("Reports", "reports.index")],
     Role.ADMIN: [("Users", "admin.users"), ("API clients", "admin.api_clients")],
 }
+# Account management (issue 14): appended so each role's list above stays as it was.
+NAVIGATION[Role.MANAGER].append(("Practice accounts", "accounts.list_users"))
+NAVIGATION[Role.COORDINATOR].append(("Team accounts", "accounts.list_users"))
+NAVIGATION[Role.ADMIN][1:1] = [("Accounts", "accounts.list_users"), ("Outbox", "accounts.outbox_list")]
 
 
 def local_time(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:

@@ -1,6 +1,7 @@
 """Accounts and authentication. No request, no flash: callers pass what they know."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask import current_app
@@ -8,6 +9,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from referrals import audit, database
+from referrals.accounts import tokens
 from referrals.auth import passwords, remember, throttle
 from referrals.errors import DomainError
 from referrals.extensions import db
@@ -36,6 +38,20 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=_hash_method())
 
 
+# A stored hash no password matches: an invited account before its first password, or
+# one whose password was reset. No "$", so werkzeug refuses it without hashing.
+UNUSABLE_PREFIX = "!"
+
+
+def unusable_password() -> str:
+    return UNUSABLE_PREFIX + secrets.token_hex(16)
+
+
+def awaiting_password(user: User) -> bool:
+    """Invited, or reset by someone else, and no password chosen since."""
+    return user.password_hash.startswith(UNUSABLE_PREFIX)
+
+
 def _hash_method() -> str:
     return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
 
@@ -62,7 +78,10 @@ def _check_password(email: str, password: str) -> tuple[str, bool]:
     """
     with database.read_only(db.session):
         stored = db.session.scalar(select(User.password_hash).where(User.email == email))
-    stored = stored or _dummy_hash()
+    if not stored or stored.startswith(UNUSABLE_PREFIX):
+        # No password yet (invited) or one an administrator reset: as slow as a miss.
+        check_password_hash(_dummy_hash(), password or "")
+        return stored or "", False
     return stored, check_password_hash(stored, password or "")
 
 
@@ -181,6 +200,8 @@ def deactivate_user(user: User, *, actor: User | None, actor_label: str = "") ->
         return False
     user.active = False
     end_sessions(user)
+    # Emailed links to set a password die too, or reactivating would revive them.
+    tokens.forget_all(user)
     audit.record("deactivate", actor=actor, actor_label=actor_label, entity_type="user",
                  entity_id=user.id)
     db.session.flush()

@@ -1,4 +1,10 @@
 """SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
+from referrals.models.account import (
+    AccountToken,
+    OutboxMessage,
+    PasswordResetRequest,
+    TokenPurpose,
+)
 from referrals.models.api_client import ApiClient
 from referrals.models.audit import AuditEvent
 from referrals.models.base import Base, utcnow
@@ -63,6 +69,10 @@ from referrals.models.reporting import (
 from referrals.models.user import LoginAttempt, RememberToken, Role, User
 
 __all__ = [
+    "AccountToken",
+    "OutboxMessage",
+    "PasswordResetRequest",
+    "TokenPurpose",
     "OPEN_STATUSES",
     "OUTCOME_CONNECTION_STATUSES",
     "ApiClient",

@@ -129,7 +129,7 @@ def _send(claim_id: int, token: str, message: Message, *, now: datetime) -> bool
 
     # 2. The email, with no transaction open.
     config = current_app.config
-    if address and mail.mail_configured(config):
+    if address and mail.mail_configured(config) and not config.get("NOTIFICATIONS_IN_APP_ONLY"):
         mail.send_email(config, to=address, subject=message.title,
                         body=_email_body(message, config))
 

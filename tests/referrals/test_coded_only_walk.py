@@ -244,6 +244,9 @@ def practice_outputs(app, w, reader, pdftotext, role) -> dict[str, str]:
     seen["letter.pdf"] = pdftotext(pdf)
     if role is Role.MANAGER:
         seen |= report_outputs(w, reader, pdftotext)
+        # The practice's account pages (issue 14): staff only, read all the same.
+        seen |= {url: reader.get(url).get_data(as_text=True)
+                 for url in ("/users", "/users/invite", "/users?q=a&status=active")}
     return seen
 
 

@@ -97,3 +97,19 @@ def test_an_email_never_falls_back_to_the_in_app_body(db, make, team, sent):
     [email] = sent
     assert PURPOSE not in email["body"]
     assert "sign in" in email["body"]
+
+
+def test_in_app_only_keeps_reminders_out_of_email_even_with_smtp_set(db, make, team, sent, app,
+                                                                     monkeypatch):
+    # SMTP is needed for account emails in production; reminders may still stay in-app.
+    monkeypatch.setitem(app.config, "NOTIFICATIONS_IN_APP_ONLY", True)
+    practice, connector, _ = team
+    referral = make.referral(practice, connector=connector, status=ReferralStatus.IN_PROGRESS)
+    db.session.add(FollowUp(referral_id=referral.id, due_on=TODAY, method=ContactChannel.PHONE,
+                            purpose="Check in"))
+    db.session.flush()
+
+    assert scheduler.send_digests(now=NOW) == 1
+
+    assert sent == []
+    assert in_app(db, connector)

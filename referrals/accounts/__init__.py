@@ -1,0 +1,1 @@
+"""Staff accounts in the browser: invitations, roles, deactivation, password resets."""
