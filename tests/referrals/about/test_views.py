@@ -15,8 +15,8 @@ FOOTER_LINKS = {"/privacy": "Privacy notice", "/accessibility": "Accessibility s
 
 def footer_links(page: str) -> dict[str, str]:
     footer = page[page.index('<footer'):page.index('</footer>')]
-    return {href: re.sub(r"\s+", " ", text).strip()
-            for href, text in re.findall(r'<a[^>]*href="([^"]+)"[^>]*>(.*?)</a>', footer, re.S)}
+    links = re.findall(r'<a[^>]*href="([^"]+)"[^>]*>(.*?)</a>', footer, re.DOTALL)
+    return {href: re.sub(r"\s+", " ", text).strip() for href, text in links}
 
 
 @pytest.fixture
