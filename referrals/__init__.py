@@ -158,6 +158,10 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (auth_bp, intake_bp, caseload_bp, admin_bp, health_bp, fhir_bp, notifications_bp,
                hub_bp, directory_bp, directory_manage_bp, openreferral_bp, matching_bp, outcomes_bp):
         app.register_blueprint(bp)
+    # The public site's privacy notice, accessibility statement and service status page.
+    from referrals.about.views import bp as about_bp
+
+    app.register_blueprint(about_bp)
     for name in CSRF_EXEMPT_BLUEPRINTS:
         csrf.exempt(app.blueprints[name])
 

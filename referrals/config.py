@@ -95,6 +95,19 @@ class Config:
     # always go in-app; email is on top). Account emails need SMTP in production anyway.
     NOTIFICATIONS_IN_APP_ONLY = False
 
+    # --- Who runs this Kindly, for the privacy notice and accessibility statement
+    # (templates/about/). The demo's values; a real service sets its own.
+    ORGANISATION_NAME = "Kindlebury Community Connectors"
+    ORGANISATION_ADDRESS = "Kindlebury Community Hub, 1 Market Square, Kindlebury KB1 1AA"
+    ORGANISATION_PHONE = "01632 960000"
+    PRIVACY_EMAIL = "privacy@kindly.example"  # the data protection officer
+    ACCESSIBILITY_EMAIL = "accessibility@kindly.example"
+    # How long a referral's record is kept after it closes, as the privacy notice says.
+    RECORD_RETENTION_YEARS = 8
+    # When the accessibility statement was last reviewed (as the regulations ask).
+    ACCESSIBILITY_REVIEWED_ON = "3 December 2026"
+    # --- end of who runs this Kindly
+
     # Filled by load_config(): the settings given explicitly (instance file, environment,
     # code), and a message for each name given that no class declares.
     _explicit: frozenset[str] = frozenset()

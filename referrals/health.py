@@ -57,15 +57,23 @@ def problems() -> list[Problem]:
     return found
 
 
-@bp.route("/healthz")
-@public
-def healthz():
-    """200 when the database answers ("degraded" if a check fails), 503 when it does not."""
+def database_answers() -> bool:
+    """Whether the database answers a trivial query (without queueing behind writers)."""
     try:
-        with database.read_only(db.session):  # a probe must not queue behind writers
+        with database.read_only(db.session):
             db.session.execute(text("SELECT 1")).scalar_one()
     except SQLAlchemyError:
         db.session.rollback()
+        return False
+    return True
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """200 when the database answers ("degraded" if a check fails), 503 when it does not.
+    The same checks, in words for people, are at /status (referrals/about)."""
+    if not database_answers():
         return jsonify(status="error", database="unavailable"), 503
     body = {"status": "ok", "database": "ok"}
     body.update({check.name: "ok" for check in checks()})
@@ -73,3 +81,19 @@ def healthz():
         body.update({"status": "degraded", problem.name: "unavailable",
                      f"{problem.name}_reason": problem.reason})
     return jsonify(body)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One thing /healthz checks, as the service status page shows it to people."""
+    name: str  # "database", or a registered check's name
+    label: str
+    working: bool
+
+
+def service_status() -> list[Part]:
+    """Every check /healthz makes, whether it passes; no reasons (those are for admins)."""
+    parts = [Part("database", "Database", database_answers())]
+    found = {problem.name for problem in problems()}
+    parts.extend(Part(check.name, check.label, check.name not in found) for check in checks())
+    return parts

@@ -132,7 +132,7 @@ def test_the_caseload_lists_overdue_first_with_risks_and_counts(client, db, make
     listing = page(client.get("/caseload"))
 
     rows = listing.findall(".//table[@id='caseload']/tbody/tr")
-    assert [r.find("td/a").text for r in rows] == [late.patient.full_name,
+    assert [r.find("td/span[@class='kindly-cell']/a").text for r in rows] == [late.patient.full_name,
                                                    calm.patient.full_name]
     assert "First contact overdue" in listing.text() and "Risks" in listing.text()
     filtered = page(client.get("/caseload?overdue=1"))
@@ -163,7 +163,7 @@ def test_the_caseload_says_how_long_since_the_last_contact(client, db, make, hub
     quiet = make.referral(hub.practice, status=S.ACCEPTED, connector=connector)
     db.session.commit()
 
-    rows = {r.find("td/span").text: "".join(r.itertext()) for r in
+    rows = {r.find("td/span[@class='kindly-cell']/span").text: "".join(r.itertext()) for r in
             page(client.get("/caseload")).findall(".//table[@id='caseload']/tbody/tr")}
 
     assert "3 days ago" in rows[referral.reference]

@@ -43,8 +43,18 @@ class _TreeBuilder(HTMLParser):
 
 
 def text_of(element) -> str:
-    """Visible text, whitespace collapsed."""
-    return " ".join("".join(element.itertext()).split())
+    """The text a screen reader reads, whitespace collapsed: not what is aria-hidden (a
+    responsive table's column heading repeated in each cell for small screens)."""
+
+    def parts(e):
+        if e.get("aria-hidden") == "true":
+            return
+        yield e.text or ""
+        for child in e:
+            yield from parts(child)
+            yield child.tail or ""
+
+    return " ".join("".join(parts(element)).split())
 
 
 class Page:

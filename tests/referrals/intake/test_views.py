@@ -71,7 +71,8 @@ def practice_of(db, user) -> Practice:
 
 def references(listing) -> list[str]:
     """The references in the list's rows, top to bottom."""
-    return [text_of(row.find("td/a")) for row in listing.findall(".//tbody/tr")]
+    return [text_of(row.find("td/span[@class='kindly-cell']/a"))
+            for row in listing.findall(".//tbody/tr")]
 
 
 def pager_link(listing, rel: str) -> str | None:
