@@ -137,9 +137,24 @@ def test_the_directory_lists_every_active_offer_without_signing_in(client, walks
 
 
 def test_words_find_offers_by_name_description_or_organisation(client, walks):
-    assert names(search(client, q="stroll")) == ["Tuesday Strollers"]
+    # Whole words, in any form ("stroller"), never part of another word.
+    assert names(search(client, q="stroller")) == ["Tuesday Strollers"]
     assert names(search(client, q="LUNCH club")) == ["Friendship Lunch Club"]
     assert len(names(search(client, q="Kindlebury Community Trust"))) == 4
+
+
+def test_a_corrected_typo_says_what_was_searched_for_and_links_to_the_words_typed(
+        client, walks):
+    response = search(client, q="strolers", day="TU")
+
+    assert names(response) == ["Tuesday Strollers"]
+    page = Page(response)
+    assert "Showing results for strollers." in page.text()
+    link = page.find(".//p[@class='kindly-corrected']/a")
+    assert text_of(link) == "Search instead for strolers"
+    exact = client.get(link.get("href"))
+    assert names(exact) == [] and "Showing results for" not in Page(exact).text()
+    assert "day=TU" in link.get("href")
 
 
 def test_category_day_and_free_only_narrow_the_results(client, walks):
