@@ -133,6 +133,13 @@ class Config:
     JOBS_RUN = "thread"
     POSTCODE_LOOKUP_TIMEOUT = 3.0
 
+    # --- issue 14 (search): the directory's map --------------------------------------
+    # Map tiles for the directory's map (Leaflet): a URL with {z}, {x} and {y} (and {s}
+    # for subdomains), and the credit the tile provider asks for. Empty: no map, the list
+    # only. The Content-Security-Policy allows images from this URL's host and no other.
+    MAP_TILE_URL = ""
+    MAP_ATTRIBUTION = ""
+
     def finalise(self) -> None:
         """Fail closed: refuse to start on anything missing or unsafe, naming each one."""
         problems = self.problems()
@@ -187,6 +194,9 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    # OpenStreetMap's own tiles are fine for a developer's demo, not for a live service.
+    MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    MAP_ATTRIBUTION = "© OpenStreetMap contributors"
 
     def finalise(self) -> None:
         self.warn_about_unknown_settings()
