@@ -28,7 +28,7 @@ from referrals.models import (
 WORD = re.compile(r"[^\W\d_]{3,40}")
 CHUNK = 500
 # Offer columns whose change alters what the index reads.
-_OFFER_TEXT = ("name", "description", "organisation_id")
+_OFFER_TEXT = ("name", "description", "organisation", "organisation_id")
 
 
 def words_of(text: str) -> set[str]:

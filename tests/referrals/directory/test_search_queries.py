@@ -208,6 +208,10 @@ def test_the_index_follows_every_change_to_an_offer_its_organisation_and_categor
     db.session.flush()
     assert "warm" in found("soup") and "warm" not in found("drinks")
 
+    offer.organisation = db.session.get(DirectoryOrganisation, "org-ca")
+    db.session.flush()
+    assert "warm" in found("citizens")
+
     db.session.get(DirectoryOrganisation, "org-church").name = "Kindlebury Parish"
     db.session.flush()
     assert "coffee" in found("parish") and found("church") == set()
