@@ -1,8 +1,8 @@
 """Keeping the search index current: after every flush that creates, edits, retires or
 deletes an offer, or renames its organisation or one of its categories, the offer's row
 of searchable text is rewritten (the database's own full-text index follows it: FTS5
-triggers on SQLite, an expression index on PostgreSQL) and new words join the vocabulary
-that typos are corrected against.
+triggers on SQLite, a generated tsvector column on PostgreSQL) and new words join the
+vocabulary that typos are corrected against.
 
 A session hook rather than calls in each service: the directory service, the importer,
 the demo and the bench all change offers through the ORM, and none can forget it.

@@ -291,7 +291,8 @@ class OfferSearchText(Base):
     """The words of one offer that the full-text index reads: its name, and the rest
     (description, organisation, categories). Kept current by referrals.directory.indexing
     on every flush; the index itself is database-specific (migration 3f1a2b7c9d10):
-    an FTS5 table with triggers on SQLite, an expression GIN index on PostgreSQL."""
+    an FTS5 table with triggers on SQLite; on PostgreSQL a generated tsvector column
+    `document` with a GIN index, not mapped here (the database computes it)."""
 
     __tablename__ = "offer_search_text"
 

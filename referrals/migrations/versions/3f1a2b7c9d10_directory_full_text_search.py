@@ -1,5 +1,5 @@
 """directory full-text search: each offer's searchable text, the database's own index
-over it (SQLite FTS5 with triggers; a PostgreSQL GIN expression index), and the
+over it (SQLite FTS5 with triggers; a PostgreSQL stored tsvector with a GIN index), and the
 vocabulary typos are corrected against; backfilled from the offers there are
 
 Revision ID: 3f1a2b7c9d10
@@ -38,11 +38,14 @@ SQLITE_DOWN = [
     "DROP TRIGGER offer_search_text_ai",
     "DROP TABLE offer_search_fts",
 ]
-# The same expression as referrals.directory.fulltext.PG_DOCUMENT, so queries use it.
+# PostgreSQL: the weighted tsvector stored beside the text (so ranking reads it rather
+# than parsing every matching row again), and a GIN index on it. Only PostgreSQL has the
+# column: the ORM never writes it, and referrals.directory.fulltext.PG_DOCUMENT reads it.
 PG_UP = [
-    ("CREATE INDEX ix_offer_search_text_document ON offer_search_text USING gin "
-    "((setweight(to_tsvector('english'::regconfig, name), 'A') || "
-    "setweight(to_tsvector('english'::regconfig, body), 'B')))"),
+    ("ALTER TABLE offer_search_text ADD COLUMN document tsvector GENERATED ALWAYS AS "
+     "(setweight(to_tsvector('english'::regconfig, name), 'A') || "
+     "setweight(to_tsvector('english'::regconfig, body), 'B')) STORED"),
+    "CREATE INDEX ix_offer_search_text_document ON offer_search_text USING gin (document)",
 ]
 PG_DOWN = ["DROP INDEX ix_offer_search_text_document"]
 WORD = re.compile(r"[^\W\d_]{3,40}")
