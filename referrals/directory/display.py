@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask import url_for
+
 from referrals.directory.vocabulary import ACCESSIBILITY_BY_CODE, LANGUAGES, WEEKDAY_NAMES
 from referrals.models import Offer, Schedule
 
@@ -97,3 +99,33 @@ def distance_text(km: float | None) -> str:
     if km is None:
         return ""
     return f"{km:.1f} km away" if km >= 0.1 else "Less than 0.1 km away"
+
+
+# --- issue 14 (search): the map's places -------------------------------------------------
+
+
+def map_point(offer: Offer, venue, *, link: bool) -> dict | None:
+    """One place for the map (data attributes, read by static/kindly-map.js); None for a
+    venue that is online, by phone or not placed."""
+    if venue is None or venue.location_type == "virtual" or venue.latitude is None \
+            or venue.longitude is None:
+        return None
+    return {"lat": round(venue.latitude, 6), "lon": round(venue.longitude, 6),
+            "name": offer.name, "where": venue.address_line or venue.name,
+            "href": url_for("directory.offer", offer_id=offer.id) if link else None}
+
+
+def map_points_for_results(hits) -> list[dict]:
+    """The listed offers' venues (the nearest one when searching from a postcode)."""
+    points = []
+    for hit in hits:
+        venue = hit.location or next(
+            (v for v in hit.offer.locations if v.latitude is not None), None)
+        if (point := map_point(hit.offer, venue, link=True)) is not None:
+            points.append(point)
+    return points
+
+
+def map_points_for_offer(offer: Offer) -> list[dict]:
+    return [p for venue in offer.locations
+            if (p := map_point(offer, venue, link=False)) is not None]

@@ -85,6 +85,8 @@ class SearchForm(KindlyForm):
     )
     # Not shown on the main page: lets a link narrow the search to one kind of offer.
     kind = HiddenField()
+    # Not shown either: "Search instead for …" after a typo was corrected.
+    exact = BooleanField("Search for exactly the words typed")
 
     def validate_category(self, field):
         if field.data and field.data not in vocabulary.CATEGORY_BY_CODE:
@@ -129,6 +131,7 @@ class SearchForm(KindlyForm):
             free_only=bool(self.free.data),
             postcode=(self.postcode.data or "").strip(),
             within_km=float(self.distance.data) if self.distance.data else None,
+            correct=not self.exact.data,
             page=page,
             per_page=per_page,
         )
@@ -136,8 +139,9 @@ class SearchForm(KindlyForm):
     def arguments(self) -> dict[str, str]:
         """The search as query-string arguments (for paging links); empty ones left out."""
         values = {f.name: f.data for f in self if f.data}
-        if values.get("free"):
-            values["free"] = "y"
+        for flag in ("free", "exact"):
+            if values.get(flag):
+                values[flag] = "y"
         return values
 
 

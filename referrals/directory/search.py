@@ -9,12 +9,11 @@ from datetime import time
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from referrals.directory import vocabulary
+from referrals.directory import fulltext, vocabulary
 from referrals.extensions import db
 from referrals.geo import Place, haversine_km, locate
 from referrals.models import (
     CapacityStatus,
-    DirectoryOrganisation,
     Location,
     Offer,
     OfferAttribute,
@@ -50,6 +49,8 @@ class DirectoryQuery:
     include_virtual: bool = True
     include_inactive: bool = False
     organisation_id: str | None = None
+    # Mistyped words are corrected unless the person asked for exactly what they typed.
+    correct: bool = True
     page: int = 1
     per_page: int = 20
 
@@ -69,6 +70,8 @@ class Results:
     per_page: int
     place: Place | None = None
     unknown_postcode: bool = False
+    # The words searched for instead of those typed, when one was corrected.
+    corrected_text: str | None = None
 
     @property
     def pages(self) -> int:
@@ -89,6 +92,8 @@ def offer_loading():
 
 
 def search(query: DirectoryQuery) -> Results:
+    """Offers matching every filter and the words (best matches first), or nearest first
+    from a postcode."""
     per_page = max(1, min(query.per_page, MAX_PER_PAGE))
     page = max(1, query.page)
     place = None
@@ -96,12 +101,27 @@ def search(query: DirectoryQuery) -> Results:
         place = locate(query.postcode)
         if place is None:
             return Results([], 0, page, per_page, unknown_postcode=True)
+    words = fulltext.plan(query.text, correct=query.correct)
+    if words is None:
+        return _search(query, page, per_page, place, None)
+    results = _search(query, page, per_page, place, fulltext.matches(words, every=True))
+    if results.total == 0 and len(words.groups) > 1:
+        # Nothing has every word: offers with any of them are better than nothing.
+        results = _search(query, page, per_page, place, fulltext.matches(words, every=False))
+    results.corrected_text = words.corrected
+    return results
 
-    stmt = matching_offer_ids(query)
+
+def _search(query: DirectoryQuery, page: int, per_page: int, place: Place | None,
+            match) -> Results:
+    stmt = _matching(query, match)
     if place is None:
         total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        ordered = select(Offer).where(Offer.id.in_(stmt))
+        if match is not None:
+            ordered = ordered.join(match, match.c.offer_id == Offer.id).order_by(match.c.score)
         offers = db.session.scalars(
-            select(Offer).where(Offer.id.in_(stmt)).options(*offer_loading())
+            ordered.options(*offer_loading())
             .order_by(func.lower(Offer.name), Offer.id)
             .limit(per_page).offset((page - 1) * per_page)
         ).all()
@@ -146,7 +166,13 @@ def _is_virtual(offer: Offer) -> bool:
 
 
 def matching_offer_ids(query: DirectoryQuery) -> Select:
-    """The ids of the offers matching every filter but distance (and no paging)."""
+    """The ids of the offers matching every filter and every word, but not distance (and
+    no paging)."""
+    words = fulltext.plan(query.text, correct=query.correct)
+    return _matching(query, None if words is None else fulltext.matches(words, every=True))
+
+
+def _matching(query: DirectoryQuery, match) -> Select:
     stmt = select(Offer.id)
     if not query.include_inactive:
         stmt = stmt.where(Offer.status == OfferStatus.ACTIVE)
@@ -162,8 +188,8 @@ def matching_offer_ids(query: DirectoryQuery) -> Select:
         stmt = stmt.where(or_(Offer.maximum_age.is_(None), Offer.maximum_age >= query.minimum_age))
     if query.maximum_age is not None:
         stmt = stmt.where(or_(Offer.minimum_age.is_(None), Offer.minimum_age <= query.maximum_age))
-    for word in query.text.split()[:10]:
-        stmt = stmt.where(_mentions(word))
+    if match is not None:
+        stmt = stmt.where(Offer.id.in_(select(match.c.offer_id)))
     if query.categories:
         term_ids = [vocabulary.CATEGORY_BY_CODE[c].id if c in vocabulary.CATEGORY_BY_CODE else c
                     for c in query.categories]
@@ -176,26 +202,6 @@ def matching_offer_ids(query: DirectoryQuery) -> Select:
     if query.day or query.start_time or query.end_time:
         stmt = stmt.where(_runs(query.day, query.start_time, query.end_time))
     return stmt
-
-
-def _like(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
-
-
-def _mentions(word: str):
-    """The word appears in the offer's name, description, organisation or categories."""
-    pattern = _like(word)
-    return or_(
-        func.lower(Offer.name).like(pattern, escape="\\"),
-        func.lower(Offer.description).like(pattern, escape="\\"),
-        Offer.organisation_id.in_(
-            select(DirectoryOrganisation.id)
-            .where(func.lower(DirectoryOrganisation.name).like(pattern, escape="\\"))),
-        Offer.id.in_(
-            select(OfferAttribute.offer_id).join(TaxonomyTerm)
-            .where(func.lower(TaxonomyTerm.name).like(pattern, escape="\\"))),
-    )
 
 
 def _runs(day: str | None, start: time | None, end: time | None):

@@ -285,3 +285,29 @@ class PostcodePlace(Base):
     postcode: Mapped[str] = mapped_column(String(8), primary_key=True)
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
+
+
+class OfferSearchText(Base):
+    """The words of one offer that the full-text index reads: its name, and the rest
+    (description, organisation, categories). Kept current by referrals.directory.indexing
+    on every flush; the index itself is database-specific (migration 3f1a2b7c9d10):
+    an FTS5 table with triggers on SQLite; on PostgreSQL a generated tsvector column
+    `document` with a GIN index, not mapped here (the database computes it)."""
+
+    __tablename__ = "offer_search_text"
+
+    # An integer key: SQLite's FTS5 external content addresses rows by it.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: the row goes in the same flush as the offer, after it.
+    offer_id: Mapped[str] = mapped_column(HSDS_ID, unique=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+
+
+class SearchWord(Base):
+    """Every word the directory's offers have used, to correct a mistyped search word
+    against."""
+
+    __tablename__ = "search_word"
+
+    word: Mapped[str] = mapped_column(String(40), primary_key=True)

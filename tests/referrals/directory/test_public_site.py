@@ -137,9 +137,24 @@ def test_the_directory_lists_every_active_offer_without_signing_in(client, walks
 
 
 def test_words_find_offers_by_name_description_or_organisation(client, walks):
-    assert names(search(client, q="stroll")) == ["Tuesday Strollers"]
+    # Whole words, in any form ("stroller"), never part of another word.
+    assert names(search(client, q="stroller")) == ["Tuesday Strollers"]
     assert names(search(client, q="LUNCH club")) == ["Friendship Lunch Club"]
     assert len(names(search(client, q="Kindlebury Community Trust"))) == 4
+
+
+def test_a_corrected_typo_says_what_was_searched_for_and_links_to_the_words_typed(
+        client, walks):
+    response = search(client, q="strolers", day="TU")
+
+    assert names(response) == ["Tuesday Strollers"]
+    page = Page(response)
+    assert "Showing results for strollers." in page.text()
+    link = page.find(".//p[@class='kindly-corrected']/a")
+    assert text_of(link) == "Search instead for strolers"
+    exact = client.get(link.get("href"))
+    assert names(exact) == [] and "Showing results for" not in Page(exact).text()
+    assert "day=TU" in link.get("href")
 
 
 def test_category_day_and_free_only_narrow_the_results(client, walks):
@@ -369,3 +384,65 @@ def test_every_public_route_is_declared_public(app):
     for endpoint in ["directory.search", "directory.offer", "directory.volunteer",
                      "directory.self_referral", "directory.self_referral_sent"]:
         assert getattr(app.view_functions[endpoint], "access", None) == "public", endpoint
+
+
+# --- the map (issue 14) ---------------------------------------------------------------------
+
+TILES = "https://{s}.tiles.example.org/{z}/{x}/{y}.png"
+
+
+def _map(page: Page):
+    return page.find(".//*[@class='kindly-map']")
+
+
+def test_with_a_tile_url_the_results_carry_a_map_of_the_placed_offers(
+        client, walks, town, db, app, monkeypatch):
+    import json
+
+    monkeypatch.setitem(app.config, "MAP_TILE_URL", TILES)
+    monkeypatch.setitem(app.config, "MAP_ATTRIBUTION", "© Example Maps")
+    town.offer("Phone Friends", virtual=True, byday="TU")
+    db.session.commit()
+
+    response = search(client, postcode="KB1 1AB", day="TU")
+    page = Page(response)
+    box = _map(page)
+
+    assert box.get("data-tile-url") == TILES and box.get("data-attribution") == "© Example Maps"
+    points = json.loads(box.get("data-points"))
+    # Placed offers are mapped, with links; the phone one is listed but not mapped.
+    assert {p["name"] for p in points} == {"Tuesday Strollers", "Riverside Ramblers"}
+    assert "Phone Friends" in names(response)
+    assert all(p["href"].startswith("/directory/offers/") for p in points)
+    assert json.loads(box.get("data-home")) == [HOME[0], HOME[1]]
+    assert box.get("role") == "region" and box.get("aria-label")
+    assert "leaflet/leaflet.js" in page.html and "kindly-map.js" in page.html
+    # Tiles come from the configured host, and from nowhere else.
+    assert "img-src 'self' https://*.tiles.example.org;" in response.headers[
+        "Content-Security-Policy"]
+
+
+def test_an_offers_page_maps_its_venues_when_tiles_are_configured(
+        client, town, db, app, monkeypatch):
+    import json
+
+    monkeypatch.setitem(app.config, "MAP_TILE_URL", TILES)
+    offer = town.offer("Tuesday Strollers", km_north=1)
+    db.session.commit()
+
+    box = _map(Page(client.get(f"/directory/offers/{offer.id}")))
+
+    [point] = json.loads(box.get("data-points"))
+    assert point["name"] == "Tuesday Strollers" and point["href"] is None
+    assert point["lat"] == pytest.approx(HOME[0] + KM)
+
+
+def test_without_a_tile_url_there_is_no_map_and_no_map_script(client, walks, town, db, app):
+    assert app.config["MAP_TILE_URL"] == ""
+    response = search(client, postcode="KB1 1AB")
+    offer_page = client.get(f"/directory/offers/{walks['near_tuesday'].id}")
+
+    for page in (Page(response), Page(offer_page)):
+        assert _map(page) is None and "leaflet" not in page.html
+    assert "img-src 'self';" in response.headers["Content-Security-Policy"]
+    assert len(names(response)) == 4  # the list, with distances, is still all there
