@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from datetime import date, timedelta
 
 import pytest
 
@@ -14,6 +15,7 @@ from referrals.intake.service import ReasonEntry
 from referrals.models import ReferralStatus
 from referrals.nhs_number import format_nhs_number
 from reports import codes
+from reports.date_words import date_range
 from reports.letters import (
     CODED_ONLY_NOTICE,
     build_outcome_letter,
@@ -298,10 +300,6 @@ def test_a_typical_story_fits_on_one_page(tell, caplog):
 
 # --- issue 14: greeting, waiting time, date ranges, self-referrals, codes -------------
 
-from datetime import date, timedelta  # noqa: E402
-
-from reports.date_words import date_range  # noqa: E402
-
 
 def one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text)
@@ -324,7 +322,7 @@ def test_the_letter_greets_the_referrer_and_shows_contact_dates_as_a_range(tell,
     db.session.flush()
     first, last = (c.at for c in (story.referral.contacts[0], story.referral.contacts[-1]))
 
-    html, text, _ = letter(story)
+    _, text, _ = letter(story)
 
     line = one_line(text)
     assert "Dear Dr Shah," in line
@@ -376,7 +374,7 @@ def test_a_self_referral_without_an_nhs_number_has_no_nhs_number_line(tell, db):
     referral.patient.nhs_number = None
     db.session.flush()
 
-    html, text, _ = letter(story)
+    _, text, _ = letter(story)
 
     assert "NHS number" not in text and "Not given" not in text
     assert flat(f"Dear colleagues at {referral.practice.name},") in flat(text)
