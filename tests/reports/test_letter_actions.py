@@ -243,3 +243,36 @@ def test_marking_done_needs_the_forms_csrf_token(client, login_as, make, letter_
     login_as(Role.REFERRER, practice=practice)
 
     assert client.post(f"/letters/{letter.id}/actions-done").status_code == 400
+
+
+# --- the migration ------------------------------------------------------------------------
+
+
+def test_the_migration_marks_existing_letters_with_gp_actions_as_needing_action(tmp_path):
+    """Letters made before revision 9a41943f828c take has_actions from their referral."""
+    import flask_migrate
+
+    from tests.builders import Builders
+    from tests.conftest import migrated_app
+
+    with migrated_app(f"sqlite:///{tmp_path / 'backfill.db'}") as app, app.app_context():
+        make = Builders(_db.session)
+        practice = make.practice()
+        letters = {}
+        for name, actions in (("asks", ACTIONS), ("quiet", ""), ("blank", "  \n ")):
+            referral = make.referral(practice, status=S.COMPLETED)
+            referral.gp_actions = actions
+            letters[name] = OutcomeLetter(
+                referral_id=referral.id, practice_id=practice.id, number=1,
+                trigger=LetterTrigger.COMPLETED, sha256="0" * 64, size=4, pdf=b"%PDF")
+            _db.session.add(letters[name])
+        _db.session.commit()
+        ids = {name: letter.id for name, letter in letters.items()}
+        _db.session.remove()
+        flask_migrate.downgrade(revision="c8e459a185d9")
+        flask_migrate.upgrade()
+
+        flagged = dict(_db.session.execute(
+            select(OutcomeLetter.id, OutcomeLetter.has_actions)).all())
+        assert flagged == {ids["asks"]: True, ids["quiet"]: False, ids["blank"]: False}
+        _db.session.remove()

@@ -24,14 +24,18 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_outcome_letter_actions_done_by_id_user_account'), 'user_account', ['actions_done_by_id'], ['id'])
 
     # Letters made before this revision: each asked for action when its referral has
-    # "Plan and requested actions" for the GP (the nearest record of what it said).
+    # "Plan and requested actions" for the GP (the nearest record of what it said). Blank
+    # is judged in Python, as reports.store.has_gp_actions does: SQL's TRIM keeps newlines.
     letter = sa.table('outcome_letter', sa.column('referral_id', sa.Integer),
                       sa.column('has_actions', sa.Boolean))
     referral = sa.table('referral', sa.column('id', sa.Integer), sa.column('gp_actions', sa.Text))
-    with_actions = sa.select(referral.c.id).where(sa.func.trim(referral.c.gp_actions) != '')
-    op.execute(letter.update().where(letter.c.referral_id.in_(with_actions))
-               .values(has_actions=True))
-
+    bind = op.get_bind()
+    asking = [row.id for row in bind.execute(
+        sa.select(referral.c.id, referral.c.gp_actions).where(referral.c.gp_actions != ''))
+        if row.gp_actions.strip()]
+    for start in range(0, len(asking), 500):
+        bind.execute(letter.update().where(letter.c.referral_id.in_(asking[start:start + 500]))
+                     .values(has_actions=True))
 
 def downgrade():
     with op.batch_alter_table('outcome_letter', schema=None) as batch_op:
