@@ -42,15 +42,23 @@ class LetterPanel:
     may_produce: bool
     # The job of a letter not made yet; its last_error when an attempt has failed.
     being_prepared: Job | None = None
+    # The newest letter asks the practice to act and nobody there has marked it done.
+    needs_action: bool = False
+    may_mark_actions: bool = False
 
 
 @bp.app_template_global()
 def outcome_letter_panel(referral: Referral) -> LetterPanel:
     """For the workspace and the referral page, which the domain renders without
     knowing about letters."""
-    return LetterPanel(latest=store.latest_letter(referral),
+    latest = store.latest_letter(referral)
+    pending = latest is not None and latest.has_actions and latest.actions_done_at is None
+    return LetterPanel(latest=latest,
                        may_produce=access.can(current_user, Action.PRODUCE_LETTER, referral),
-                       being_prepared=lifecycle.being_prepared(referral))
+                       being_prepared=lifecycle.being_prepared(referral),
+                       needs_action=pending,
+                       may_mark_actions=pending and access.may_mark_letter_actions(
+                           current_user, latest))
 
 
 # The inbox's filters: ?show=… -> (the link's words, which letters).
@@ -128,7 +136,10 @@ def mark_actions_done(letter_id: int):
     if letter is None or not access.may_mark_letter_actions(current_user, letter):
         abort(404)
     show = request.form.get("show", "all")
-    back = url_for("letters.inbox", show=show if show in FILTERS and show != "all" else None)
+    if show == "referral":  # marked on the referral's own page: back there
+        back = url_for("intake.show_referral", referral_id=letter.referral_id)
+    else:
+        back = url_for("letters.inbox", show=show if show in FILTERS and show != "all" else None)
     reference = db.session.scalar(select(Referral.reference)
                                   .where(Referral.id == letter.referral_id))
     try:

@@ -276,3 +276,21 @@ def test_the_migration_marks_existing_letters_with_gp_actions_as_needing_action(
             select(OutcomeLetter.id, OutcomeLetter.has_actions)).all())
         assert flagged == {ids["asks"]: True, ids["quiet"]: False, ids["blank"]: False}
         _db.session.remove()
+
+
+def test_the_referral_page_offers_mark_done_and_then_says_who_did_it(
+        client, login_as, make, letter_for):
+    practice = make.practice()
+    letter = letter_for(practice)
+    login_as(Role.REFERRER, practice=practice, name="Dr Priya Shah")
+    page = f"/referrals/{letter.referral_id}"
+
+    before = client.get(page).get_data(as_text=True)
+    response = client.submit(f"/letters/{letter.id}/actions-done", {"show": "referral"},
+                             page=page)
+    after = client.get(page).get_data(as_text=True)
+
+    assert "Needs action" in before and "Mark actions as done" in before
+    assert response.status_code == 303 and response.headers["Location"].endswith(page)
+    assert "Mark actions as done" not in after
+    assert re.search(r"Actions done by Dr Priya Shah on \d+ \w{3} \d{4}, \d\d:\d\d", after)
