@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -75,7 +76,14 @@ def letter_badge():
     counts per page, and none for anyone else (reports.letter_actions.letter_counts)."""
     if not access.has_letter_inbox(current_user):
         return {}
-    return {"nav_badges": {"letters.inbox": letter_actions.letter_counts(current_user)}}
+    return {"nav_badges": {"letters.inbox": _letter_counts()}}
+
+
+def _letter_counts() -> letter_actions.LetterCounts:
+    # Once per request, however many templates it renders (the inbox shows them too).
+    if "letter_counts" not in g:
+        g.letter_counts = letter_actions.letter_counts(current_user)
+    return g.letter_counts
 
 
 @bp.route("/letters")
@@ -89,7 +97,7 @@ def inbox():
     # Clamped so a silly ?page= cannot overflow the database's OFFSET.
     page = min(whole_number(request.args.get("page")) or 1, MAX_PAGE)
     size = int(current_app.config["PAGE_SIZE"])
-    counts = letter_actions.letter_counts(current_user)
+    counts = _letter_counts()
     shown = access.scope_letters(select(OutcomeLetter), current_user)
     if show == "unread":
         shown = shown.where(OutcomeLetter.read_at.is_(None))
