@@ -9,7 +9,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     make_response,
     redirect,
     render_template,
@@ -81,9 +80,12 @@ def letter_badge():
 
 def _letter_counts() -> letter_actions.LetterCounts:
     # Once per request, however many templates it renders (the inbox shows them too).
-    if "letter_counts" not in g:
-        g.letter_counts = letter_actions.letter_counts(current_user)
-    return g.letter_counts
+    # Kept in the request's environ, not `g`: an app context (and its `g`) outlives a
+    # request wherever one was already pushed, as in tests.
+    key = "kindly.letter_counts"
+    if key not in request.environ:
+        request.environ[key] = letter_actions.letter_counts(current_user)
+    return request.environ[key]
 
 
 @bp.route("/letters")

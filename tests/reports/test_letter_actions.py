@@ -202,6 +202,7 @@ def test_marking_actions_done_names_the_person_and_leaves_needs_action(
     assert response.headers["Location"].endswith("/letters?show=needs-action")
     after = client.get("/letters?show=needs-action").get_data(as_text=True)
     assert "marked as done" in after and "No letters need action" in after
+    assert "Needs action (0)" in after and "need action" not in _badge_text(after)
     inbox = client.get("/letters").get_data(as_text=True)
     assert re.search(r"Actions done by Sandra Lowe on \d+ \w{3} \d{4}, \d\d:\d\d", inbox)
     db.session.expire_all()
