@@ -25,6 +25,7 @@ from referrals.errors import DomainError
 from referrals.extensions import db
 from referrals.forms import whole_number
 from referrals.models import Job, OutcomeLetter, Referral, Role, utcnow
+from referrals.presentation import local_time
 from reports import letter_actions, lifecycle, store
 
 bp = Blueprint("letters", __name__)
@@ -154,9 +155,11 @@ def mark_actions_done(letter_id: int):
                                   .where(Referral.id == letter.referral_id))
     try:
         letter_actions.mark_actions_done(letter, actor=current_user)
-    except letter_actions.ActionsAlreadyDone as done:
+    except letter_actions.ActionsAlreadyDone:
         db.session.rollback()
-        flash(f"{done} ({reference})", "error")
+        who = letter.actions_done_by.name if letter.actions_done_by else "Someone"
+        flash(f"{who} already marked the actions for {reference} as done, on "
+              f"{local_time(letter.actions_done_at)}.", "error")
         return redirect(back, code=303)
     except DomainError as refused:
         db.session.rollback()
