@@ -275,6 +275,19 @@ def receipts_letter(user: User, letter: OutcomeLetter) -> bool:
     return user.role in PRACTICE_ROLES and letter.practice_id == user.practice_id
 
 
+# Issue 14 (letters): whose navigation counts the letters waiting, and who may mark a
+# letter's GP actions done.
+def has_letter_inbox(user: User) -> bool:
+    return user.is_authenticated and user.role in PRACTICE_ROLES and user.practice_id is not None
+
+
+def may_mark_letter_actions(user: User, letter: OutcomeLetter) -> bool:
+    """The actions are the practice's to do, so only its own active staff mark them done
+    (a connector or another practice never can)."""
+    return (user.is_authenticated and user.active and user.role in PRACTICE_ROLES
+            and user.practice_id is not None and letter.practice_id == user.practice_id)
+
+
 # --- reports ----------------------------------------------------------------------
 
 # Who reads period reports: a practice manager for their practice, a coordinator for

@@ -128,6 +128,13 @@ CLOSING_REASONS = {
     S.CANCELLED: "Patient moved out of the area before contact.",
 }
 
+# Issue 14 (letters): what the connectors ask Market Street Surgery to do as some of its
+# referrals close, so the demo GP's navigation shows letters needing action.
+GP_ACTIONS = [
+    "Please review her pain relief: she says it stops her walking to the group.",
+    "Please consider a hearing test: he finds groups hard to follow.",
+]
+
 
 def is_present() -> bool:
     """Whether any of the demo's fixed names (team, practices, accounts) is already stored."""
@@ -203,6 +210,7 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
     # Their own random streams, so the town's story is the same with or without them.
     ethnic_groups = ethnicity.allocate(people, random.Random(seed + 1))
     unmet_rng = random.Random(seed + 2)
+    asks = 0  # GP_ACTIONS given so far
     for i, (target, created) in enumerate(plan):
         referrer = referrers[i % len(referrers)]
         referral = create_referral(  # routes it: the team, and a connector with room
@@ -228,6 +236,9 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
                           follow_up=step is S.COMPLETED)
                 demo_reports.unmet_needs(referral, unmet_rng, until=at - timedelta(minutes=40),
                                          closing=True)
+            if step in (S.COMPLETED, S.DECLINED) and referrer.practice is practices[0] \
+                    and asks < len(GP_ACTIONS):
+                referral.gp_actions, asks = GP_ACTIONS[asks], asks + 1
             workflow.transition(referral, step, actor=actor, now=at,
                                 reason=CLOSING_REASONS.get(step, ""))
         if target is S.IN_PROGRESS:

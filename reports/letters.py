@@ -26,6 +26,7 @@ from referrals.outcomes.service import outcome_summary
 from referrals.reasons import BY_CODE, label_for
 from reports import codes
 from reports.codes import Code
+from reports.date_words import date_range, long_date
 from reports.pdf import render_pdf
 
 TEMPLATE = "letters/outcome.html"
@@ -54,7 +55,7 @@ class Practice:
 class Person:
     name: str
     birth_date: date
-    nhs_number: str  # 3-3-4, or "Not given"
+    nhs_number: str  # 3-3-4, "Not given", or "" (a self-referral without one: no line)
     postcode: str
 
 
@@ -64,6 +65,8 @@ class ReferralDetails:
     referrer: str
     reasons: tuple[str, ...]
     what_matters: str  # "" when not recorded or not shared
+    # The wait from referral to the first contact that reached the person, in words.
+    first_contact: str
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class Connector:
 class OutcomeLetterData:
     reference: str
     letter_date: date
+    greeting: str  # "Dear Dr Shah", "Dear colleague"
     team: str
     service: str
     practice: Practice
@@ -166,6 +170,7 @@ def build_outcome_letter(referral: Referral, *, now: datetime) -> OutcomeLetterD
     return OutcomeLetterData(
         reference=referral.reference or "",
         letter_date=day(now),
+        greeting=_greeting(referral),
         team=referral.team.name if referral.team else "",
         service=SERVICE,
         practice=Practice(name=practice.name, address=practice.address,
@@ -175,12 +180,13 @@ def build_outcome_letter(referral: Referral, *, now: datetime) -> OutcomeLetterD
         person=Person(
             name=patient.full_name, birth_date=patient.birth_date,
             nhs_number=format_nhs_number(patient.nhs_number) if patient.nhs_number
-            else "Not given",
+            else "" if referral.is_self_referral else "Not given",
             postcode=patient.postcode),
         referral=ReferralDetails(
             received_on=day(referral.created_at), referrer=_referrer(referral),
             reasons=tuple(_reason(r.code, share.text(r, "detail")) for r in referral.reasons),
-            what_matters=share.text(referral, "what_matters")),
+            what_matters=share.text(referral, "what_matters"),
+            first_contact=_first_contact(referral, day)),
         status=referral.status.label,
         contacts=_contacts(referral, day),
         connections=tuple(_connection(c, share) for c in referral.connections),
@@ -198,6 +204,42 @@ def _referrer(referral: Referral) -> str:
     if referral.is_self_referral:
         return "Self-referral"
     return referral.referrer_name or "Not recorded"
+
+
+# Titles a name may start with: the greeting keeps the title and the family name.
+TITLES = frozenset({"dr", "doctor", "nurse", "sister", "mr", "mrs", "ms", "miss", "mx",
+                    "prof", "professor"})
+
+
+def _greeting(referral: Referral) -> str:
+    """"Dear Dr Shah" to a referrer whose name has a title, "Dear Priya Shah" to one
+    whose name has none (a referrer may be a GP, a nurse or other practice staff, so no
+    title is guessed), and "Dear colleague" when nobody is named. A self-referral's
+    letter goes to the practice's team."""
+    if referral.is_self_referral and referral.referrer is None:
+        return f"Dear colleagues at {referral.practice.name}"
+    name = (referral.referrer.name if referral.referrer is not None
+            else referral.referrer_name or "").split()
+    if not name:
+        return "Dear colleague"
+    if len(name) > 1 and name[0].rstrip(".").lower() in TITLES:
+        return f"Dear {name[0]} {name[-1]}"
+    return f"Dear {' '.join(name)}"
+
+
+def _first_contact(referral: Referral, day: Callable) -> str:
+    """The wait from referral to the first contact that reached the person, in UK
+    calendar days (as the national dataset counts it, reports.national)."""
+    received, reached = day(referral.created_at), day(referral.first_contact_at)
+    if reached is None:
+        tries = len(referral.contacts)
+        attempts = f" ({tries} attempt{'s' if tries != 1 else ''})" if tries else ""
+        return f"First contact: none, the person was not reached{attempts}"
+    days = (reached - received).days
+    if days <= 0:
+        return f"First contact: the day of referral, {long_date(reached)}"
+    return f"First contact: {days} day{'s' if days != 1 else ''} after referral, " \
+           f"on {long_date(reached)}"
 
 
 def _reason(code: str, detail: str) -> str:
@@ -291,7 +333,8 @@ def render_outcome_letter(data: OutcomeLetterData) -> str:
     """The letter as HTML (the app's Jinja environment, autoescaped)."""
     template = current_app.jinja_env.get_template(TEMPLATE)
     return template.render(letter=data, coded_only_notice=CODED_ONLY_NOTICE,
-                           no_actions=NO_ACTIONS)
+                           no_actions=NO_ACTIONS, long_date=long_date,
+                           date_range=date_range)
 
 
 def print_letter(html: str) -> bytes:

@@ -87,7 +87,7 @@ def prepare(payload: dict):
 
 def _render(data, letters) -> dict:
     pdf = letters.print_letter(letters.render_outcome_letter(data))
-    return {"pdf": pdf, "coded_only": data.coded_only}
+    return {"pdf": pdf, "coded_only": data.coded_only, "has_actions": bool(data.gp_actions)}
 
 
 def store_prepared(payload: dict, rendered: dict) -> None:
@@ -97,7 +97,8 @@ def store_prepared(payload: dict, rendered: dict) -> None:
     actor = db.session.get(User, payload["actor_id"]) if payload.get("actor_id") else None
     store.store_letter(referral, rendered["pdf"], trigger=LetterTrigger(payload["trigger"]),
                        actor=actor, actor_label=payload.get("actor_label") or "",
-                       coded_only=rendered["coded_only"])
+                       coded_only=rendered["coded_only"],
+                       has_actions=rendered.get("has_actions"))
 
 
 def register_jobs() -> None:

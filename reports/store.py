@@ -51,11 +51,13 @@ def store_letter(
     actor: User | None,
     actor_label: str = "",
     coded_only: bool | None = None,
+    has_actions: bool | None = None,
     now: datetime | None = None,
 ) -> OutcomeLetter:
     """Store `pdf` (rendered for this referral) as the referral's next letter version.
 
-    `coded_only` is what the PDF was rendered with (default: the referral's choice now).
+    `coded_only` and `has_actions` are what the PDF was rendered with (default: the
+    referral's choice and its GP actions now).
     Two writers may number the same version at once: the unique (referral, number)
     constraint stops the second, which then takes the next number (once).
     """
@@ -74,6 +76,7 @@ def store_letter(
         "size": len(pdf),
         "pages": page_count(pdf),
         "coded_only": referral.coded_only if coded_only is None else coded_only,
+        "has_actions": has_gp_actions(referral) if has_actions is None else has_actions,
         "pdf": pdf,
     }
     try:
@@ -98,6 +101,11 @@ def store_letter(
     )
     db.session.flush()
     return letter
+
+
+def has_gp_actions(referral: Referral) -> bool:
+    """Whether a letter made now asks the practice to do something."""
+    return bool((referral.gp_actions or "").strip())
 
 
 def _insert(facts: dict) -> OutcomeLetter:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, Session, deferred, mapped_column, relationship
 
 from referrals.models.base import Base, UTCDateTime, utcnow
@@ -75,12 +76,16 @@ class LetterTrigger(StrEnum):
 class OutcomeLetter(Base):
     """One immutable version of a referral's outcome letter (the PDF and its hash).
 
-    Only the practice's read receipt (`read_at`, `read_by_id`) may change afterwards."""
+    Only the practice's read receipt (`read_at`, `read_by_id`) and who marked its GP
+    actions done (`actions_done_at`, `actions_done_by_id`) may change afterwards."""
 
     __tablename__ = "outcome_letter"
     __table_args__ = (
         UniqueConstraint("referral_id", "number", name="uq_outcome_letter_referral_number"),
         Index("ix_outcome_letter_practice_read", "practice_id", "read_at", "created_at"),
+        # The practice's "needs action" count, asked on every page a practice user sees.
+        Index("ix_outcome_letter_practice_actions", "practice_id", "has_actions",
+              "actions_done_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,12 +105,19 @@ class OutcomeLetter(Base):
     pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The letter asks the practice to do something ("Plan and requested actions" was not
+    # empty when it was made); it needs action until someone there marks them done.
+    has_actions: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    actions_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    actions_done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     read_by: Mapped[User | None] = relationship(foreign_keys=[read_by_id])
+    actions_done_by: Mapped[User | None] = relationship(foreign_keys=[actions_done_by_id])
 
 
-_LETTER_MUTABLE = frozenset({"read_at", "read_by_id", "read_by"})
+_LETTER_MUTABLE = frozenset({"read_at", "read_by_id", "read_by", "actions_done_at",
+                             "actions_done_by_id", "actions_done_by"})
 
 
 @event.listens_for(Session, "before_flush")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from datetime import date, timedelta
 
 import pytest
 
@@ -14,6 +15,7 @@ from referrals.intake.service import ReasonEntry
 from referrals.models import ReferralStatus
 from referrals.nhs_number import format_nhs_number
 from reports import codes
+from reports.date_words import date_range
 from reports.letters import (
     CODED_ONLY_NOTICE,
     build_outcome_letter,
@@ -57,7 +59,7 @@ def test_the_person_is_identified_with_the_nhs_number_in_3_3_4_form(tell, hub):
     assert re.fullmatch(r"999 \d{3} \d{4}", spaced)
     assert f"NHS number: {spaced}" in re.sub(r" {2,}", " ", text)
     assert patient.nhs_number not in text  # never the unbroken ten digits
-    for expected in ("Ada Lovelace", "31 Mar 1950", "LS1 4AP", hub.practice.name,
+    for expected in ("Ada Lovelace", "31 March 1950", "LS1 4AP", hub.practice.name,
                      hub.practice.ods_code, story.referral.reference, hub.team.name,
                      "Social prescribing service"):
         assert expected in text
@@ -294,3 +296,106 @@ def test_a_typical_story_fits_on_one_page(tell, caplog):
     assert page_count(pdf) == 1
     assert pdftotext(pdf).count("\f") == 1
     assert caplog.records == []
+
+
+# --- issue 14: greeting, waiting time, date ranges, self-referrals, codes -------------
+
+
+def one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def verified_codes_shown(text: str) -> set[str]:
+    """Every SNOMED CT code the letter asks the practice to file."""
+    return set(re.findall(r"SNOMED CT (\d{6,18})", text))
+
+
+@pytest.mark.parametrize(("start", "end", "words"), [
+    (date(2026, 3, 4), date(2026, 3, 19), "4 to 19 March 2026"),
+    (date(2026, 2, 28), date(2026, 3, 3), "28 February to 3 March 2026"),
+    (date(2025, 12, 30), date(2026, 1, 2), "30 December 2025 to 2 January 2026"),
+    (date(2026, 3, 4), date(2026, 3, 4), "4 March 2026"),
+    (date(2026, 3, 19), date(2026, 3, 4), "4 to 19 March 2026"),
+])
+def test_dates_read_as_a_proper_range_or_one_date(start, end, words):
+    assert date_range(start, end) == words
+
+
+def test_the_letter_greets_the_referrer_and_shows_contact_dates_as_a_range(tell, db):
+    story = tell()
+    story.referral.referrer.name = "Dr Priya Shah"
+    db.session.flush()
+    first, last = (c.at for c in (story.referral.contacts[0], story.referral.contacts[-1]))
+
+    _, text, _ = letter(story)
+
+    line = one_line(text)
+    assert "Dear Dr Shah," in line
+    assert line.index("Dear Dr Shah,") < line.index("Plan and requested actions")
+    zone_first = build_outcome_letter(story.referral, now=story.now).contacts.first_on
+    zone_last = build_outcome_letter(story.referral, now=story.now).contacts.last_on
+    assert zone_last - zone_first == (last - first).days * timedelta(days=1)
+    assert f"from {date_range(zone_first, zone_last)}, by phone" in line
+    assert " Mar " not in line  # dates in full, never "4 Mar 2026"
+
+
+@pytest.mark.parametrize(("name", "greeting"), [
+    ("Nurse Helen Price", "Dear Nurse Price"),
+    ("Sandra Lowe", "Dear Sandra Lowe"),  # no title is guessed
+    ("", "Dear colleague"),
+])
+def test_the_greeting_uses_the_referrers_title_and_name_or_says_colleague(
+        tell, db, name, greeting):
+    story = tell(S.DECLINED)
+    referral = story.referral
+    referral.referrer, referral.referrer_name = None, name
+    db.session.flush()
+
+    assert build_outcome_letter(referral, now=story.now).greeting == greeting
+
+
+def test_the_wait_to_first_contact_is_in_uk_calendar_days(tell):
+    story = tell()  # first reached by phone two days after the referral
+
+    data = build_outcome_letter(story.referral, now=story.now)
+    _, text, _ = letter(story)
+
+    reached = data.contacts.first_on + timedelta(days=1)  # the first call was not answered
+    assert data.referral.first_contact == (
+        f"First contact: 2 days after referral, on {reached.day} {reached:%B %Y}")
+    assert flat(data.referral.first_contact) in flat(text)
+    assert verified_codes_shown(text) == {REFERRAL_CODE}  # every verified code that applies
+
+
+def test_a_person_never_reached_has_no_first_contact_and_the_letter_says_so(tell):
+    _, text, _ = letter(tell(S.UNABLE_TO_CONTACT))
+
+    assert flat("First contact: none, the person was not reached (3 attempts)") in flat(text)
+    assert verified_codes_shown(text) == set()  # no verified code says "not contacted"
+    assert UNVERIFIED_CODE not in flat(text)
+
+
+def test_a_self_referral_without_an_nhs_number_has_no_nhs_number_line(tell, db):
+    story = tell(S.DECLINED)
+    referral = story.referral
+    referral.source, referral.referrer = "self", None
+    referral.patient.nhs_number = None
+    db.session.flush()
+
+    _, text, _ = letter(story)
+
+    assert "NHS number" not in text and "Not given" not in text
+    assert flat(f"Dear colleagues at {referral.practice.name},") in flat(text)
+    assert flat("Referred by: Self-referral") in flat(text)
+    assert verified_codes_shown(text) == {DECLINED_CODE}
+    assert UNVERIFIED_CODE not in flat(text)
+
+
+def test_coded_only_letters_keep_the_new_lines_free_of_free_text(tell):
+    story = tell(coded_only=True, what_matters=PRIVATE[0], closing_note=PRIVATE[1])
+
+    _, text, _ = letter(story)
+
+    assert flat("First contact: 2 days after referral") in flat(text)
+    for words in PRIVATE[:2]:
+        assert flat(words) not in flat(text)

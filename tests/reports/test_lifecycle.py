@@ -120,6 +120,7 @@ def test_the_closing_form_fields_reach_the_letter(db, make, letter_world, letter
     assert referral.coded_only is True
     [letter] = letters_of(db, referral)
     assert letter.coded_only is True
+    assert letter.has_actions is True  # it needs action at the practice (issue 14)
     assert letter.created_by_id == letter_world.connector.id
 
 
