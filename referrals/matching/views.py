@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from referrals import access, audit, conflicts
 from referrals.access import HUB_ROLES, Action, allow
+from referrals.caseload import workspace
 from referrals.caseload.forms import attach_errors, has_errors
 from referrals.directory import display, vocabulary
 from referrals.directory.search import DirectoryQuery, search
@@ -167,7 +168,7 @@ def connection(referral_id: int, connection_id: int):
             else:
                 db.session.commit()
                 flash(f"{found.offer.name}: {found.status.label.lower()}.", "success")
-                return redirect(url_for("caseload.workspace", referral_id=referral.id)
+                return redirect(url_for("matching.suggestions", referral_id=referral.id)
                                 + "#connections")
         db.session.rollback()
         referral = _load_referral(referral_id)
@@ -269,6 +270,7 @@ def _render_suggestions(referral: Referral, search_form: DirectorySearchForm,
         unmet_form=unmet_form or UnmetNeedForm(formdata=None),
         may_record_unmet=access.can(current_user, Action.RECORD_UNMET_NEED, referral),
         unmet_hints=UNMET_REASON_HINTS,
+        tabs=workspace.TABS, section=workspace.OFFERS,
     ), status
 
 

@@ -278,7 +278,8 @@ def test_a_connection_moves_on_through_its_page_to_attended(
 
     response = client.submit(page_url, move_form("accepted", note="Keen to go"))
     assert response.status_code == 302
-    assert response.location.endswith(f"/caseload/referrals/{referral.id}#connections")
+    assert response.location.endswith(
+        f"/caseload/referrals/{referral.id}/suggestions#connections")
     response = client.submit(page_url, move_form("attended"))
     assert response.status_code == 302
 
@@ -410,15 +411,14 @@ def test_the_workspace_lists_connections_and_links_to_suggestions(
                               actor=hub.connector, today=local_today())
     db.session.commit()
 
-    page = Page(client.get(url(referral)))
-
-    section = page.by_id("connections")
-    assert section is not None
-    links = page.links()
-    assert links["Kindlebury Walkers"] == url(referral, f"/connections/{connection.id}")
-    assert links["Find offers for Ada Lovelace"] == url(referral, "/suggestions")
-    assert links["What suits them"] == url(referral, "/preferences")
-    text = page.text()
+    summary = Page(client.get(url(referral))).links()
+    assert summary["Find offers for Ada Lovelace"] == url(referral, "/suggestions")
+    assert summary["What suits them"] == url(referral, "/preferences")
+    assert summary["Offers and connections"] == url(referral, "/suggestions")
+    page = Page(client.get(url(referral, "/suggestions")))
+    assert page.by_id("connections") is not None
+    assert page.links()["Kindlebury Walkers"] == url(referral, f"/connections/{connection.id}")
+    text = Page(client.get(url(referral, "/history"))).text()
     assert "Connected to Kindlebury Walkers (signpost): suggested" in text
     assert "Connected to Kindlebury Walkers (signpost): accepted" in text
 
