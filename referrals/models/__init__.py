@@ -60,13 +60,14 @@ from referrals.models.reporting import (
     UnmetNeed,
     UnmetReason,
 )
-from referrals.models.user import LoginAttempt, RememberToken, Role, User
+from referrals.models.user import AwayPeriod, LoginAttempt, RememberToken, Role, User
 
 __all__ = [
     "OPEN_STATUSES",
     "OUTCOME_CONNECTION_STATUSES",
     "ApiClient",
     "AuditEvent",
+    "AwayPeriod",
     "Base",
     "CapacityStatus",
     "CommunicationNeed",
