@@ -227,7 +227,7 @@ def _render_suggestions(referral: Referral, search_form: DirectorySearchForm,
                         unmet_form: UnmetNeedForm | None = None):
     today = _today()
     place = service.home_of(referral)
-    suggested = service.suggestions_for(referral, today=today, home=place)
+    by_fit = service.suggestions_by_fit(referral, today=today, home=place)
     results = None
     if search_form.asked and search_form.validate():
         results = search(DirectoryQuery(
@@ -240,7 +240,9 @@ def _render_suggestions(referral: Referral, search_form: DirectorySearchForm,
     failed_anchor = None
     if failed_id is not None:
         failed_anchor = next(
-            (f"s{i}" for i, s in enumerate(suggested, 1) if s.offer.id == failed_id), None)
+            (f"s{i}" for i, s in enumerate(by_fit.good, 1) if s.offer.id == failed_id),
+            next((f"n{i}" for i, s in enumerate(by_fit.poor, 1) if s.offer.id == failed_id),
+                 None))
         if failed_anchor is None and results is not None:
             failed_anchor = next(
                 (f"r{i}" for i, h in enumerate(results.hits, 1) if h.offer.id == failed_id),
@@ -254,7 +256,9 @@ def _render_suggestions(referral: Referral, search_form: DirectorySearchForm,
         categories=_categories_for(referral),
         preferences=service.preferences_of(referral),
         availability_text=availability_text(referral.availability or []),
-        suggestions=suggested,
+        suggestions=by_fit.good,
+        poor_fits=by_fit.poor,
+        poor_reasons=by_fit.poor_reasons,
         search_form=search_form,
         search_args=_search_args(search_form),
         results=results,
