@@ -329,7 +329,7 @@ def record_risks(referral_id: int):
             db.session.commit()
             flash("Risks recorded.", "success")
             return redirect(url_for("caseload.sharing_and_risks", referral_id=referral.id)
-                            + "#risks")
+                            + "#visit-risks")
     return _invalid(referral_id, risks_form=form)
 
 

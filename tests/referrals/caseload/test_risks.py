@@ -146,7 +146,7 @@ def test_a_coordinator_records_them_from_the_workspace(client, db, unstated, hub
                              {"no_known_risks": "y", "version": str(unstated.version)},
                              page=workspace_url(unstated))
     assert response.status_code == 302
-    assert response.location.endswith(f"{workspace_url(unstated)}/sharing-and-risks#risks")
+    assert response.location.endswith(f"{workspace_url(unstated)}/sharing-and-risks#visit-risks")
     db.session.refresh(unstated)
     assert unstated.no_known_risks
     shown = page(client.get(workspace_url(unstated)))

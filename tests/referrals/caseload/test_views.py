@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from referrals.models import (
     AuditEvent,
-    Referral,
     Contact,
     ContactChannel,
     ContactOutcome,
     FollowUp,
     FollowUpStatus,
+    Referral,
     ReferralStatus,
     Role,
     Urgency,
