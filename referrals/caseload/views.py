@@ -448,4 +448,4 @@ def _status_arg(value: str | None) -> ReferralStatus | None:
     return status if status in access.ACTIVE_STATUSES else None
 
 
-from referrals.caseload import person_views  # noqa: F401  (its routes, on this blueprint)
+from referrals.caseload import handout_views, person_views  # noqa: F401  (their routes, on this blueprint)
