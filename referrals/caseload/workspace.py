@@ -56,8 +56,11 @@ OFFERS = Section("offers", "Offers and connections", "matching.suggestions", "#c
 MEASURES = Section("measures", "Outcome measures", "outcomes.measures")
 SHARING = Section("sharing", "Sharing and risks", "caseload.sharing_and_risks", "#sharing")
 HISTORY = Section("history", "History", "caseload.history", "#timeline")
+# Not a tab: the ethnic group's long list of choices has a page of its own, reached from
+# the summary (on the summary it took most of the page's time to render).
+ETHNIC = Section("ethnic-group", "Ethnic group", "caseload.ethnic_category", "#ethnic-group")
 TABS = (SUMMARY, CONTACTS, FOLLOW_UPS, OFFERS, MEASURES, SHARING, HISTORY)
-BY_KEY = {s.key: s for s in TABS}
+BY_KEY = {s.key: s for s in (*TABS, ETHNIC)}
 
 # The workspace's own sections: what each loads beyond the person (always shown).
 _CONTACTS = selectinload(Referral.contacts)
@@ -66,6 +69,7 @@ LOADS = {
     CONTACTS.key: (_CONTACTS.selectinload(Contact.recorded_by),),
     FOLLOW_UPS.key: (selectinload(Referral.follow_ups),),
     SHARING.key: (),
+    ETHNIC.key: (),
     HISTORY.key: (
         selectinload(Referral.events).selectinload(ReferralEvent.actor),
         selectinload(Referral.connections).options(
@@ -77,10 +81,11 @@ TEMPLATES = {SUMMARY.key: "caseload/workspace.html",
              CONTACTS.key: "caseload/workspace_contacts.html",
              FOLLOW_UPS.key: "caseload/workspace_follow_ups.html",
              SHARING.key: "caseload/workspace_sharing.html",
-             HISTORY.key: "caseload/workspace_history.html"}
+             HISTORY.key: "caseload/workspace_history.html",
+             ETHNIC.key: "caseload/workspace_ethnic.html"}
 # A form that failed is shown again on the section it belongs to.
 FORM_SECTION = {"accept_form": SUMMARY.key, "reject_form": SUMMARY.key,
-                "ethnic_form": SUMMARY.key, "contact_form": CONTACTS.key,
+                "ethnic_form": ETHNIC.key, "contact_form": CONTACTS.key,
                 "follow_up_form": FOLLOW_UPS.key, "sharing_form": SHARING.key,
                 "risks_form": SHARING.key}
 
@@ -135,6 +140,7 @@ def render(referral: Referral, section: str = SUMMARY.key, status: int = 200, **
         can_close=access.can(user, Action.CLOSE, referral),
         may_work=access.can(user, Action.RECORD_CONTACT, referral),
         may_set_preferences=access.can(user, Action.SET_PREFERENCES, referral),
+        may_record_ethnic=access.can(user, Action.RECORD_ETHNIC_CATEGORY, referral),
         back_to_caseload=access.holds_caseload(user),
         first_contact_overdue=listing.first_contact_overdue(referral, day),
         conflict=conflict,
@@ -153,10 +159,11 @@ def _fresh_forms(referral: Referral, section: str) -> dict:
             if access.can(user, Action.ACCEPT, referral) else None,
             "reject_form": RejectForm(formdata=None)
             if access.can(user, Action.REJECT, referral) else None,
-            "ethnic_form": EthnicCategoryForm(
-                formdata=None, data={"ethnic_category": referral.patient.ethnic_category})
-            if access.can(user, Action.RECORD_ETHNIC_CATEGORY, referral) else None,
         }
+    if section == ETHNIC.key:
+        return {"ethnic_form": EthnicCategoryForm(
+            formdata=None, data={"ethnic_category": referral.patient.ethnic_category})
+            if access.can(user, Action.RECORD_ETHNIC_CATEGORY, referral) else None}
     if section == CONTACTS.key:
         return {"contact_form": _fresh_contact_form() if may_work else None}
     if section == FOLLOW_UPS.key:
