@@ -137,8 +137,7 @@ def build_hub(app: Flask, *, seed: int = 2026) -> Hub:
             done += 1
             progress.update(done)
         for connector, size in zip(connectors, CASELOADS, strict=True):
-            set_availability(connector, actor=coordinator, capacity=CAPACITY[size],
-                             away_from=None, away_until=None)
+            set_availability(connector, actor=coordinator, capacity=CAPACITY[size])
         db.session.commit()
         progress.done()
         stats = _stats(team.id)

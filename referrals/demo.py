@@ -24,6 +24,7 @@ from referrals.intake.service import (
     create_referral,
 )
 from referrals.models import (
+    AwayPeriod,
     CommunicationNeed,
     ConnectionKind,
     ConnectionStatus,
@@ -202,8 +203,12 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
     rng.shuffle(statuses)
     # One connector is on leave this week, so the newest referrals route round her.
     today = workdays.uk_date(now)
-    connectors[-1].away_from = today - timedelta(days=2)
-    connectors[-1].away_until = today + timedelta(days=5)
+    # ...and has leave booked ahead too (connectors may book several periods).
+    connectors[-1].away_periods = [
+        AwayPeriod(starts_on=today - timedelta(days=2), ends_on=today + timedelta(days=5),
+                   note="Annual leave"),
+        AwayPeriod(starts_on=today + timedelta(days=40), ends_on=today + timedelta(days=44),
+                   note="Training course")]
     # Oldest first, so routing sees each connector's caseload as it stood at the time.
     plan = sorted(((target, _past(now, rng, recent=target is S.RECEIVED)) for target in statuses),
                   key=lambda item: item[1])

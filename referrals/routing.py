@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import selectinload
 
 from referrals import access, revisions, workdays, workflow
 from referrals.extensions import db
 from referrals.models import (
     OPEN_STATUSES,
+    AwayPeriod,
     Referral,
     ReferralStatus,
     Team,
@@ -79,6 +81,8 @@ def team_workload(team_id: int, *, on: date, now: datetime | None = None) -> lis
             .correlate(User).scalar_subquery())
     connectors = db.session.execute(
         select(User, last).where(access.caseload_holders(team_id)).order_by(User.name, User.id)
+        # Their time away from `on` onwards, all connectors in one query (is_away_on).
+        .options(selectinload(User.away_periods.and_(AwayPeriod.ends_on >= on)))
     ).all()
     if not connectors:
         return []

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import flash, redirect, url_for
 from flask_login import current_user
 
-from referrals import ethnicity
+from referrals import audit, ethnicity
 from referrals.access import HUB_ROLES, Action, allow, can
-from referrals.caseload import person
+from referrals.caseload import person, workspace
 from referrals.caseload.forms import EthnicCategoryForm, attach_errors
 from referrals.caseload.views import (
     REFERRAL_ID,
@@ -18,6 +18,19 @@ from referrals.caseload.views import (
 )
 from referrals.errors import CaseworkInvalid, StaleReferral
 from referrals.extensions import db
+
+
+@bp.route(f"/referrals/{REFERRAL_ID}/ethnic-category")
+@allow(*HUB_ROLES)
+def ethnic_category(referral_id: int):
+    """The form for the person's ethnic group (from the summary's link)."""
+    referral = _load_referral(referral_id, section=workspace.ETHNIC.key)
+    if not can(current_user, Action.RECORD_ETHNIC_CATEGORY, referral):
+        return _cannot(referral)
+    audit.record_referral("read", referral, actor=current_user, view="workspace-ethnic-group")
+    page = workspace.render(referral, workspace.ETHNIC.key)
+    db.session.commit()  # after rendering, as the workspace sections
+    return page
 
 
 @bp.route(f"/referrals/{REFERRAL_ID}/ethnic-category", methods=["POST"])

@@ -6,16 +6,15 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from referrals import access, audit, conflicts, revisions, sharing
+from referrals import access, audit, conflicts, revisions
 from referrals.access import HUB_ROLES, Action, allow
 from referrals.caseload import listing, service
+from referrals.caseload import workspace as workspace_page
 from referrals.caseload.forms import (
     AcceptForm,
     CloseForm,
     ContactForm,
-    EthnicCategoryForm,
     FollowUpForm,
     FollowUpOutcomeForm,
     RejectForm,
@@ -26,16 +25,9 @@ from referrals.caseload.forms import (
 )
 from referrals.errors import CaseworkInvalid, NotPermitted, StaleReferral
 from referrals.extensions import db
-from referrals.intake import discrepancy
-from referrals.matching import unmet
 from referrals.models import (
-    Connection,
-    ConnectionEvent,
-    Contact,
     FollowUpStatus,
-    Offer,
     Referral,
-    ReferralEvent,
     ReferralStatus,
     Role,
     utcnow,
@@ -86,10 +78,42 @@ def triage_queue():
 @bp.route(f"/referrals/{REFERRAL_ID}")
 @allow(*HUB_ROLES)
 def workspace(referral_id: int):
-    """One referral's workspace: the person, the contact log, follow-ups and closing."""
-    referral = _load_referral(referral_id)
-    audit.record_referral("read", referral, actor=current_user)
-    page = _render_workspace(referral)
+    """A referral's summary: the person, its status, what matters and what to do next."""
+    return _section(referral_id, workspace_page.SUMMARY.key)
+
+
+@bp.route(f"/referrals/{REFERRAL_ID}/contacts")
+@allow(*HUB_ROLES)
+def contacts(referral_id: int):
+    """The referral's contact log, and recording a contact."""
+    return _section(referral_id, workspace_page.CONTACTS.key)
+
+
+@bp.route(f"/referrals/{REFERRAL_ID}/follow-ups")
+@allow(*HUB_ROLES)
+def follow_ups(referral_id: int):
+    """The referral's follow-ups, scheduled and past, and scheduling one."""
+    return _section(referral_id, workspace_page.FOLLOW_UPS.key)
+
+
+@bp.route(f"/referrals/{REFERRAL_ID}/sharing-and-risks")
+@allow(*HUB_ROLES)
+def sharing_and_risks(referral_id: int):
+    """What the practice may see, and the risks to anyone visiting."""
+    return _section(referral_id, workspace_page.SHARING.key)
+
+
+@bp.route(f"/referrals/{REFERRAL_ID}/history")
+@allow(*HUB_ROLES)
+def history(referral_id: int):
+    """The referral's timeline, oldest first."""
+    return _section(referral_id, workspace_page.HISTORY.key)
+
+
+def _section(referral_id: int, section: str):
+    referral = workspace_page.load(referral_id, section)
+    audit.record_referral("read", referral, actor=current_user, view=f"workspace-{section}")
+    page = workspace_page.render(referral, section)
     db.session.commit()  # after rendering, as in my_caseload
     return page
 
@@ -137,7 +161,8 @@ def reject(referral_id: int):
         except StaleReferral as exc:
             return _conflict(referral_id, exc, form, "reject_form", Action.REJECT)
         except NotPermitted:
-            return _refused(referral_id, form, "This referral can no longer be rejected.")
+            return _refused(referral_id, form, "This referral can no longer be rejected.",
+                            "summary")
         else:
             db.session.commit()
             flash(f"Referral {referral.reference} rejected.", "success")
@@ -153,7 +178,7 @@ def record_contact(referral_id: int):
     form = ContactForm()
     if not access.can(current_user, Action.RECORD_CONTACT, referral):
         return _refused(referral_id, form, "The contact could not be recorded: this referral "
-                        "is no longer on your caseload, or has closed.")
+                        "is no longer on your caseload, or has closed.", "contacts")
     if form.validate_on_submit():
         at, errors = form.when(current_app.config["TIMEZONE"])
         minutes, duration_errors = form.duration_minutes()
@@ -170,7 +195,7 @@ def record_contact(referral_id: int):
         else:
             db.session.commit()
             flash("Contact recorded.", "success")
-            return redirect(url_for("caseload.workspace", referral_id=referral.id) + "#contacts")
+            return redirect(url_for("caseload.contacts", referral_id=referral.id) + "#contacts")
     return _invalid(referral_id, contact_form=form)
 
 
@@ -182,7 +207,7 @@ def schedule_follow_up(referral_id: int):
     form = FollowUpForm()
     if not access.can(current_user, Action.RECORD_CONTACT, referral):
         return _refused(referral_id, form, "The follow-up could not be scheduled: this referral "
-                        "is no longer on your caseload, or has closed.")
+                        "is no longer on your caseload, or has closed.", "follow-ups")
     if form.validate_on_submit():
         try:
             service.schedule_follow_up(
@@ -194,7 +219,8 @@ def schedule_follow_up(referral_id: int):
         else:
             db.session.commit()
             flash("Follow-up scheduled.", "success")
-            return redirect(url_for("caseload.workspace", referral_id=referral.id) + "#follow-ups")
+            return redirect(url_for("caseload.follow_ups", referral_id=referral.id)
+                            + "#follow-ups")
     return _invalid(referral_id, follow_up_form=form)
 
 
@@ -203,7 +229,7 @@ def schedule_follow_up(referral_id: int):
 def update_follow_up(referral_id: int, follow_up_id: int):
     """Mark a follow-up done or missed, or reschedule it."""
     posted = request.method == "POST"
-    referral = _load_referral(referral_id, for_change=posted)
+    referral = _load_referral(referral_id, for_change=posted, section="follow-ups")
     follow_up = next((f for f in referral.follow_ups if f.id == follow_up_id), None)
     if follow_up is None:
         abort(404)
@@ -216,8 +242,8 @@ def update_follow_up(referral_id: int, follow_up_id: int):
         changes = (revisions.changes_since(referral, form.expected_version)
                    if form.expected_version is not None else [])
         db.session.rollback()
-        referral = _load_referral(referral_id)
-        return _render_workspace(referral, 409, conflict=conflicts.refused(
+        referral = _load_referral(referral_id, section="follow-ups")
+        return _render_workspace(referral, 409, section="follow-ups", conflict=conflicts.refused(
             f"The follow-up due {follow_up.due_on:%-d %b %Y} is already "
             f"{follow_up.status.label.lower()}, or the referral has closed.", form, changes))
     if form.is_submitted():
@@ -230,9 +256,9 @@ def update_follow_up(referral_id: int, follow_up_id: int):
                 db.session.commit()
                 flash("Follow-up updated.", "success")
                 return redirect(
-                    url_for("caseload.workspace", referral_id=referral.id) + "#follow-ups")
+                    url_for("caseload.follow_ups", referral_id=referral.id) + "#follow-ups")
         db.session.rollback()
-        referral = _load_referral(referral_id)
+        referral = _load_referral(referral_id, section="follow-ups")
         follow_up = next(f for f in referral.follow_ups if f.id == follow_up_id)
     else:
         form.started_from(referral.version)
@@ -275,7 +301,8 @@ def set_sharing(referral_id: int):
             flash("Only coded information will go to the practice." if referral.coded_only
                   else "The practice will see what is written about the person again.",
                   "success")
-            return redirect(url_for("caseload.workspace", referral_id=referral.id) + "#sharing")
+            return redirect(url_for("caseload.sharing_and_risks", referral_id=referral.id)
+                            + "#sharing")
     return _invalid(referral_id, sharing_form=form)
 
 
@@ -301,7 +328,8 @@ def record_risks(referral_id: int):
         else:
             db.session.commit()
             flash("Risks recorded.", "success")
-            return redirect(url_for("caseload.workspace", referral_id=referral.id))
+            return redirect(url_for("caseload.sharing_and_risks", referral_id=referral.id)
+                            + "#visit-risks")
     return _invalid(referral_id, risks_form=form)
 
 
@@ -316,7 +344,7 @@ def close(referral_id: int):
         if not posted:
             return _cannot(referral)
         return _refused(referral_id, form, "This referral can no longer be closed from here: "
-                        "it has closed already, or is no longer on your caseload.")
+                        "it has closed already, or is no longer on your caseload.", "summary")
     form.offer(service.closings_offered(referral))
     conflict = None
     if not form.is_submitted():
@@ -354,96 +382,27 @@ def close(referral_id: int):
 # --- shared ----------------------------------------------------------------------
 
 
-def _load_referral(referral_id: int, *, for_change: bool = False) -> Referral:
-    """A referral the user may see, with what the workspace shows; else 404. A request
-    that will change it loads it `for_change`: its row lock first, then the rest."""
-    return access.referral_or_404(
-        referral_id,
-        selectinload(Referral.patient),
-        selectinload(Referral.reasons),
-        selectinload(Referral.team),
-        selectinload(Referral.contacts).selectinload(Contact.recorded_by),
-        selectinload(Referral.follow_ups),
-        selectinload(Referral.measurements),  # the Outcome measures section
-        selectinload(Referral.events).selectinload(ReferralEvent.actor),
-        # The Connections section and the timeline's connection steps.
-        selectinload(Referral.connections).options(
-            selectinload(Connection.offer).selectinload(Offer.organisation),
-            selectinload(Connection.events).selectinload(ConnectionEvent.actor)),
-        for_change=for_change,
-    )
+def _load_referral(referral_id: int, *, for_change: bool = False,
+                   section: str = "summary") -> Referral:
+    return workspace_page.load(referral_id, section, for_change=for_change)
 
 
-def _render_workspace(referral: Referral, status: int = 200, **forms):
-    user = current_user
-    may_work = access.can(user, Action.RECORD_CONTACT, referral)
-    # Fresh forms ignore what was posted; the failing form (if any) comes in `forms`.
-    context = {
-        "accept_form": AcceptForm(formdata=None) if access.can(user, Action.ACCEPT, referral)
-        else None,
-        "reject_form": RejectForm(formdata=None) if access.can(user, Action.REJECT, referral)
-        else None,
-        "contact_form": _fresh_contact_form() if may_work else None,
-        "follow_up_form": FollowUpForm(formdata=None) if may_work else None,
-        "sharing_form": _fresh_sharing_form(referral)
-        if access.can(user, Action.SET_SHARING, referral) else None,
-        "ethnic_form": EthnicCategoryForm(
-            formdata=None, data={"ethnic_category": referral.patient.ethnic_category})
-        if access.can(user, Action.RECORD_ETHNIC_CATEGORY, referral) else None,
-        "risks_form": RisksForm(formdata=None)
-        if not referral.risks_stated and access.can(user, Action.RECORD_RISKS, referral)
-        else None,
-        "conflict": None,
-    }
-    for name, form in list(context.items()):
-        if form is not None and name.endswith("_form"):
-            form.started_from(referral.version)
-    context.update(forms)
-    today = _today()
-    return render_template(
-        "caseload/workspace.html",
-        referral=referral,
-        share=sharing.for_user(referral, user),
-        details_to_check=discrepancy.open_for(referral),
-        may_resolve=access.can(user, Action.RESOLVE_DISCREPANCY, referral),
-        today=today,
-        can_close=access.can(user, Action.CLOSE, referral),
-        may_connect=access.can(user, Action.RECORD_CONNECTION, referral),
-        may_set_preferences=access.can(user, Action.SET_PREFERENCES, referral),
-        may_measure=access.can(user, Action.RECORD_MEASURE, referral),
-        unmet_needs=unmet.needs_of(referral),
-        may_record_unmet=access.can(user, Action.RECORD_UNMET_NEED, referral),
-        back_to_caseload=access.holds_caseload(user),
-        offers_unable_to_contact=service.offers_unable_to_contact(referral),
-        failed_attempts=service.failed_attempts(referral),
-        max_attempts=service.max_attempts(referral),
-        first_contact_overdue=listing.first_contact_overdue(referral, today),
-        contacts=list(reversed(referral.contacts)),
-        scheduled=[f for f in referral.follow_ups if f.status is FollowUpStatus.SCHEDULED],
-        past_follow_ups=[f for f in referral.follow_ups
-                         if f.status is not FollowUpStatus.SCHEDULED],
-        **context,
-    ), status
+def _render_workspace(referral: Referral, status: int = 200, *, section: str = "summary",
+                      **forms):
+    return workspace_page.render(referral, section, status, **forms)
 
 
-def _fresh_sharing_form(referral: Referral) -> SharingForm:
-    form = SharingForm(formdata=None)
-    form.coded_only.data = referral.coded_only
-    return form
-
-
-def _fresh_contact_form() -> ContactForm:
-    form = ContactForm(formdata=None)
-    now = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
-    form.contact_date.data = now.date()
-    form.contact_time.data = now.strftime("%H:%M")
-    return form
+def _section_of(forms: dict) -> str:
+    return next((workspace_page.FORM_SECTION[name] for name in forms
+                 if name in workspace_page.FORM_SECTION), "summary")
 
 
 def _invalid(referral_id: int, **forms):
     """Show the workspace again with the failing form's errors, changing nothing."""
     db.session.rollback()
-    return _render_workspace(_load_referral(referral_id), 422, **forms)
+    section = _section_of(forms)
+    return _render_workspace(_load_referral(referral_id, section=section), 422,
+                             section=section, **forms)
 
 
 def _conflict(referral_id: int, exc: StaleReferral, form, name: str, action: Action,
@@ -452,25 +411,27 @@ def _conflict(referral_id: int, exc: StaleReferral, form, name: str, action: Act
     the form as typed, based on the current version if it can still be sent (409);
     `still(referral)` says whether the change still makes sense beyond being allowed."""
     db.session.rollback()
-    referral = _load_referral(referral_id)
+    section = workspace_page.FORM_SECTION[name]
+    referral = _load_referral(referral_id, section=section)
     still_possible = access.can(current_user, action, referral) and (
         still is None or still(referral))
     if still_possible:
         form.started_from(referral.version)
-    return _render_workspace(referral, 409, conflict=conflicts.stale(exc, form,
+    return _render_workspace(referral, 409, section=section,
+                             conflict=conflicts.stale(exc, form,
                                                                      resend=still_possible),
                              **({name: form} if still_possible else {}))
 
 
-def _refused(referral_id: int, form, message: str):
+def _refused(referral_id: int, form, message: str, section: str):
     """The change can no longer be made: the workspace, what changed since the form was
     rendered, and what was typed, so none of it is lost (409)."""
     referral = _load_referral(referral_id)
     changes = (revisions.changes_since(referral, form.expected_version)
                if form.expected_version is not None else [])
     db.session.rollback()
-    referral = _load_referral(referral_id)
-    return _render_workspace(referral, 409,
+    referral = _load_referral(referral_id, section=section)
+    return _render_workspace(referral, 409, section=section,
                              conflict=conflicts.refused(message, form, changes))
 
 
@@ -487,4 +448,4 @@ def _status_arg(value: str | None) -> ReferralStatus | None:
     return status if status in access.ACTIVE_STATUSES else None
 
 
-from referrals.caseload import person_views  # noqa: F401  (its routes, on this blueprint)
+from referrals.caseload import handout_views, person_views  # noqa: F401  (their routes, on this blueprint)

@@ -95,7 +95,7 @@ def build_area(tier: Tier, rng: random.Random, ids: Ids, out: Writer, *,
             "id": user_id, "email": email, "name": name, "role": role.value,
             "password_hash": password_hash, "practice_id": practice_id, "team_id": team,
             "active": True, "capacity": capacity, "phone": "01632 960900" if team else "",
-            "away_from": None, "away_until": None, "created_at": start,
+            "created_at": start,
             "report_emails": False, "identifiable_exports": False,
             # A secret, like the password hash: never part of what the seed reproduces.
             "session_token": secrets.token_urlsafe(32)})

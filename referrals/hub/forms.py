@@ -92,6 +92,7 @@ class AvailabilityForm(HubForm):
     capacity = StringField("Caseload capacity", validators=[Length(max=4)])
     away_from = OptionalDateField("First day away")
     away_until = OptionalDateField("Last day away")
+    away_note = StringField("Note (optional)", validators=[Length(max=200)])
 
     def validate_capacity(self, field):
         text = (field.data or "").strip()

@@ -16,9 +16,10 @@ from referrals import access, audit, revisions, routing, workdays, workflow
 from referrals.access import Action
 from referrals.errors import DomainError
 from referrals.extensions import db
-from referrals.models import OPEN_STATUSES, Referral, Team, User, utcnow
+from referrals.models import OPEN_STATUSES, AwayPeriod, Referral, Team, User, utcnow
 
 MAX_CAPACITY = 200
+NOTE_MAX = 200  # an away period's note, e.g. "annual leave"
 # The team's rules, each a whole number within these bounds (inclusive).
 RULE_LIMITS = {
     "first_contact_days": (1, 20, "First contact target"),
@@ -127,33 +128,84 @@ def set_availability(
     *,
     actor: User,
     capacity: int | None,
-    away_from: date | None,
-    away_until: date | None,
-) -> None:
-    """Set a connector's caseload capacity and the dates they are away (inclusive).
+    away_from: date | None = None,
+    away_until: date | None = None,
+    note: str = "",
+    today: date | None = None,
+) -> AwayPeriod | None:
+    """Set a connector's caseload capacity and, when `away_from` is given, add a period
+    they are away (inclusive; a single day without `away_until`), returned.
 
-    Away dates are both blank (not away), a single day (no end date), or a range
-    whose end is on or after its start. Flushes; the caller commits.
+    A period must end today or later, end on or after its start, and not overlap one
+    already booked (the message names it: change that one instead). Flushes; the caller
+    commits.
     """
     access.require(actor, Action.SET_AVAILABILITY, connector)
     if not access.holds_caseload(connector):
         raise HubInvalid("Only connectors have a caseload")
     if capacity is not None and not 0 <= capacity <= MAX_CAPACITY:
         raise HubInvalid(f"Capacity must be a whole number from 0 to {MAX_CAPACITY}", "capacity")
-    if away_until is not None and away_from is None:
+    period = None
+    if away_from is not None or away_until is not None:
+        period = _away_period(connector, away_from, away_until, note,
+                              today or workdays.uk_date(utcnow()), actor)
+    before = connector.capacity
+    connector.capacity = capacity
+    detail: dict = {"capacity": capacity, "capacity_before": before}
+    if period is not None:
+        detail["away_added"] = {"from": period.starts_on.isoformat(),
+                                "until": period.ends_on.isoformat()}
+    audit.record("update", actor=actor, entity_type="user", entity_id=connector.id,
+                 detail=detail)
+    db.session.flush()
+    return period
+
+
+def _away_period(connector: User, starts_on: date | None, ends_on: date | None, note: str,
+                 today: date, actor: User) -> AwayPeriod:
+    if starts_on is None:
         raise HubInvalid("Enter the first day they are away", "away_from")
-    if away_from is not None and away_until is not None and away_until < away_from:
+    ends_on = ends_on or starts_on
+    if ends_on < starts_on:
         raise HubInvalid("The last day away must be the same as or after the first day",
                          "away_until")
-    connector.capacity = capacity
-    connector.away_from = away_from
-    connector.away_until = away_until
-    audit.record(
-        "update", actor=actor, entity_type="user", entity_id=connector.id,
-        detail={"capacity": capacity,
-                "away_from": away_from.isoformat() if away_from else None,
-                "away_until": away_until.isoformat() if away_until else None},
-    )
+    if ends_on < today:
+        raise HubInvalid("The last day away must be today or in the future",
+                         "away_until" if ends_on != starts_on else "away_from")
+    if len(note or "") > NOTE_MAX:
+        raise HubInvalid(f"The note must be {NOTE_MAX} characters or fewer", "away_note")
+    clash = db.session.scalars(
+        select(AwayPeriod).where(AwayPeriod.user_id == connector.id,
+                                 AwayPeriod.starts_on <= ends_on,
+                                 AwayPeriod.ends_on >= starts_on)
+        .order_by(AwayPeriod.starts_on)).first()
+    if clash is not None:
+        raise HubInvalid(
+            f"These dates overlap the time away already booked from "
+            f"{clash.starts_on:%-d %B %Y} to {clash.ends_on:%-d %B %Y}. Choose other dates, "
+            "or remove that period first", "away_from")
+    period = AwayPeriod(user=connector, starts_on=starts_on, ends_on=ends_on,
+                        note=(note or "").strip(), created_by=actor)
+    db.session.add(period)
+    return period
+
+
+def away_periods(connector: User, *, from_day: date | None = None) -> list[AwayPeriod]:
+    """The connector's time away, earliest first; only what ends on or after `from_day`."""
+    query = select(AwayPeriod).where(AwayPeriod.user_id == connector.id)
+    if from_day is not None:
+        query = query.where(AwayPeriod.ends_on >= from_day)
+    return list(db.session.scalars(query.order_by(AwayPeriod.starts_on, AwayPeriod.id)))
+
+
+def remove_away_period(period: AwayPeriod, *, actor: User) -> None:
+    """Remove a period a connector was to be away: routing may give them referrals on
+    those days again. Flushes; the caller commits."""
+    access.require(actor, Action.SET_AVAILABILITY, period.user)
+    audit.record("update", actor=actor, entity_type="user", entity_id=period.user_id,
+                 detail={"away_removed": {"from": period.starts_on.isoformat(),
+                                          "until": period.ends_on.isoformat()}})
+    db.session.delete(period)
     db.session.flush()
 
 

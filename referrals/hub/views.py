@@ -94,31 +94,56 @@ def assign(referral_id: int):
 @bp.route(f"/connectors/{USER_ID}", methods=["GET", "POST"])
 @allow(Role.COORDINATOR)
 def availability(user_id: int):
-    """A connector's caseload capacity and the dates they are away."""
+    """A connector's caseload capacity and the periods they are away, now and ahead."""
     connector = _load_connector(user_id)
     form = AvailabilityForm(obj=None)
+    today = workdays.uk_date(utcnow())
     if not form.is_submitted():
         form.capacity.data = "" if connector.capacity is None else str(connector.capacity)
-        form.away_from.data, form.away_until.data = connector.away_from, connector.away_until
     elif form.validate():
         try:
-            service.set_availability(
+            period = service.set_availability(
                 connector, actor=current_user, capacity=form.capacity_value(),
-                away_from=form.away_from.data, away_until=form.away_until.data)
+                away_from=form.away_from.data, away_until=form.away_until.data,
+                note=form.away_note.data or "", today=today)
         except DomainError as exc:
             form.add_error(getattr(exc, "field", None), str(exc))
             db.session.rollback()
             connector = _load_connector(user_id)
         else:
             db.session.commit()
-            flash(f"Saved {connector.name}'s availability.", "success")
-            return redirect(url_for("hub.workload"))
-    load = next((item for item in routing.team_workload(connector.team_id,
-                                                        on=workdays.uk_date(utcnow()))
+            flash(f"Saved {connector.name}'s availability"
+                  + (f": away {_days(period)}." if period else "."), "success")
+            return redirect(url_for("hub.availability", user_id=connector.id))
+    load = next((item for item in routing.team_workload(connector.team_id, on=today)
                  if item.connector.id == connector.id), None)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("hub/availability.html", connector=connector, load=load,
-                           form=form), status
+                           form=form, remove_form=FlaskForm(), today=today,
+                           periods=service.away_periods(connector, from_day=today)), status
+
+
+@bp.route(f"/connectors/{USER_ID}/away/<int(max=2147483647):period_id>/remove",
+          methods=["POST"])
+@allow(Role.COORDINATOR)
+def remove_away(user_id: int, period_id: int):
+    """Remove one period a connector was to be away."""
+    connector = _load_connector(user_id)
+    period = next((p for p in service.away_periods(connector) if p.id == period_id), None)
+    if period is None or not FlaskForm().validate_on_submit():
+        flash("That time away was already removed, or the page had expired. Check the list "
+              "and try again.", "error")
+        return redirect(url_for("hub.availability", user_id=connector.id))
+    service.remove_away_period(period, actor=current_user)
+    db.session.commit()
+    flash(f"Removed {connector.name}'s time away {_days(period)}.", "success")
+    return redirect(url_for("hub.availability", user_id=connector.id))
+
+
+def _days(period) -> str:
+    if period.starts_on == period.ends_on:
+        return f"on {period.starts_on:%-d %B %Y}"
+    return f"from {period.starts_on:%-d %B %Y} to {period.ends_on:%-d %B %Y}"
 
 
 @bp.route("/settings", methods=["GET", "POST"])

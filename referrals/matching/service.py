@@ -90,6 +90,30 @@ class Suggestion:
     offer: Offer
     match: Match
 
+    @property
+    def fits(self) -> bool:
+        """Nothing about it that does not suit the person (no "Does not fit" line)."""
+        return all(factor.fits for factor in self.match.factors)
+
+    @property
+    def misfits(self) -> list[str]:
+        return [f.text for f in self.match.factors if not f.fits and f.text]
+
+
+@dataclass(frozen=True)
+class SuggestionsByFit:
+    good: list[Suggestion]  # best first
+    poor: list[Suggestion]  # each with something that does not fit, best first
+
+    @property
+    def poor_reasons(self) -> list[str]:
+        """Each different reason the folded offers do not fit, as they first appear."""
+        return list(dict.fromkeys(text for s in self.poor for text in s.misfits))
+
+
+# How many offers to rank to find `limit` good fits: some of the best scorers may not fit.
+_FIT_SEARCH = 3
+
 
 # Facts per offer, kept between requests: (offer.updated_at, when cached, facts). An
 # offer's own changes (capacity, status, cost) move updated_at and refresh it at once;
@@ -171,6 +195,15 @@ def suggestions_for(referral: Referral, *, today: date, limit: int = 10,
     matches = rank(needs, facts, limit=limit)
     offers = {offer.id: offer for offer in _load_offers([m.offer_id for m in matches])}
     return [Suggestion(offers[m.offer_id], m) for m in matches if m.offer_id in offers]
+
+
+def suggestions_by_fit(referral: Referral, *, today: date, limit: int = 10,
+                       home: geo.Place | None = None) -> SuggestionsByFit:
+    """Up to `limit` good fits first, then (apart) up to `limit` offers that score well
+    but have something that does not suit the person, with why. Reads only."""
+    ranked = suggestions_for(referral, today=today, limit=limit * _FIT_SEARCH, home=home)
+    return SuggestionsByFit(good=[s for s in ranked if s.fits][:limit],
+                            poor=[s for s in ranked if not s.fits][:limit])
 
 
 def match_for(referral: Referral, offer: Offer, *, today: date,

@@ -68,4 +68,4 @@ def mark_unmet_need_met(referral_id: int, need_id: int):
             abort(404)
         db.session.commit()
         flash(f"{category_name(need.category)}: marked met.", "success")
-    return redirect(url_for("caseload.workspace", referral_id=referral_id) + "#unmet-needs")
+    return redirect(url_for("matching.suggestions", referral_id=referral_id) + "#unmet-needs")

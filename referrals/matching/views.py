@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from referrals import access, audit, conflicts
 from referrals.access import HUB_ROLES, Action, allow
+from referrals.caseload import workspace
 from referrals.caseload.forms import attach_errors, has_errors
 from referrals.directory import display, vocabulary
 from referrals.directory.search import DirectoryQuery, search
@@ -167,7 +168,7 @@ def connection(referral_id: int, connection_id: int):
             else:
                 db.session.commit()
                 flash(f"{found.offer.name}: {found.status.label.lower()}.", "success")
-                return redirect(url_for("caseload.workspace", referral_id=referral.id)
+                return redirect(url_for("matching.suggestions", referral_id=referral.id)
                                 + "#connections")
         db.session.rollback()
         referral = _load_referral(referral_id)
@@ -226,7 +227,7 @@ def _render_suggestions(referral: Referral, search_form: DirectorySearchForm,
                         unmet_form: UnmetNeedForm | None = None):
     today = _today()
     place = service.home_of(referral)
-    suggested = service.suggestions_for(referral, today=today, home=place)
+    by_fit = service.suggestions_by_fit(referral, today=today, home=place)
     results = None
     if search_form.asked and search_form.validate():
         results = search(DirectoryQuery(
@@ -239,7 +240,9 @@ def _render_suggestions(referral: Referral, search_form: DirectorySearchForm,
     failed_anchor = None
     if failed_id is not None:
         failed_anchor = next(
-            (f"s{i}" for i, s in enumerate(suggested, 1) if s.offer.id == failed_id), None)
+            (f"s{i}" for i, s in enumerate(by_fit.good, 1) if s.offer.id == failed_id),
+            next((f"n{i}" for i, s in enumerate(by_fit.poor, 1) if s.offer.id == failed_id),
+                 None))
         if failed_anchor is None and results is not None:
             failed_anchor = next(
                 (f"r{i}" for i, h in enumerate(results.hits, 1) if h.offer.id == failed_id),
@@ -253,7 +256,9 @@ def _render_suggestions(referral: Referral, search_form: DirectorySearchForm,
         categories=_categories_for(referral),
         preferences=service.preferences_of(referral),
         availability_text=availability_text(referral.availability or []),
-        suggestions=suggested,
+        suggestions=by_fit.good,
+        poor_fits=by_fit.poor,
+        poor_reasons=by_fit.poor_reasons,
         search_form=search_form,
         search_args=_search_args(search_form),
         results=results,
@@ -269,6 +274,7 @@ def _render_suggestions(referral: Referral, search_form: DirectorySearchForm,
         unmet_form=unmet_form or UnmetNeedForm(formdata=None),
         may_record_unmet=access.can(current_user, Action.RECORD_UNMET_NEED, referral),
         unmet_hints=UNMET_REASON_HINTS,
+        tabs=workspace.TABS, section=workspace.OFFERS,
     ), status
 
 

@@ -68,7 +68,7 @@ from referrals.models.reporting import (
     UnmetNeed,
     UnmetReason,
 )
-from referrals.models.user import LoginAttempt, RememberToken, Role, User
+from referrals.models.user import AwayPeriod, LoginAttempt, RememberToken, Role, User
 
 __all__ = [
     "AccountToken",
@@ -79,6 +79,7 @@ __all__ = [
     "OUTCOME_CONNECTION_STATUSES",
     "ApiClient",
     "AuditEvent",
+    "AwayPeriod",
     "Base",
     "CapacityStatus",
     "CommunicationNeed",

@@ -67,9 +67,6 @@ class User(UserMixin, Base):
     # How many people a connector can hold on their caseload at once.
     capacity: Mapped[int | None]
     phone: Mapped[str] = mapped_column(String(30), default="")
-    # A connector away on these dates (inclusive) gets no new referrals.
-    away_from: Mapped[date | None] = mapped_column(Date)
-    away_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A manager's own choice to be emailed their practice's monthly report.
     report_emails: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
@@ -82,6 +79,10 @@ class User(UserMixin, Base):
 
     practice: Mapped[Practice | None] = relationship()
     team: Mapped[Team | None] = relationship()
+    # A connector away on any of these periods gets no new referrals on those days.
+    away_periods: Mapped[list[AwayPeriod]] = relationship(
+        back_populates="user", order_by="AwayPeriod.starts_on",
+        foreign_keys="AwayPeriod.user_id", cascade="all, delete-orphan")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
@@ -93,12 +94,36 @@ class User(UserMixin, Base):
         return f"{self.id}:{self.session_token}"
 
     def is_away_on(self, day: date) -> bool:
-        if self.away_from is None:
-            return False
-        return self.away_from <= day <= (self.away_until or self.away_from)
+        """Away that day. Pages over many connectors load `away_periods` in one query
+        (routing.team_workload), so this reads no more rows."""
+        return any(p.starts_on <= day <= p.ends_on for p in self.away_periods)
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class AwayPeriod(Base):
+    """Days (inclusive) a connector is away, booked ahead or now: routing skips them."""
+
+    __tablename__ = "away_period"
+    __table_args__ = (
+        # Routing and the hub ask "who in these connectors is away on day D".
+        Index("ix_away_period_user_ends", "user_id", "ends_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="away_periods", foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    def overlaps(self, starts_on: date, ends_on: date) -> bool:
+        return self.starts_on <= ends_on and starts_on <= self.ends_on
 
 
 class LoginAttempt(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from referrals import access, audit
 from referrals.access import HUB_ROLES, Action, allow
+from referrals.caseload import workspace
 from referrals.errors import CaseworkInvalid
 from referrals.extensions import db
 from referrals.models import Measurement, Referral, Timepoint, utcnow
@@ -69,6 +70,7 @@ def measures(referral_id: int):
         measurements=list(reversed(referral.measurements)),
         summary=service.outcome_summary(referral),
         can_record=access.can(current_user, Action.RECORD_MEASURE, referral),
+        tabs=workspace.TABS, section=workspace.MEASURES,
     )
     db.session.commit()  # after rendering: a commit would expire what the page reads
     return page

@@ -50,7 +50,7 @@ def test_the_self_referral_forms_ethnic_group_question(page, axe):
 def test_the_workspace_ethnic_group_form_and_its_error(page, sign_in, axe, live_server):
     referral_id = _in_progress_referral_id(live_server)
     sign_in(COORDINATOR)
-    page.goto(f"/caseload/referrals/{referral_id}")
+    page.goto(f"/caseload/referrals/{referral_id}/ethnic-category")
     expect(page.get_by_role("button", name="Save ethnic group")).to_be_visible()
     assert_accessible(axe, page, "the workspace with the ethnic group form")
     # An unknown code (only a tampered form can send one) is an error next to the field.

@@ -104,11 +104,19 @@ def open_referral_in_progress(page: Page) -> None:
     if open_from_caseload(page, "in_progress"):
         return
     open_accepted_referral(page)
+    open_section(page, "Contacts")
     form = form_with_button(page, "Record contact")
     form.get_by_role("group", name="Method").get_by_label("Phone", exact=True).check()
     form.get_by_role("group", name="Outcome").get_by_label("Spoke with them").check()
     form.get_by_role("button", name="Record contact").click()
     expect(status_tag(page)).to_have_text("In progress")
+
+
+def open_section(page: Page, name: str) -> None:
+    """A section of the workspace, through its sub-navigation."""
+    page.get_by_role("navigation", name="Sections of this referral").get_by_role(
+        "link", name=name, exact=True).click()
+    expect(page.get_by_role("heading", level=2, name=name, exact=True)).to_be_visible()
 
 
 # --- my caseload -------------------------------------------------------------------
@@ -162,7 +170,7 @@ def test_accepting_from_the_accessible_triage_queue_opens_the_workspace(page, si
     expect(page.locator(".nhsuk-caption-l")).to_have_text(f"Referral {reference}")
     expect(status_tag(page)).to_have_text("Accepted")
     expect(page.get_by_role("heading", name="The person")).to_be_visible()
-    expect(page.get_by_role("heading", name="Record a contact")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Sections of this referral")).to_be_visible()
     connector = page.locator(".nhsuk-summary-list__row").filter(has_text="Connector")
     expect(connector).to_contain_text("Jo Bennett")
     assert_accessible(axe, page, "the workspace of a referral just accepted")
@@ -182,6 +190,7 @@ def test_accepting_from_the_accessible_triage_queue_opens_the_workspace(page, si
 def test_a_contact_is_recorded_with_the_keyboard_alone(page, sign_in, axe):
     sign_in(JO)
     open_accepted_referral(page)
+    open_section(page, "Contacts")
     form = form_with_button(page, "Record contact")
     note = mark("Spoke about the Thursday choir")
 
@@ -208,7 +217,7 @@ def test_a_contact_is_recorded_with_the_keyboard_alone(page, sign_in, axe):
     expect(form.get_by_role("button", name="Record contact")).to_be_focused()
     page.keyboard.press("Enter")
 
-    expect(page).to_have_url(re.compile(r"/caseload/referrals/\d+#contacts$"))
+    expect(page).to_have_url(re.compile(r"/caseload/referrals/\d+/contacts#contacts$"))
     expect(page.get_by_text("Contact recorded.")).to_be_visible()
     expect(status_tag(page)).to_have_text("In progress")
     contact = page.get_by_role("table", name="Contacts, newest first").locator("tbody tr").first
@@ -277,6 +286,7 @@ def test_a_follow_up_is_scheduled_and_marked_done_on_accessible_pages(
 ):
     sign_in(JO)
     open_referral_in_progress(page)
+    open_section(page, "Follow-ups")
     due = today_in(live_server) + timedelta(days=7)
     purpose = mark("Check how the walking group went")
     schedule_follow_up(page, due=due, purpose=purpose)
@@ -302,6 +312,7 @@ def test_a_follow_up_is_scheduled_and_marked_done_on_accessible_pages(
 def test_a_follow_up_is_rescheduled_on_accessible_pages(page, sign_in, axe, live_server):
     sign_in(JO)
     open_referral_in_progress(page)
+    open_section(page, "Follow-ups")
     today = today_in(live_server)
     due, later = today + timedelta(days=8), today + timedelta(days=21)
     purpose = mark("Help with the bus pass form")

@@ -14,13 +14,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_accessibility import assert_accessible
-from tests.browser.test_caseload_journey import JO, open_referral_in_progress
+from tests.browser.test_caseload_journey import JO, open_referral_in_progress, open_section
 
 pytestmark = pytest.mark.browser
 
 
 def status_of(page: Page, offer: str):
-    """The status tag of the connection to `offer` in the workspace's Connections table."""
+    """The status tag of the connection to `offer` in the suggestions' Connections table."""
     return (page.locator("#connections + table tbody tr").filter(has_text=offer)
             .locator(".nhsuk-tag"))
 
@@ -82,7 +82,7 @@ def test_a_connector_records_a_suggestion_and_follows_it_to_attended(page, sign_
     page.get_by_role("group", name="What happened?").get_by_label("Accepted").check()
     page.get_by_label("Note (optional)").fill("Going next Tuesday")
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/caseload/referrals/\d+#connections$"))
+    expect(page).to_have_url(re.compile(r"/caseload/referrals/\d+/suggestions#connections$"))
     expect(status_of(page, offer)).to_have_text("Accepted")
 
     # Attended: they went (the date comes filled in with today).
@@ -91,11 +91,14 @@ def test_a_connector_records_a_suggestion_and_follows_it_to_attended(page, sign_
     page.get_by_role("group", name="What happened?").get_by_label("Attended").check()
     page.get_by_role("button", name="Save", exact=True).click()
     expect(status_of(page, offer)).to_have_text("Attended")
+    open_section(page, "History")
     timeline = page.locator(".kindly-timeline")
     for step in ("suggested", "accepted", "attended"):
         expect(timeline).to_contain_text(f"Connected to {offer} (signpost): {step}")
-    assert_accessible(axe, page, "the workspace with a connection attended")
+    assert_accessible(axe, page, "the workspace's history with a connection attended")
 
+    page.get_by_role("navigation", name="Sections of this referral").get_by_role(
+        "link", name="Offers and connections").click()
     page.locator("#connections + table").get_by_role("link", name=offer).click()
     expect(page.get_by_text("This connection is attended: that is final.")).to_be_visible()
 

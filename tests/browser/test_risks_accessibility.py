@@ -21,7 +21,7 @@ def test_the_warning_and_the_risks_form_are_accessible(page, sign_in, axe, live_
             select(Referral.id).where(Referral.source == "self")).first()
         db.session.remove()
     sign_in(COORDINATOR)
-    page.goto(f"/caseload/referrals/{referral_id}")
+    page.goto(f"/caseload/referrals/{referral_id}/sharing-and-risks")
     expect(page.get_by_role("heading", name="Risks not stated")).to_be_visible()
     assert_accessible(axe, page, "a workspace with risks not stated")
 

@@ -13,7 +13,15 @@ from referrals import workdays
 from referrals.caseload import service as caseload
 from referrals.hub import service as hub
 from referrals.intake import service as intake_service
-from referrals.models import ContactChannel, ContactOutcome, Referral, ReferralStatus, Role, utcnow
+from referrals.models import (
+    AwayPeriod,
+    ContactChannel,
+    ContactOutcome,
+    Referral,
+    ReferralStatus,
+    Role,
+    utcnow,
+)
 from tests.fhir_adapters import payloads
 
 FIRST_CONTACT_DAYS = 3
@@ -25,9 +33,11 @@ def team(practice):
     return practice.team
 
 
-def connector(make, team, capacity, *, active=0, name, **settings):
-    """A connector with `capacity` holding `active` open referrals; `settings` set after."""
+def connector(make, team, capacity, *, active=0, name, away=(), **settings):
+    """A connector with `capacity` holding `active` open referrals, away on each (first,
+    last) of `away`; `settings` set after."""
     person = make.user(Role.CONNECTOR, team=team, capacity=capacity, name=name)
+    person.away_periods = [AwayPeriod(starts_on=first, ends_on=last) for first, last in away]
     for key, value in settings.items():
         setattr(person, key, value)
     for _ in range(active):
@@ -98,8 +108,8 @@ def test_the_deadline_counts_from_the_uk_date_and_ends_at_midnight_uk_time(
 def test_with_nobody_to_take_it_the_task_is_owned_by_the_team_and_waits_in_its_queue(
         api, db, make, team):
     today = workdays.uk_date(utcnow())
-    connector(make, team, 5, name="Away", away_from=today - timedelta(days=1),
-              away_until=today + timedelta(days=1))
+    connector(make, team, 5, name="Away",
+              away=[(today - timedelta(days=1), today + timedelta(days=1))])
     connector(make, team, 1, active=1, name="Full")
     connector(make, team, None, name="No capacity stated")
     db.session.commit()

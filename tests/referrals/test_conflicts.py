@@ -209,7 +209,7 @@ def test_a_contact_for_a_referral_closed_meanwhile_is_not_lost(db, client, make,
     referral = make.referral(practice, connector=connector, status=S.IN_PROGRESS)
     sign_in(client, db, connector)
     workspace = f"/caseload/referrals/{referral.id}"
-    opened = form_version(client, workspace)
+    opened = form_version(client, f"{workspace}/contacts")  # the contacts section's form
     casework.close_referral(referral, "declined", actor=coordinator, note="Said no")
     db.session.commit()
 

@@ -5,11 +5,11 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from referrals import routing, workflow
 from referrals.intake.service import create_referral
-from referrals.models import ReferralEvent, ReferralStatus, Role, Urgency
+from referrals.models import AwayPeriod, ReferralEvent, ReferralStatus, Role, Urgency
 
 S = ReferralStatus
 # Monday 23 November 2026, mid-morning in the UK.
@@ -46,10 +46,12 @@ def refer(make, practice, referrer):
     return send
 
 
-def connector(make, team, capacity, *, name=None, **settings):
-    """A connector with `capacity`; `settings` (away dates, active) are set afterwards."""
+def connector(make, team, capacity, *, name=None, away=(), **settings):
+    """A connector with `capacity`, away on each (first, last) day of `away`; `settings`
+    (active) are set afterwards."""
     person = make.user(Role.CONNECTOR, team=team, capacity=capacity,
                        **({"name": name} if name else {}))
+    person.away_periods = [AwayPeriod(starts_on=first, ends_on=last) for first, last in away]
     for key, value in settings.items():
         setattr(person, key, value)
     make.session.flush()
@@ -106,8 +108,8 @@ def test_closed_referrals_do_not_count_against_capacity(make, team, refer):
 
 
 def test_connectors_away_that_day_are_skipped(make, team, refer):
-    away = connector(make, team, 40, name="Away", away_from=TODAY - timedelta(days=2),
-                     away_until=TODAY + timedelta(days=3))
+    away = connector(make, team, 40, name="Away",
+                     away=[(TODAY - timedelta(days=2), TODAY + timedelta(days=3))])
     connector(make, team, 5, name="Here")
     assert holders(refer(3)) == {"Here": 3}
     # Back from leave: routing uses the day of the referral.
@@ -116,9 +118,46 @@ def test_connectors_away_that_day_are_skipped(make, team, refer):
 
 
 def test_a_one_day_absence_needs_no_end_date(make, team, refer):
-    connector(make, team, 40, name="Away", away_from=TODAY)
+    connector(make, team, 40, name="Away", away=[(TODAY, TODAY)])
     connector(make, team, 5, name="Here")
     assert holders(refer(2)) == {"Here": 2}
+
+
+def test_leave_booked_ahead_skips_the_connector_only_during_that_week(make, team, refer):
+    next_week = TODAY + timedelta(days=7)
+    away = connector(make, team, 40, name="Away",
+                     away=[(TODAY - timedelta(days=10), TODAY - timedelta(days=8)),
+                           (next_week, next_week + timedelta(days=4))])
+    connector(make, team, 5, name="Here")
+    (now,) = refer(1)
+    assert now.connector is away  # the earlier leave is over, the next not begun
+    during = [refer(1, now=NOW + timedelta(days=days))[0] for days in (7, 9, 11)]
+    assert {r.connector.name for r in during} == {"Here"}
+    (after,) = refer(1, now=NOW + timedelta(days=12))
+    assert after.connector is away
+
+
+def test_the_workload_reads_every_connectors_time_away_in_one_query(make, team, db):
+    for n in range(4):
+        connector(make, team, 5, name=f"C{n}",
+                  away=[(TODAY + timedelta(days=n), TODAY + timedelta(days=n + 1)),
+                        (TODAY + timedelta(days=30), TODAY + timedelta(days=31))])
+    db.session.commit()
+    db.session.expire_all()
+    statements = []
+    engine = db.session.get_bind()
+
+    def listen(*args):
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        loads = routing.team_workload(team.id, on=TODAY)
+        away_today = {load.connector.name for load in loads if load.away}
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert away_today == {"C0"}
+    assert sum("away_period" in sql for sql in statements) == 1
 
 
 def test_only_active_connectors_in_the_referrals_own_team_are_chosen(make, team, refer):

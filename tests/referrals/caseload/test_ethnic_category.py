@@ -86,16 +86,19 @@ def test_a_stale_page_is_refused(held, hub):
 def test_the_workspace_shows_it_and_offers_the_form(client, db, held, hub, page):
     held.patient.ethnic_category = "F"
     sign_in(client, db, hub.connector)
-    shown = page(client.get(workspace_url(held)))
-    assert "Ethnic group Mixed or multiple ethnic groups: White and Asian" in shown.text()
+    summary = page(client.get(workspace_url(held)))
+    assert "Ethnic group Mixed or multiple ethnic groups: White and Asian" in summary.text()
+    assert summary.links()["Record or change their ethnic group for Ada Lovelace"] == (
+        f"{workspace_url(held)}/ethnic-category")
+    shown = page(client.get(f"{workspace_url(held)}/ethnic-category"))
     assert shown.checked("ethnic_category") == ["F"]
     assert "Ethnic group" in shown.label_for("ethnic_category")
 
 
 def test_never_asked_shows_as_not_asked_with_nothing_chosen(client, db, held, hub, page):
     sign_in(client, db, hub.connector)
-    shown = page(client.get(workspace_url(held)))
-    assert "Ethnic group Not asked" in shown.text()
+    assert "Ethnic group Not asked" in page(client.get(workspace_url(held))).text()
+    shown = page(client.get(f"{workspace_url(held)}/ethnic-category"))
     assert shown.checked("ethnic_category") == []
 
 

@@ -116,9 +116,13 @@ def test_risks_once_stated_are_not_recorded_again(unstated, hub):
 
 def test_the_workspace_warns_and_offers_the_form(client, db, unstated, hub, page):
     sign_in(client, db, hub.connector)
-    shown = page(client.get(workspace_url(unstated)))
+    summary = page(client.get(workspace_url(unstated)))
+    assert WARNING in summary.text()
+    assert "Known risks Not stated" in summary.text()
+    assert summary.links()["Record the risks"] == (
+        f"{workspace_url(unstated)}/sharing-and-risks#record-risks")
+    shown = page(client.get(f"{workspace_url(unstated)}/sharing-and-risks"))
     assert WARNING in shown.text()
-    assert "Known risks Not stated" in shown.text()
     assert shown.by_id("record-risks") is not None
     assert shown.label_for("risks") == ["Known risks"]
     assert shown.value_of("version") == str(unstated.version)
@@ -142,6 +146,7 @@ def test_a_coordinator_records_them_from_the_workspace(client, db, unstated, hub
                              {"no_known_risks": "y", "version": str(unstated.version)},
                              page=workspace_url(unstated))
     assert response.status_code == 302
+    assert response.location.endswith(f"{workspace_url(unstated)}/sharing-and-risks#visit-risks")
     db.session.refresh(unstated)
     assert unstated.no_known_risks
     shown = page(client.get(workspace_url(unstated)))

@@ -16,6 +16,10 @@ from referrals.models import (
 )
 from tests.referrals.caseload.test_views import sign_in, workspace_url
 
+
+def sharing_section(referral) -> str:
+    return f"{workspace_url(referral)}/sharing-and-risks"
+
 S = ReferralStatus
 
 
@@ -27,7 +31,7 @@ def test_the_connector_records_coded_only_from_the_workspace(client, db, make, h
     referral = make.referral(hub.practice, connector=hub.connector, status=S.IN_PROGRESS,
                              what_matters="Her late husband's garden")
     sign_in(client, db, hub.connector)
-    workspace = page(client.get(workspace_url(referral)))
+    workspace = page(client.get(sharing_section(referral)))
     assert workspace.checked("coded_only") == []
     version = int(workspace.value_of("version"))
     assert version == referral.version
@@ -36,12 +40,13 @@ def test_the_connector_records_coded_only_from_the_workspace(client, db, make, h
                              page=workspace_url(referral))
 
     assert response.status_code == 302
+    assert response.location.endswith(f"{sharing_section(referral)}#sharing")
     db.session.refresh(referral)
     assert referral.coded_only is True
     assert referral.version == version + 1  # GP systems see a new version
     audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "set-sharing")).one()
     assert audit.entity_id == referral.id and audit.detail["coded_only"] is True
-    assert page(client.get(workspace_url(referral))).checked("coded_only") == ["y"]
+    assert page(client.get(sharing_section(referral))).checked("coded_only") == ["y"]
     # The hub still reads everything (the practice's view is in test_coded_only_walk.py).
     assert "Her late husband's garden" in page(client.get(workspace_url(referral))).text()
 
@@ -107,7 +112,7 @@ def test_a_coordinator_covering_sees_the_stored_choice(client, db, make, hub, pa
     referral.coded_only = True
     sign_in(client, db, hub.coordinator)
 
-    workspace = page(client.get(workspace_url(referral)))
+    workspace = page(client.get(sharing_section(referral)))
 
     assert "only coded information" in workspace.text()
     assert workspace.checked("coded_only") == ["y"]

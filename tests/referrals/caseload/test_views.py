@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from referrals.models import (
     AuditEvent,
-    Referral,
     Contact,
     ContactChannel,
     ContactOutcome,
     FollowUp,
     FollowUpStatus,
+    Referral,
     ReferralStatus,
     Role,
     Urgency,
@@ -186,14 +186,21 @@ def test_the_workspace_shows_the_person_risks_and_is_audited(client, db, make, h
     text = workspace.text()
     assert "Known risks" in text and "Aggressive dog" in text and "Seeing friends" in text
     assert 'nhsuk-card--warning' in workspace.html
-    for field in ("contact_date", "contact_time", "method", "outcome", "duration", "notes",
-                  "due_on", "follow_up_method", "purpose"):
-        assert workspace.label_for(field), field
+    sections = {"contacts": ("contact_date", "contact_time", "method", "outcome", "duration",
+                             "notes"),
+                "follow-ups": ("due_on", "follow_up_method", "purpose")}
+    for section, fields in sections.items():
+        section_page = page(client.get(f"{workspace_url(referral)}/{section}"))
+        assert section_page.response.status_code == 200
+        for field in fields:
+            assert section_page.label_for(field), field
+        ids = [e.get("id") for e in section_page.root.iter() if e.get("id")]
+        assert len(ids) == len(set(ids)), "duplicate ids"
     ids = [e.get("id") for e in workspace.root.iter() if e.get("id")]
     assert len(ids) == len(set(ids)), "duplicate ids"
     reads = db.session.scalars(select(AuditEvent).where(
         AuditEvent.entity_id == referral.id, AuditEvent.action == "read")).all()
-    assert reads
+    assert len(reads) == 3
 
 
 def test_recording_the_first_successful_contact_starts_the_work(client, db, make, hub,

@@ -10,7 +10,7 @@ from referrals import workflow
 from referrals.errors import NotPermitted
 from referrals.hub import service
 from referrals.hub.service import HubInvalid
-from referrals.models import AuditEvent, ReferralEvent, ReferralStatus, Role
+from referrals.models import AuditEvent, AwayPeriod, ReferralEvent, ReferralStatus, Role
 
 S = ReferralStatus
 
@@ -106,35 +106,88 @@ def test_only_the_teams_own_coordinator_can_assign(make, practice, team, other_t
             service.assign(referral, jo, actor=actor, reason="Because")
 
 
-def test_away_dates_end_on_or_after_they_start(coordinator, team, connector):
+AWAY_TODAY = date(2026, 12, 1)
+
+
+def away(jo, coordinator, first, last=None, **kwargs):
+    return service.set_availability(jo, actor=coordinator, capacity=5, away_from=first,
+                                    away_until=last, today=AWAY_TODAY, **kwargs)
+
+
+def test_away_dates_end_on_or_after_they_start(db, coordinator, team, connector):
     jo = connector(team, 5)
     with pytest.raises(HubInvalid) as caught:
-        service.set_availability(jo, actor=coordinator, capacity=5,
-                                 away_from=date(2026, 12, 24), away_until=date(2026, 12, 23))
+        away(jo, coordinator, date(2026, 12, 24), date(2026, 12, 23))
     assert caught.value.field == "away_until"
     with pytest.raises(HubInvalid) as caught:
-        service.set_availability(jo, actor=coordinator, capacity=5, away_from=None,
-                                 away_until=date(2026, 12, 23))
+        away(jo, coordinator, None, date(2026, 12, 23))
     assert caught.value.field == "away_from"
-    assert jo.away_from is None and jo.away_until is None
+    assert db.session.scalars(select(AwayPeriod)).all() == []
+
+
+def test_time_away_wholly_in_the_past_is_refused(db, coordinator, team, connector):
+    jo = connector(team, 5)
+    with pytest.raises(HubInvalid) as caught:
+        away(jo, coordinator, date(2026, 11, 20), date(2026, 11, 30))
+    assert (caught.value.field, str(caught.value)) == (
+        "away_until", "The last day away must be today or in the future")
+    with pytest.raises(HubInvalid) as caught:
+        away(jo, coordinator, date(2026, 11, 30))
+    assert caught.value.field == "away_from"
+    # Leave that began last week and runs on is fine.
+    assert away(jo, coordinator, date(2026, 11, 25), date(2026, 12, 4)) is not None
 
 
 def test_setting_availability_stores_it_and_audits_it(db, coordinator, team, connector):
     jo = connector(team, 5)
     service.set_availability(jo, actor=coordinator, capacity=12,
-                             away_from=date(2026, 12, 24), away_until=date(2026, 12, 24))
-    assert (jo.capacity, jo.away_from, jo.away_until) == (12, date(2026, 12, 24),
-                                                         date(2026, 12, 24))
+                             away_from=date(2026, 12, 24), away_until=None,
+                             note="Christmas Eve", today=AWAY_TODAY)
+    db.session.refresh(jo)
+    assert jo.capacity == 12
+    assert [(p.starts_on, p.ends_on, p.note, p.created_by) for p in jo.away_periods] == [
+        (date(2026, 12, 24), date(2026, 12, 24), "Christmas Eve", coordinator)]
     assert jo.is_away_on(date(2026, 12, 24)) and not jo.is_away_on(date(2026, 12, 29))
     audit = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "user")).one()
     assert audit.entity_id == jo.id and audit.detail["capacity"] == 12
+    assert audit.detail["away_added"] == {"from": "2026-12-24", "until": "2026-12-24"}
+
+
+def test_two_periods_away_and_an_overlap_refused_naming_the_one_booked(
+        db, coordinator, team, connector):
+    jo = connector(team, 5)
+    away(jo, coordinator, date(2026, 12, 21), date(2026, 12, 24))
+    away(jo, coordinator, date(2027, 2, 15), date(2027, 2, 19))
+    with pytest.raises(HubInvalid) as caught:
+        away(jo, coordinator, date(2026, 12, 24), date(2026, 12, 31))
+    assert caught.value.field == "away_from"
+    assert str(caught.value) == (
+        "These dates overlap the time away already booked from 21 December 2026 to "
+        "24 December 2026. Choose other dates, or remove that period first")
+    db.session.refresh(jo)
+    assert [(p.starts_on.isoformat(), p.ends_on.isoformat()) for p in jo.away_periods] == [
+        ("2026-12-21", "2026-12-24"), ("2027-02-15", "2027-02-19")]
+    days = [date(2026, 12, 20), date(2026, 12, 22), date(2027, 1, 5), date(2027, 2, 19)]
+    assert [jo.is_away_on(d) for d in days] == [False, True, False, True]
+    assert [p.starts_on for p in service.away_periods(jo, from_day=date(2027, 1, 1))] == [
+        date(2027, 2, 15)]
+
+
+def test_removing_a_period_is_audited_and_frees_those_days(db, coordinator, team, connector):
+    jo = connector(team, 5)
+    period = away(jo, coordinator, date(2026, 12, 21), date(2026, 12, 24))
+    service.remove_away_period(period, actor=coordinator)
+    db.session.refresh(jo)
+    assert jo.away_periods == [] and not jo.is_away_on(date(2026, 12, 22))
+    removed = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "user")
+                                 .order_by(AuditEvent.id.desc())).first()
+    assert removed.detail == {"away_removed": {"from": "2026-12-21", "until": "2026-12-24"}}
 
 
 @pytest.mark.parametrize("capacity", [-1, service.MAX_CAPACITY + 1])
 def test_capacity_must_be_sensible(coordinator, team, connector, capacity):
     with pytest.raises(HubInvalid) as caught:
-        service.set_availability(connector(team, 5), actor=coordinator, capacity=capacity,
-                                 away_from=None, away_until=None)
+        service.set_availability(connector(team, 5), actor=coordinator, capacity=capacity)
     assert caught.value.field == "capacity"
 
 
@@ -143,7 +196,7 @@ def test_another_teams_coordinator_cannot_change_a_connectors_availability(
     with pytest.raises(NotPermitted):
         service.set_availability(connector(team, 5), actor=make.user(Role.COORDINATOR,
                                                                       team=other_team),
-                                 capacity=1, away_from=None, away_until=None)
+                                 capacity=1)
 
 
 def test_the_overview_shows_workload_queue_and_overdue_first_contacts_for_one_team(

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from referrals.models import AuditEvent, ReferralEvent, Role
+from referrals.models import AuditEvent, AwayPeriod, ReferralEvent, Role
 from referrals.workdays import UK
 
 HUB_PAGES = ["/hub", "/hub/referrals/{referral}/assign", "/hub/connectors/{connector}",
@@ -56,7 +56,9 @@ def test_a_coordinator_lands_on_the_hub_and_sees_it_in_the_navigation(client, co
 def test_the_hub_shows_workload_away_dates_the_queue_and_overdue_first_contacts(
         db, client, coordinator, practice, team, jo, sam, refer, page):
     today = datetime.now(UK).date()
-    sam.away_from, sam.away_until = today - timedelta(days=1), today + timedelta(days=3)
+    sam.away_periods = [
+        AwayPeriod(starts_on=today - timedelta(days=1), ends_on=today + timedelta(days=3)),
+        AwayPeriod(starts_on=today + timedelta(days=30), ends_on=today + timedelta(days=32))]
     overdue = refer(practice, days_ago=30)
     assert overdue.connector == jo
     refer(practice), refer(practice)
@@ -69,6 +71,8 @@ def test_the_hub_shows_workload_away_dates_the_queue_and_overdue_first_contacts(
     assert "Jo Bennett 3 of 3 Full" in text
     assert "Sam Patel 0 No capacity set" in text
     assert "Away today" in text
+    for days in (-1, 3, 30, 32):  # now and booked ahead
+        assert f"{today + timedelta(days=days):%-d %b %Y}" in text
     assert "Waiting for capacity" in text
     assert waiting.reference in text
     overdue_table = shown.findall(".//table")[2]
@@ -159,7 +163,7 @@ def test_away_dates_that_end_before_they_start_are_refused_next_to_the_field(
     assert page(response).error_for("away_until") == (
         "The last day away must be the same as or after the first day")
     db.session.refresh(jo)
-    assert jo.away_from is None
+    assert jo.away_periods == []
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -176,16 +180,57 @@ def test_unreadable_availability_is_refused_next_to_the_field(db, client, coordi
     assert page(response).error_for(field) == message
 
 
+def typed(day) -> str:
+    return f"{day.day}/{day.month}/{day.year}"
+
+
 def test_setting_away_dates_and_capacity_saves_them(db, client, coordinator, jo, page):
     db.session.commit()
-    form = page(client.get(f"/hub/connectors/{jo.id}"))
+    url = f"/hub/connectors/{jo.id}"
+    form = page(client.get(url))
     assert form.value_of("capacity") == "3"
-    response = client.submit(f"/hub/connectors/{jo.id}", {
-        "capacity": "10", "away_from": "24/12/2026", "away_until": "2/1/2027"})
+    assert "No time away booked." in form.text()
+    today = datetime.now(UK).date()
+    first, second = today + timedelta(days=21), today + timedelta(days=60)
+    response = client.submit(url, {"capacity": "10", "away_from": typed(first),
+                                   "away_until": typed(first + timedelta(days=9)),
+                                   "away_note": "Annual leave"})
+    assert response.status_code == 302 and response.location.endswith(url)  # back here
+    response = client.submit(url, {"capacity": "10", "away_from": typed(second),
+                                   "away_until": ""})
     assert response.status_code == 302
     db.session.refresh(jo)
-    assert (jo.capacity, jo.away_from.isoformat(), jo.away_until.isoformat()) == (
-        10, "2026-12-24", "2027-01-02")
+    assert jo.capacity == 10
+    assert [(p.starts_on, p.ends_on, p.note) for p in jo.away_periods] == [
+        (first, first + timedelta(days=9), "Annual leave"), (second, second, "")]
+    shown = page(client.get(url))
+    assert "Annual leave" in shown.text()
+    assert f"{first:%-d %b %Y} to {first + timedelta(days=9):%-d %b %Y}" in shown.text()
+
+    overlapping = client.submit(url, {"capacity": "10", "away_from": typed(second),
+                                      "away_until": typed(second + timedelta(days=2))})
+    assert overlapping.status_code == 422
+    assert page(overlapping).error_for("away_from").startswith(
+        "These dates overlap the time away already booked from")
+
+    [remove, _] = [f for f in shown.findall(".//form[@action]") if "/away/" in f.get("action")]
+    response = client.submit(remove.get("action"), {}, page=url)
+    assert response.status_code == 302 and response.location.endswith(url)
+    db.session.refresh(jo)
+    assert [p.starts_on for p in jo.away_periods] == [second]
+    again = client.submit(remove.get("action"), {}, page=url)  # removed already: no 500
+    assert again.status_code == 302
+
+
+def test_time_away_in_the_past_is_refused_next_to_the_field(db, client, coordinator, jo,
+                                                           page):
+    db.session.commit()
+    last_week = datetime.now(UK).date() - timedelta(days=7)
+    response = client.submit(f"/hub/connectors/{jo.id}", {
+        "capacity": "3", "away_from": typed(last_week), "away_until": ""})
+    assert response.status_code == 422
+    assert page(response).error_for("away_from") == (
+        "The last day away must be today or in the future")
 
 
 def test_routing_the_queue_from_the_hub(db, client, coordinator, practice, jo, refer):

@@ -180,9 +180,9 @@ def test_recording_posts_then_redirects_and_the_workspace_lists_it(client, db, r
     [need] = needs(db)
     assert (need.category, need.reason, need.postcode_district) == (
         "befriending", UnmetReason.LANGUAGE, "KB4")
-    workspace = Page(client.get(url(referral)))
+    workspace = Page(client.get(url(referral, "/suggestions")))
     section = workspace.text()
-    assert "Needs no offer could meet" in section
+    assert "No suitable offer found" in section
     assert "Befriending Language KB4" in section and "Unmet" in section
     assert workspace.find(
         f".//form[@action='{url(referral, f'/unmet-needs/{need.id}/met')}']") is not None
@@ -259,10 +259,10 @@ def test_marking_met_from_the_workspace(client, db, referral, hub):
     response = client.submit(url(referral, f"/unmet-needs/{need.id}/met"), {},
                              page=url(referral))
     assert response.status_code == 302
-    assert response.location.endswith(url(referral) + "#unmet-needs")
+    assert response.location.endswith(url(referral, "/suggestions#unmet-needs"))
     db.session.refresh(need)
     assert need.met_at is not None
-    page = Page(client.get(url(referral)))
+    page = Page(client.get(url(referral, "/suggestions")))
     assert "Met " in page.text()
     assert page.find(f".//form[@action='{url(referral, f'/unmet-needs/{need.id}/met')}']") \
         is None

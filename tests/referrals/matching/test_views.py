@@ -83,7 +83,7 @@ def move_form(status="accepted", day=None, **overrides):
 
 def test_suggestions_show_the_persons_needs_and_explained_offers_to_record(
         client, db, referral, offers: Offers, connector):
-    offers("Kindlebury Befrienders", km_north=0.5, capacity=CapacityStatus.WAITING_LIST)
+    offers("Kindlebury Befrienders", km_north=0.5)
     offers("Thursday Friends", days="TH", km_north=0.8)
     referral.availability = ["TU-morning"]
     db.session.commit()
@@ -99,9 +99,9 @@ def test_suggestions_show_the_persons_needs_and_explained_offers_to_record(
     card = page.by_id("offer-s1")
     assert "Kindlebury Befrienders" in " ".join(card.itertext())
     card_text = " ".join(" ".join(card.itertext()).split())
-    assert "Score" in card_text and "Waiting list" in card_text
+    assert "Score" in card_text
     assert "0.5 km" in card_text and "Tuesdays 10:00 fits" in card_text
-    misfit = " ".join(" ".join(page.by_id("offer-s2").itertext()).split())
+    misfit = " ".join(" ".join(page.by_id("offer-n1").itertext()).split())
     assert "Does not fit: Thursdays only — not a day that suits" in misfit
     assert page.label_for("kind-s1") == ["Signpost (gave them the details)",
                                          "Record Kindlebury Befrienders as"]
@@ -109,6 +109,37 @@ def test_suggestions_show_the_persons_needs_and_explained_offers_to_record(
     read = db.session.scalars(select(AuditEvent).where(
         AuditEvent.entity_id == referral.id, AuditEvent.action == "read")).all()
     assert read[-1].detail == {"view": "suggestions"}
+
+
+def test_good_fits_come_first_and_what_does_not_fit_is_folded_with_why(
+        client, db, referral, offers: Offers, connector):
+    # The best scorers (nearest) do not fit; the good fits are further away.
+    offers("Thursday Friends", days="TH", km_north=0.2)
+    offers("Full Up Club", km_north=0.3, capacity=CapacityStatus.WAITING_LIST)
+    offers("Tuesday Walkers", km_north=2.0)
+    offers("Tuesday Tea", km_north=3.0)
+    referral.availability = ["TU-morning"]
+    db.session.commit()
+
+    page = Page(client.get(url(referral, "/suggestions")))
+
+    def name(anchor):
+        card = page.by_id(f"offer-{anchor}")
+        return None if card is None else " ".join(card.find(".//h3").itertext())
+
+    assert [name("s1"), name("s2"), name("s3")] == ["Tuesday Walkers", "Tuesday Tea", None]
+    [fold] = page.findall(".//details[@id='poor-fits']")
+    assert fold.get("open") is None  # folded until asked for
+    summary = " ".join(" ".join(fold.find(".//summary").itertext()).split())
+    assert summary == ("2 offers that do not fit (waiting list; "
+                       "Thursdays only — not a day that suits)")
+    folded = [" ".join(h.itertext()) for h in fold.findall(".//h3")]
+    assert folded == ["Full Up Club", "Thursday Friends"] == [name("n1"), name("n2")]
+    # After everything else that is ranked: the fold is the last suggestion on the page.
+    html = page.html
+    assert html.index("Tuesday Tea") < html.index('id="poor-fits"') < html.index('id="search"')
+    # Still recordable from inside the fold (a keyboard user opens it with Enter).
+    assert fold.find(".//form") is not None
 
 
 def test_recording_a_suggestion_connects_it_and_drops_it_from_the_suggestions(
@@ -278,7 +309,8 @@ def test_a_connection_moves_on_through_its_page_to_attended(
 
     response = client.submit(page_url, move_form("accepted", note="Keen to go"))
     assert response.status_code == 302
-    assert response.location.endswith(f"/caseload/referrals/{referral.id}#connections")
+    assert response.location.endswith(
+        f"/caseload/referrals/{referral.id}/suggestions#connections")
     response = client.submit(page_url, move_form("attended"))
     assert response.status_code == 302
 
@@ -410,15 +442,14 @@ def test_the_workspace_lists_connections_and_links_to_suggestions(
                               actor=hub.connector, today=local_today())
     db.session.commit()
 
-    page = Page(client.get(url(referral)))
-
-    section = page.by_id("connections")
-    assert section is not None
-    links = page.links()
-    assert links["Kindlebury Walkers"] == url(referral, f"/connections/{connection.id}")
-    assert links["Find offers for Ada Lovelace"] == url(referral, "/suggestions")
-    assert links["What suits them"] == url(referral, "/preferences")
-    text = page.text()
+    summary = Page(client.get(url(referral))).links()
+    assert summary["Find offers for Ada Lovelace"] == url(referral, "/suggestions")
+    assert summary["What suits them"] == url(referral, "/preferences")
+    assert summary["Offers and connections"] == url(referral, "/suggestions")
+    page = Page(client.get(url(referral, "/suggestions")))
+    assert page.by_id("connections") is not None
+    assert page.links()["Kindlebury Walkers"] == url(referral, f"/connections/{connection.id}")
+    text = Page(client.get(url(referral, "/history"))).text()
     assert "Connected to Kindlebury Walkers (signpost): suggested" in text
     assert "Connected to Kindlebury Walkers (signpost): accepted" in text
 

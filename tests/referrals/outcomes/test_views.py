@@ -256,15 +256,17 @@ def test_the_measures_page_lists_measurements_change_and_instruments(client, db,
     assert not any("instrument=swemwbs" in href for href in links.values())
 
 
-def test_the_workspace_shows_the_change_and_links_to_record(client, db, hub):
+def test_the_workspace_links_to_its_measures_section(client, db, hub):
     baseline_and_follow_up(hub)
     sign_in(client, db, hub.connector)
 
     page = Page(client.get(f"/caseload/referrals/{hub.referral.id}"))
 
-    assert "Life satisfaction 3 7 Follow-up +4 Better" in page.text()
-    assert page.links()[f"Record a measure for {hub.referral.patient.full_name}"] == (
-        measures_url(hub.referral))
+    assert page.links()["Outcome measures"] == measures_url(hub.referral)
+    measures = Page(client.get(measures_url(hub.referral)))
+    assert "Life satisfaction 3 7 Follow-up +4 Better" in measures.text()
+    current = measures.find(".//a[@aria-current='page']")
+    assert current is not None and current.get("href") == measures_url(hub.referral)
 
 
 def test_the_practice_sees_the_change_read_only(client, db, hub, make):
@@ -287,5 +289,4 @@ def test_another_practice_does_not_see_the_referral(client, db, hub, make):
 def test_the_workspace_without_measures_says_so(client, db, hub):
     sign_in(client, db, hub.connector)
 
-    assert "No outcome measures recorded yet." in Page(
-        client.get(f"/caseload/referrals/{hub.referral.id}")).text()
+    assert "No baseline recorded yet." in Page(client.get(measures_url(hub.referral))).text()
