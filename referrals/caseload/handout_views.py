@@ -64,7 +64,7 @@ def email_offers(referral_id: int):
         return redirect(back)
     db.session.commit()
     email = referral.patient.email
-    flash(f"Emailed the offers to {email}." if how == SENT else
-          f"No email server is set up here, so the email to {email} was kept for "
-          "developers to read, not sent.", "success" if how == SENT else "info")
+    flash(f"The offers are on their way to {email}." if how == SENT else
+          f"No email server is set up here, so the email to {email} was kept in the "
+          "development outbox, not sent.", "success" if how == SENT else "info")
     return redirect(back)

@@ -1,29 +1,23 @@
 """Email to people outside Kindly's staff (e.g. the offers a connector chose with someone).
 
-One function so every such email leaves the same way: over SMTP when SMTP_HOST is set;
-otherwise (development, the demo) it is not sent, but kept where a developer can read it.
+Every such email leaves through the outbox (referrals/accounts/outbox.py), like account
+emails: with SMTP a job sends it after the change that wrote it has committed, retries if
+the server fails, and then blanks its text; without SMTP (development, the demo) it waits
+in the outbox, where the demo's administrator can read it. Production needs SMTP.
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
-from referrals.notifications.mail import mail_configured, send_email
+from referrals.accounts import outbox
+from referrals.notifications.mail import mail_configured
 
-log = logging.getLogger(__name__)
-
-SENT = "sent"
-NOT_SENT_NO_MAIL = "kept"  # no SMTP: kept in the development log, not sent
+SENT = "sent"  # queued for the mail server
+NOT_SENT_NO_MAIL = "kept"  # no SMTP: kept in the development outbox, not sent
 
 
 def deliver_email(config: Mapping, *, to: str, subject: str, body: str) -> str:
-    """Send one plain-text email, or keep it when no mail server is configured; says which
-    (SENT or NOT_SENT_NO_MAIL). Raises when a configured server refuses it.
-
-    Merge note (issue 14): the development outbox (the accounts work) is the place to keep
-    it; until then it goes to this module's log at INFO, body included."""
-    if mail_configured(config):
-        send_email(config, to=to, subject=subject, body=body)
-        return SENT
-    log.info("No SMTP_HOST: email to %s not sent.\nSubject: %s\n\n%s", to, subject, body)
-    return NOT_SENT_NO_MAIL
+    """Queue one plain-text email; says whether a mail server will send it (SENT) or it
+    stays in the development outbox (NOT_SENT_NO_MAIL). Flushes; the caller commits."""
+    outbox.write(to=to, subject=subject, body=body)
+    return SENT if mail_configured(config) else NOT_SENT_NO_MAIL

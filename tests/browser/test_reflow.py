@@ -46,17 +46,22 @@ MUST_VISIT = {
                     "auth.change_password", "about.privacy", "about.accessibility",
                     "about.status"},
     Role.MANAGER: {"intake.list_referrals", "letters.inbox", "reports.index",
-                   "reports.practice"},
+                   "reports.practice", "accounts.list_users", "accounts.invite",
+                   "accounts.show_user"},
     Role.CONNECTOR: {"caseload.my_caseload", "caseload.triage_queue", "caseload.workspace",
                      "outcomes.measures", "matching.suggestions", "intake.list_referrals",
-                     "directory.search", "directory.offer"},
+                     "directory.search", "directory.offer", "caseload.contacts",
+                     "caseload.follow_ups", "caseload.sharing_and_risks", "caseload.history",
+                     "caseload.ethnic_category", "caseload.offers_to_give"},
     Role.COORDINATOR: {"hub.workload", "hub.assign", "hub.availability", "hub.team_rules",
                        "directory_manage.list_offers", "directory_manage.show_offer",
                        "directory_manage.list_organisations", "reports.index"},
-    Role.ADMIN: {"admin.users", "admin.api_clients"},
+    Role.ADMIN: {"admin.users", "admin.api_clients", "accounts.list_users",
+                 "accounts.outbox_list"},
 }
 
 PUBLIC_MUST_VISIT = {"directory.search", "directory.offer", "directory.volunteer",
+                     "accounts.forgot_password",
                      "directory.self_referral", "about.privacy", "about.accessibility",
                      "about.status"}
 

@@ -1,7 +1,6 @@
 """The chosen offers given to the person: printed (plain or large print) or emailed."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import pytest
@@ -9,9 +8,15 @@ from sqlalchemy import select
 
 from referrals.caseload import handout
 from referrals.matching import service as matching
-from referrals.models import AuditEvent, ConnectionKind, ConnectionStatus, ContactMethod
+from referrals.models import (
+    AuditEvent,
+    ConnectionKind,
+    ConnectionStatus,
+    ContactMethod,
+    OutboxMessage,
+)
 from referrals.models import ReferralStatus as S
-from referrals.notifications import outbound
+from referrals.notifications import mail
 from tests.referrals.caseload.test_views import local_today, sign_in, workspace_url
 from tests.referrals.intake.conftest import Page
 from tests.referrals.matching import test_connections as connections
@@ -84,17 +89,17 @@ def test_large_print_is_at_least_16_point():
     assert size >= 16
 
 
-def test_emailing_without_a_mail_server_keeps_it_and_says_so(client, db, hub, referral,
-                                                              caplog):
+def test_emailing_without_a_mail_server_keeps_it_in_the_outbox_and_says_so(
+        client, db, hub, referral):
     sign_in(client, db, hub.connector)
     url = f"{workspace_url(referral)}/offers-to-give"
     assert f"Email to {EMAIL}" in Page(client.get(url)).text()
-    with caplog.at_level(logging.INFO, logger=outbound.__name__):
-        response = client.submit(f"{url}/email", {}, page=url)
+    response = client.submit(f"{url}/email", {}, page=url)
     assert response.status_code == 302 and response.location.endswith(url)
-    assert "Dear Ada," in caplog.text and EMAIL in caplog.text
+    [kept] = db.session.scalars(select(OutboxMessage)).all()
+    assert kept.to == EMAIL and "Dear Ada," in kept.body and kept.sent_at is None
     shown = Page(client.get(url)).text()
-    assert f"the email to {EMAIL} was kept for developers to read, not sent" in shown
+    assert f"the email to {EMAIL} was kept in the development outbox, not sent" in shown
     [sent] = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "email-offers")).all()
     assert (sent.entity_id, sent.patient_id) == (referral.id, referral.patient_id)
@@ -105,14 +110,15 @@ def test_emailing_goes_over_smtp_when_it_is_configured(app, client, db, hub, ref
                                                        monkeypatch):
     sent = []
     monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.example.org")
-    monkeypatch.setattr(outbound, "send_email", lambda config, **mail: sent.append(mail))
+    monkeypatch.setattr(mail, "send_email", lambda config, **message: sent.append(message))
     sign_in(client, db, hub.connector)
     url = f"{workspace_url(referral)}/offers-to-give"
     client.submit(f"{url}/email", {}, page=url)
-    [mail] = sent
-    assert mail["to"] == EMAIL and mail["subject"] == "The groups and services we talked about"
-    assert "Thursday Choir" in mail["body"]
-    assert f"Emailed the offers to {EMAIL}." in Page(client.get(url)).text()
+    assert f"The offers are on their way to {EMAIL}." in Page(client.get(url)).text()
+    [message] = sent
+    assert message["to"] == EMAIL
+    assert message["subject"] == "The groups and services we talked about"
+    assert "Thursday Choir" in message["body"]
 
 
 def test_no_email_unless_the_person_asked_to_be_emailed(client, db, hub, referral):
