@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
+from referrals.models.addition import ReferralAddition
 from referrals.models.api_client import ApiClient
 from referrals.models.audit import AuditEvent
 from referrals.models.base import Base, utcnow
@@ -104,6 +105,7 @@ __all__ = [
     "PostcodePlace",
     "Practice",
     "Referral",
+    "ReferralAddition",
     "ReferralChange",
     "ReferralEvent",
     "ReferralReason",

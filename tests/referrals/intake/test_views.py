@@ -143,16 +143,18 @@ def test_a_valid_referral_is_stored_and_its_page_shows_the_person_and_timeline(
     referral = referral_for(db, number)
     assert referral is not None
     assert count(db, Referral) == before + 1
-    assert response.location == f"/referrals/{referral.id}"
+    assert response.location == f"/referrals/{referral.id}/sent"
     assert referral.status is S.RECEIVED
     assert referral.practice_id == referrer.practice_id
     assert referral.referrer_id == referrer.id
 
-    detail = page(client.get(response.location))
+    confirmation = page(client.get(response.location))
+    assert "Referral sent" in confirmation.text()
+    assert referral.reference in confirmation.text()
+    detail = page(client.get(f"/referrals/{referral.id}"))
     assert detail.response.status_code == 200
     assert text_of(detail.find(".//h1")) == "Ann Bee"
     assert spaced(number) in detail.text()
-    assert f"Referral {referral.reference} sent to the connector team." in detail.text()
     [created] = timeline(detail)
     assert "Received" in created
     assert referrer.name in created
