@@ -14,10 +14,18 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from referrals import reasons
-from referrals.forms import EthnicCategoryField, KindlyForm, MultiCheckboxField, VersionedForm
+from referrals.forms import (
+    DateInputField,
+    EthnicCategoryField,
+    KindlyForm,
+    MultiCheckboxField,
+    VersionedForm,
+    without_nul,
+)
 from referrals.intake.additions import AdditionRequest
 from referrals.intake.limits import MAX_LENGTHS, too_long_message
 from referrals.intake.service import (
@@ -59,23 +67,31 @@ def parse_date(raw: str) -> date:
     raise ValueError("Enter the date of birth as day, month and year, for example 31/03/1950")
 
 
-class DateTextField(StringField):
-    """A date typed as text, so any browser and keyboard can enter it."""
+class BirthDateField(DateInputField):
+    """The date of birth as the NHS.UK date input (day, month, year boxes).
 
-    def process_formdata(self, valuelist):
-        self.raw_text = valuelist[0] if valuelist else ""
+    The form's field names are an interface other systems post to (see the README): a
+    single `birth_date` value typed as 31/03/1950 or 1950-03-31 is still read when the
+    three boxes are absent, and then shown split into them."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        boxes = [f"{self.name}-{part}" for part in self.PARTS]
+        if formdata is None or any(box in formdata for box in boxes) \
+                or self.name not in formdata:
+            super().process(formdata, data, extra_filters)
+            return
+        super().process(None, data, extra_filters)
+        self.process_errors = []
+        text = without_nul(formdata.get(self.name) or "")
         self.data = None
-        if valuelist:
-            try:
-                self.data = parse_date(valuelist[0])
-            except ValueError as exc:
-                self.data = None
-                self.process_errors.append(str(exc))
-
-    def _value(self):
-        if getattr(self, "raw_text", None) is not None:
-            return self.raw_text
-        return self.data.strftime("%d/%m/%Y") if self.data else ""
+        try:
+            self.data = parse_date(text) if text.strip() else None
+        except ValueError as exc:
+            self.process_errors.append(str(exc))
+            self.bad_parts = set(self.PARTS)
+        if self.data is not None:
+            self.parts = {"day": str(self.data.day), "month": str(self.data.month),
+                          "year": str(self.data.year)}
 
 
 def _limit(name: str) -> Length:
@@ -108,7 +124,8 @@ class ReferralForm(ServiceCheckedForm):
     nhs_number = StringField("NHS number")
     given_name = StringField("Given name", validators=[_limit("given_name")])
     family_name = StringField("Family name", validators=[_limit("family_name")])
-    birth_date = DateTextField("Date of birth")
+    # The error summary links to the first box of the date.
+    birth_date = BirthDateField("Date of birth", id="birth_date-day")
     sex = RadioField("Sex", choices=_choices(Sex), validate_choice=False)
     postcode = StringField("Postcode", validators=[_limit("postcode")])
     phone = TelField("Phone number", validators=[Optional(), _limit("phone")])

@@ -304,7 +304,8 @@ def test_mistakes_are_shown_next_to_their_fields_and_nothing_is_stored(client, f
     assert page.error_for("what_would_help") == "Tell us what would help you"
     assert page.error_for("nhs_number") == CHECK_DIGIT_MESSAGE
     assert page.error_for("consent").startswith("Tick the box to agree")
-    assert page.summary_links()["#birth_date-day"] == "Date of birth must include a year"
+    # The summary links to the box the mistake is in.
+    assert page.summary_links()["#birth_date-year"] == "Date of birth must include a year"
     assert page.summary_links()["#given_name"] == "Enter your first name"
     assert page.find(".//title").text.startswith("Error: ")
     # What was typed stays.
