@@ -17,6 +17,7 @@ from referrals.access import API_CLIENT
 from referrals.models import Notification, Referral, ReferralAddition, Role
 from referrals.notifications.service import notify
 from tests.conftest import PRG_EXCEPTIONS, PostWithoutRedirect, guard_post_redirect_get
+from tests.referrals.intake.conftest import valid_form  # noqa: F401 (a fixture)
 from tests.referrals.test_routes import access_of
 
 # POST endpoints that are not forms: they answer JSON (the FHIR API, a GP system's
@@ -49,6 +50,7 @@ def test_every_post_endpoint_is_a_guarded_form_an_api_or_a_reasoned_exception(ap
 
 def test_the_guard_refuses_a_page_after_a_post_and_allows_redirects_errors_and_json():
     app = Flask(__name__)
+    app.testing = True  # as the `app` fixture: the guard's failure reaches the test
     guard_post_redirect_get(app)
     app.add_url_rule("/page", "page", lambda: "<p>Saved</p>", methods=["POST"])
     app.add_url_rule("/error", "error", lambda: ("<p>Fix this</p>", 422), methods=["POST"])
@@ -69,7 +71,7 @@ def count(db, model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_a_referral_sent_then_refreshed_is_stored_once(client, login_as, valid_form, db):
+def test_a_referral_sent_then_refreshed_is_stored_once(client, login_as, valid_form, db):  # noqa: F811
     login_as(Role.REFERRER)
     data = valid_form()
 
