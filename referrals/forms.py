@@ -1,13 +1,22 @@
 """What every Kindly web form shares."""
 from __future__ import annotations
 
+import copy
+import re
 from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, RadioField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
-from wtforms.validators import ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from referrals import ethnicity
@@ -41,7 +50,49 @@ class KindlyForm(FlaskForm):
     class Meta:
         def bind_field(self, form, unbound_field, options):
             filters = [*unbound_field.kwargs.get("filters", ()), without_nul]
-            return unbound_field.bind(form=form, **{**options, "filters": filters})
+            extra = {"filters": filters}
+            if "validators" in unbound_field.kwargs:
+                extra["validators"] = worded(unbound_field.kwargs["validators"],
+                                             _label_of(unbound_field))
+            return unbound_field.bind(form=form, **{**options, **extra})
+
+
+def _label_of(unbound_field) -> str:
+    label = unbound_field.kwargs.get("label") or (unbound_field.args[0]
+                                                  if unbound_field.args else "")
+    # "Note (optional)" is "Note" in a sentence about what is wrong with it.
+    return re.sub(r"\s*\(optional\)$", "", str(label or "This")).strip() or "This"
+
+
+def worded(validators, label: str) -> list:
+    """`validators`, each without a message of its own given one in NHS.UK style, naming
+    the field ("Note must be 2000 characters or fewer"), instead of WTForms' English
+    defaults ("Field cannot be longer than 2000 characters."). Issue 14."""
+    result = []
+    for validator in validators or ():
+        if getattr(validator, "message", "") is None:
+            validator = copy.copy(validator)
+            validator.message = _message_for(validator, label)
+        result.append(validator)
+    return result
+
+
+def _message_for(validator, label: str) -> str | None:
+    if isinstance(validator, Length):
+        if validator.max >= 0 and validator.min <= 0:
+            return f"{label} must be {validator.max} characters or fewer"
+        if validator.max < 0:
+            return f"{label} must be {validator.min} characters or more"
+        return f"{label} must be between {validator.min} and {validator.max} characters"
+    if isinstance(validator, DataRequired | InputRequired):
+        return f"Enter {label[:1].lower() + label[1:]}"
+    if isinstance(validator, Email):
+        return "Enter an email address in the correct format, like name@example.com"
+    if isinstance(validator, NumberRange):
+        return (f"{label} must be between {validator.min} and {validator.max}"
+                if validator.min is not None and validator.max is not None
+                else f"{label} must be a number in range")
+    return None
 
 
 class MultiCheckboxField(SelectMultipleField):
