@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 import referrals
 import reports
+from referrals import create_app
 from referrals.forms import KindlyForm
 
 # WTForms' default messages (wtforms/validators.py and fields), as they start.
@@ -67,7 +68,13 @@ def messages(form) -> list[str]:
     return [str(m) for m in found]
 
 
-def test_the_walk_finds_every_form(app):
+@pytest.fixture(scope="module")
+def forms_app():
+    """Forms need a request, not a database: one app, not one per database."""
+    return create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_the_walk_finds_every_form(forms_app):
     names = {cls.__qualname__ for cls in all_form_classes()}
 
     assert {"ReferralForm", "SelfReferralForm", "AdditionForm", "CancelForm"} <= names
@@ -75,9 +82,9 @@ def test_the_walk_finds_every_form(app):
 
 
 @pytest.mark.parametrize("filled", ["empty", "short nonsense", "long nonsense"])
-def test_no_form_shows_a_wtforms_default_message(app, filled):
+def test_no_form_shows_a_wtforms_default_message(forms_app, filled):
     shown = {}
-    with app.test_request_context(method="POST"):
+    with forms_app.test_request_context(method="POST"):
         for cls in all_form_classes():
             form = build(cls, MultiDict())
             if filled != "empty":
