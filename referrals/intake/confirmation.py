@@ -22,7 +22,8 @@ class NextSteps:
     team: str  # "" while the practice has no connector team
     connector: str  # "" until someone is assigned
     due: date | None
-    how: str  # "phone Ann on 0113 496 0000"; "" when no way was stated
+    how: str  # "phone Ann on 0113 496 0000"
+    asked: bool  # the way the person said they prefer
 
     @property
     def due_text(self) -> str:
@@ -32,14 +33,11 @@ class NextSteps:
 def next_steps(referral: Referral) -> NextSteps:
     """Who will see the referral, by when they aim to make contact, and how."""
     person = referral.patient
-    how = ""
-    method = person.preferred_contact
-    if method is None:
-        method = (ContactMethod.PHONE if person.phone
-                  else ContactMethod.EMAIL if person.email else None)
-    if method is not None:
-        how = _HOW[method].format(name=person.given_name, phone=person.phone,
-                                  email=person.email)
+    # Without a stated way, the way the connector has: the phone, the email, or a letter.
+    method = person.preferred_contact or (
+        ContactMethod.PHONE if person.phone
+        else ContactMethod.EMAIL if person.email else ContactMethod.LETTER)
+    how = _HOW[method].format(name=person.given_name, phone=person.phone, email=person.email)
     return NextSteps(
         reference=referral.reference or "",
         first_name=person.given_name,
@@ -47,4 +45,5 @@ def next_steps(referral: Referral) -> NextSteps:
         connector=referral.connector.name if referral.connector else "",
         due=referral.first_contact_due,
         how=how,
+        asked=person.preferred_contact is not None,
     )

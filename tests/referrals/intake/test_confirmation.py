@@ -36,7 +36,15 @@ def test_without_a_stated_preference_the_email_given_is_how_they_will_be_contact
 ):
     location = sent(client, valid_form, email="ann@example.com")
 
-    assert "They will email Ann at ann@example.com" in page(client.get(location)).text()
+    text = page(client.get(location)).text()
+    assert "They will email Ann at ann@example.com." in text
+    assert "as Ann asked" not in text
+
+
+def test_without_a_phone_or_email_the_person_will_get_a_letter(client, referrer, valid_form, page):
+    location = sent(client, valid_form)
+
+    assert "They will write to Ann at their home address." in page(client.get(location)).text()
 
 
 def test_a_refresh_of_the_confirmation_sends_nothing_again(client, referrer, valid_form, db):
