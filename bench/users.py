@@ -246,7 +246,9 @@ def _new_referral(browser: Browser, ctx: Context, rng: random.Random) -> str:
         ("csrf_token", csrf_token(html)), ("nhs_number", ctx.numbers.take()),
         ("given_name", rng.choice(["Ada", "Brian", "Chioma", "Dafydd", "Elif", "Farah"])),
         ("family_name", rng.choice(["Lovelace", "Okafor", "Jones", "Nowak", "Singh"])),
-        ("birth_date", born.strftime("%d/%m/%Y")), ("sex", rng.choice(["female", "male"])),
+        # The NHS.UK date input's three boxes, as a browser sends them.
+        ("birth_date-day", str(born.day)), ("birth_date-month", str(born.month)),
+        ("birth_date-year", str(born.year)), ("sex", rng.choice(["female", "male"])),
         ("postcode", rng.choice(POSTCODES)), ("phone", "07700 900123"),
         ("preferred_contact", "phone"),
         *[("reasons", code) for code in rng.sample(REASONS, rng.randint(1, 3))],
@@ -258,10 +260,12 @@ def _new_referral(browser: Browser, ctx: Context, rng: random.Random) -> str:
     _, headers, _ = browser.request("POST", "/referrals/new", "POST /referrals/new",
                                     form=form, expect=(302,))
     path = _location_path(headers)
-    if not re.fullmatch(r"/referrals/\d+", path):
+    # The confirmation ("what happens next"), then the referral itself.
+    if not re.fullmatch(r"/referrals/\d+/sent", path):
         raise RequestFailed(f"the referral form sent us to {path!r}")
     browser.recorder.wrote("referrals")
-    _, _, html = browser.request("GET", path, "GET /referrals/<id>")
+    browser.request("GET", path, "GET /referrals/<id>/sent")
+    _, _, html = browser.request("GET", path.removesuffix("/sent"), "GET /referrals/<id>")
     return html
 
 

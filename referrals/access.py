@@ -60,6 +60,8 @@ class Action(StrEnum):
     SET_AVAILABILITY = "set availability"  # a connector's capacity and away dates (obj: a User)
     EDIT_DIRECTORY = "edit directory"  # organisations and offers, for the whole hub
     RECORD_UNMET_NEED = "record unmet need"  # "no suitable offer found" for a need
+    # issue 14 (intake): a GP adds to a person's open referral instead of referring again.
+    ADD_INFORMATION = "add information"
 
 
 # Who may make a referral, and who may withdraw one.
@@ -137,6 +139,11 @@ def can(user: User | ApiClient, action: Action, obj=None) -> bool:
         return isinstance(obj, Team) and _coordinates(user, obj.id)
     if action is Action.SET_AVAILABILITY:
         return isinstance(obj, User) and _coordinates(user, obj.team_id)
+    if action is Action.ADD_INFORMATION:
+        # issue 14 (intake): any referring GP, to any practice's open referral, as the
+        # duplicate refusal offers; sending never lets them see another practice's one.
+        return (user.role in REFERRING_ROLES and user.practice_id is not None
+                and isinstance(obj, Referral) and obj.status.is_open)
     if not isinstance(obj, Referral) or not can_see(user, obj):
         return False
     if action is Action.VIEW:

@@ -1,10 +1,22 @@
 """What every Kindly web form shares."""
 from __future__ import annotations
 
+import copy
+import re
+from datetime import date
+
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectMultipleField
+from wtforms import Field, HiddenField, RadioField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.utils import unset_value
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from referrals import ethnicity
@@ -38,7 +50,49 @@ class KindlyForm(FlaskForm):
     class Meta:
         def bind_field(self, form, unbound_field, options):
             filters = [*unbound_field.kwargs.get("filters", ()), without_nul]
-            return unbound_field.bind(form=form, **{**options, "filters": filters})
+            extra = {"filters": filters}
+            if "validators" in unbound_field.kwargs:
+                extra["validators"] = worded(unbound_field.kwargs["validators"],
+                                             _label_of(unbound_field))
+            return unbound_field.bind(form=form, **{**options, **extra})
+
+
+def _label_of(unbound_field) -> str:
+    label = unbound_field.kwargs.get("label") or (unbound_field.args[0]
+                                                  if unbound_field.args else "")
+    # "Note (optional)" is "Note" in a sentence about what is wrong with it.
+    return re.sub(r"\s*\(optional\)$", "", str(label or "This")).strip() or "This"
+
+
+def worded(validators, label: str) -> list:
+    """`validators`, each without a message of its own given one in NHS.UK style, naming
+    the field ("Note must be 2000 characters or fewer"), instead of WTForms' English
+    defaults ("Field cannot be longer than 2000 characters."). Issue 14."""
+    result = []
+    for validator in validators or ():
+        if getattr(validator, "message", "") is None:
+            validator = copy.copy(validator)
+            validator.message = _message_for(validator, label)
+        result.append(validator)
+    return result
+
+
+def _message_for(validator, label: str) -> str | None:
+    if isinstance(validator, Length):
+        if validator.max >= 0 and validator.min <= 0:
+            return f"{label} must be {validator.max} characters or fewer"
+        if validator.max < 0:
+            return f"{label} must be {validator.min} characters or more"
+        return f"{label} must be between {validator.min} and {validator.max} characters"
+    if isinstance(validator, DataRequired | InputRequired):
+        return f"Enter {label[:1].lower() + label[1:]}"
+    if isinstance(validator, Email):
+        return "Enter an email address in the correct format, like name@example.com"
+    if isinstance(validator, NumberRange):
+        return (f"{label} must be between {validator.min} and {validator.max}"
+                if validator.min is not None and validator.max is not None
+                else f"{label} must be a number in range")
+    return None
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -73,6 +127,64 @@ class EthnicCategoryField(RadioField):
         if message := ethnicity.error(self.data or ""):
             self.data = ""
             raise ValidationError(message)
+
+
+class DateInputField(Field):
+    """A date typed into the NHS.UK date input: three boxes, <name>-day, -month, -year,
+    rendered by the date_input macro. What was typed stays in `parts` to be shown again;
+    `bad_parts` are the boxes to mark when the date is wrong. The messages name the field
+    by its label, as the NHS.UK date input asks ("Date of birth must include a month").
+    Give the field id="<name>-day", so the error summary links to the first box."""
+
+    PARTS = ("day", "month", "year")
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        self.bad_parts: set[str] = set()
+        if formdata is None:
+            self.parts = ({"day": str(self.data.day), "month": str(self.data.month),
+                           "year": str(self.data.year)} if isinstance(self.data, date)
+                          else dict.fromkeys(self.PARTS, ""))
+            return
+        self.parts = {
+            part: without_nul(formdata.get(f"{self.name}-{part}") or "").strip()[:8]
+            for part in self.PARTS
+        }
+        self.data = None
+        try:
+            self.data = self._parse()
+        except ValueError as exc:
+            self.process_errors.append(str(exc))
+
+    def _parse(self) -> date | None:
+        parts, name = self.parts, self.label.text
+        if not any(parts.values()):
+            return None
+        missing = [p for p in self.PARTS if not parts[p]]
+        if missing:
+            self.bad_parts = set(missing)
+            raise ValueError(f"{name} must include a {' and a '.join(missing)}")
+        ascii_digits = {p for p in self.PARTS if parts[p].isdigit() and parts[p].isascii()}
+        if len(ascii_digits) < len(self.PARTS):
+            self.bad_parts = set(self.PARTS) - ascii_digits
+            raise ValueError(f"{name} must be a real date, in numbers")
+        if len(parts["year"]) != 4:
+            self.bad_parts = {"year"}
+            raise ValueError("Year must include 4 numbers, for example 1950")
+        try:
+            return date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+        except ValueError:
+            self.bad_parts = set(self.PARTS)
+            raise ValueError(f"{name} must be a real date") from None
+
+    def _value(self):
+        return ""
+
+    @property
+    def error_target(self) -> str:
+        """The id the error summary links to: the first box the error is about."""
+        part = next((p for p in self.PARTS if p in self.bad_parts), self.PARTS[0])
+        return f"{self.name}-{part}"
 
 
 class VersionedForm(KindlyForm):

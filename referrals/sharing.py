@@ -41,6 +41,7 @@ from referrals.models import (
     Patient,
     PatientDiscrepancy,
     Referral,
+    ReferralAddition,
     ReferralChange,
     ReferralEvent,
     ReferralReason,
@@ -89,6 +90,8 @@ FREE_TEXT: dict[tuple[type, str], Kind] = {
     (Patient, "interpreter_language"): K.IDENTITY,
     (PatientDiscrepancy, "sent"): K.IDENTITY,
     (PatientDiscrepancy, "stored"): K.IDENTITY,
+    # What a practice added instead of referring again (intake.additions).
+    (ReferralAddition, "text"): K.ABOUT_PERSON,
 }
 
 # The other text columns of a person's record, and why they need no rule: they hold
@@ -116,6 +119,8 @@ NOT_FREE_TEXT: dict[tuple[type, str], str] = {
     (Measurement, "answers"): "coded answers",
     (Measurement, "scores"): "numbers",
     (OutcomeLetter, "created_by_label"): "a staff member's name",
+    (ReferralAddition, "author_label"): "a staff member's name",
+    (ReferralAddition, "reasons"): "codes",
     (OutcomeLetter, "sha256"): "identifier",
     (UnmetNeed, "category"): "code",
     (UnmetNeed, "postcode_district"): "a neighbourhood (postcode district), counted only",
@@ -181,6 +186,16 @@ class Policy:
         if not self.shares(kind_of(type(row), column)):
             return []
         return [item.strip() for item in getattr(row, column) or [] if item and item.strip()]
+
+    def additions(self, referral: Referral) -> list[ReferralAddition]:
+        """The additions to `referral` this audience may see: the hub all of them; a
+        practice only its own, never what another practice sent about the person."""
+        if self.audience is Audience.HUB:
+            return list(referral.additions)
+        if self.audience is Audience.PRACTICE:
+            return [a for a in referral.additions
+                    if a.from_practice_id == referral.practice_id]
+        return []
 
     def withholds(self, row, column: str) -> bool:
         """Are there words in `row.<column>` that this audience may not see?"""

@@ -25,6 +25,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
 
 from referrals import access, audit
 from referrals.access import REPORT_ROLES, allow
@@ -240,7 +241,14 @@ class ReportEmailsForm(KindlyForm):
     wanted = RadioField(
         "Do you want an email when your practice's monthly report is ready?",
         choices=[SelectChoice("yes", "Yes, email me a link each month"),
-                 SelectChoice("no", "No, I will look for it in Kindly")])
+                 SelectChoice("no", "No, I will look for it in Kindly")],
+        validate_choice=False)
+
+    def validate_wanted(self, field):
+        # NHS.UK style: say what to do, never WTForms' "Not a valid choice" (issue 14).
+        if field.data not in ("yes", "no"):
+            field.data = None
+            raise ValidationError("Select yes if you want an email each month, or no")
 
 
 @bp.route("/reports/monthly/email", methods=["GET", "POST"])
@@ -259,4 +267,6 @@ def report_emails():
         flash("We will email you a link when each monthly report is ready." if wanted
               else "We will not email you about monthly reports.", "success")
         return redirect(url_for(".monthly_reports"))
-    return render_template("report_exports/report_emails.html", form=form)
+    # Shown again after a POST only with its errors (post/redirect/get).
+    return render_template("report_exports/report_emails.html", form=form), \
+        (422 if form.is_submitted() else 200)

@@ -132,6 +132,7 @@ def database_url(request, tmp_path_factory):
 def app(database_url):
     """The app, with its schema built by the migrations (the only way it is built)."""
     app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": database_url})
+    guard_post_redirect_get(app)  # issue 14: see the block at the end of this file
     with app.app_context():
         flask_migrate.upgrade()
     yield app
@@ -211,3 +212,37 @@ def login_as(client, make):
         return user
 
     return login
+
+
+# --- issue 14 (intake): post/redirect/get on every form ------------------------------
+# Every test that posts a form to the `app` fixture also checks the answer's shape: a
+# successful POST redirects (so refreshing the page never sends it again), and only a
+# POST with errors shows a page, with an error status (400, 409, 422, 429…). A POST
+# answered "200 OK" with a page is either a form shown again after success or errors
+# shown as a success: both fail the test that sent it. tests/referrals/
+# test_post_redirect_get.py checks this list against app.url_map.
+
+# POST endpoints allowed to answer with a 2xx page, and why.
+PRG_EXCEPTIONS = {
+    # The new token is shown in this response only (it is stored hashed, and a redirect
+    # would have to carry the secret through the session cookie); no-store.
+    "admin.create_api_client": "shows a one-time secret",
+}
+
+
+class PostWithoutRedirect(AssertionError):
+    """A POST answered with a 2xx page instead of a redirect (or an error status)."""
+
+
+def guard_post_redirect_get(app) -> None:
+    @app.after_request
+    def refuse_a_page_after_post(response):
+        from flask import request
+
+        if (request.method == "POST" and 200 <= response.status_code < 300
+                and response.mimetype == "text/html"
+                and request.endpoint not in PRG_EXCEPTIONS):
+            raise PostWithoutRedirect(
+                f"POST {request.path} ({request.endpoint}) answered {response.status} with "
+                "a page: redirect after success (post/redirect/get); show errors with 4xx")
+        return response

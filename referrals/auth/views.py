@@ -54,7 +54,10 @@ def login():
         db.session.commit()  # the attempt is recorded either way
         if error is None:
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
-    return render_template("auth/login.html", form=form, error=error), 200 if not error else 401
+    # A POST that did not sign in is an error answer (post/redirect/get): 401 for the
+    # credentials, 422 for a form that did not validate (a missing field, an old page).
+    status = 401 if error else 422 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form, error=error), status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -9,7 +9,6 @@ from datetime import date
 from wtforms import (
     BooleanField,
     EmailField,
-    Field,
     HiddenField,
     RadioField,
     SelectField,
@@ -18,14 +17,13 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.utils import unset_value
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
 from referrals import nhs_number, reasons
 from referrals.directory import ratelimit, vocabulary
 from referrals.directory.search import DirectoryQuery
 from referrals.errors import InvalidNhsNumber
-from referrals.forms import EthnicCategoryField, KindlyForm, without_nul
+from referrals.forms import DateInputField, EthnicCategoryField, KindlyForm
 from referrals.intake.limits import MAX_LENGTHS
 from referrals.intake.service import (
     SELF_REFERRAL,
@@ -146,52 +144,6 @@ class SearchForm(KindlyForm):
 
 
 # --- the self-referral -----------------------------------------------------------------
-
-
-class DateInputField(Field):
-    """A date typed into the NHS.UK date input: three boxes, <name>-day, -month, -year."""
-
-    PARTS = ("day", "month", "year")
-
-    def process(self, formdata, data=unset_value, extra_filters=None):
-        super().process(formdata, data, extra_filters)
-        self.parts = {part: "" for part in self.PARTS}
-        self.bad_parts: set[str] = set()
-        if formdata is None:
-            return
-        self.parts = {
-            part: without_nul(formdata.get(f"{self.name}-{part}") or "").strip()[:8]
-            for part in self.PARTS
-        }
-        self.data = None
-        try:
-            self.data = self._parse()
-        except ValueError as exc:
-            self.process_errors.append(str(exc))
-
-    def _parse(self) -> date | None:
-        parts = self.parts
-        if not any(parts.values()):
-            return None
-        missing = [p for p in self.PARTS if not parts[p]]
-        if missing:
-            self.bad_parts = set(missing)
-            raise ValueError(f"Date of birth must include a {' and a '.join(missing)}")
-        ascii_digits = {p for p in self.PARTS if parts[p].isdigit() and parts[p].isascii()}
-        if len(ascii_digits) < len(self.PARTS):
-            self.bad_parts = set(self.PARTS) - ascii_digits
-            raise ValueError("Date of birth must be a real date, in numbers")
-        if len(parts["year"]) != 4:
-            self.bad_parts = {"year"}
-            raise ValueError("Year must include 4 numbers, for example 1950")
-        try:
-            return date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
-        except ValueError:
-            self.bad_parts = set(self.PARTS)
-            raise ValueError("Date of birth must be a real date") from None
-
-    def _value(self):
-        return ""
 
 
 def _too_long(label: str, name: str) -> str:

@@ -131,7 +131,9 @@ def retire_offer(offer_id: str):
             db.session.commit()
             flash(f"{offer.name} is now inactive.", "success")
         return redirect(url_for(".show_offer", offer_id=offer.id))
-    return render_template("directory_manage/retire_offer.html", offer=offer, form=form)
+    # Sent without a valid form (an expired page): an error answer, never a 200.
+    return render_template("directory_manage/retire_offer.html", offer=offer, form=form), \
+        (422 if form.is_submitted() else 200)
 
 
 @bp.route(f"/offers/{OFFER_ID}/verify", methods=["POST"])
@@ -225,7 +227,8 @@ def retire_organisation(organisation_id: str):
         return redirect(url_for(".list_organisations"))
     active = [o for o in organisation.offers if o.status is OfferStatus.ACTIVE]
     return render_template("directory_manage/retire_organisation.html",
-                           organisation=organisation, active=active, form=form)
+                           organisation=organisation, active=active, form=form), \
+        (422 if form.is_submitted() else 200)
 
 
 def _save(form, save, problems=None):

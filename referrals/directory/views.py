@@ -32,8 +32,12 @@ PER_PAGE = 10
 # Page numbers past this are not a search anyone makes.
 MAX_PAGE = 1000
 OFFER_ID = "<string(maxlength=64):offer_id>"
-# The first name shown on the confirmation page, and nothing else, rides in the session.
+# What the confirmation page shows, once, rides in the session (post/redirect/get): the
+# first name given, the new referral's reference number (never in the address, where it
+# could look someone up), or that the person already had an open referral.
 SENT_NAME = "self_referral_first_name"
+SENT_REFERENCE = "self_referral_reference"
+SENT_ALREADY_OPEN = "self_referral_already_open"
 
 
 @bp.route("", endpoint="search")
@@ -80,7 +84,9 @@ def self_referral():
     if form.has_errors:
         return _self_referral_page(form, status=422)
     if ratelimit.sent_too_quickly(form.shown.data, secret):
-        return _pretend_sent(form)
+        # A person can trip this too (autofill, a page left from before): say so and keep
+        # what they typed. Nothing is stored; the next send, seconds later, goes through.
+        return _self_referral_page(form, status=422, too_fast=True)
 
     origin = ratelimit.client_origin(request.remote_addr or "", secret)
     limits = ratelimit.limits_from(current_app.config["SELF_REFERRAL_RATE_LIMIT"])
@@ -88,27 +94,30 @@ def self_referral():
         # Nothing is stored; what they typed stays on the page for later.
         return _self_referral_page(form, status=429, rate_limited=True)
     try:
-        service.create_referral(form.to_intake(origin=origin), actor=None,
-                                actor_label="Self-referral (public site)")
+        referral = service.create_referral(form.to_intake(origin=origin), actor=None,
+                                           actor_label="Self-referral (public site)")
     except DuplicateOpenReferral:
         db.session.rollback()
         # Said only to someone who gave the NHS number, name and date of birth on record.
-        return render_template("directory/self_referral_sent.html", already_open=True,
-                               first_name=form.given_name.data.strip())
+        session[SENT_ALREADY_OPEN] = True
+        return _pretend_sent(form)
     except IntakeInvalid as exc:
         db.session.rollback()
         form.add_errors(exc.errors)
         return _self_referral_page(form, status=422)
     db.session.commit()
+    session[SENT_REFERENCE] = referral.reference
     return _pretend_sent(form)
 
 
 @bp.route("/ask-a-connector/sent")
 @public
 def self_referral_sent():
-    """The confirmation page: the first name given, nothing more."""
+    """The confirmation page: the first name given and the reference number, shown once."""
     return render_template("directory/self_referral_sent.html",
-                           first_name=session.pop(SENT_NAME, ""))
+                           first_name=session.pop(SENT_NAME, ""),
+                           reference=session.pop(SENT_REFERENCE, ""),
+                           already_open=session.pop(SENT_ALREADY_OPEN, False))
 
 
 def _search(template: str, *, kinds):
@@ -147,9 +156,10 @@ def _practices_with_a_team() -> list[Practice]:
         select(Practice).where(Practice.team_id.is_not(None)).order_by(Practice.name)))
 
 
-def _self_referral_page(form: SelfReferralForm, *, status: int = 200, rate_limited=False):
+def _self_referral_page(form: SelfReferralForm, *, status: int = 200, rate_limited=False,
+                        too_fast=False):
     return render_template("directory/self_referral.html", form=form,
-                           rate_limited=rate_limited), status
+                           rate_limited=rate_limited, too_fast=too_fast), status
 
 
 def _pretend_sent(form: SelfReferralForm):

@@ -7,16 +7,26 @@ from datetime import date
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     RadioField,
     StringField,
     TelField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from referrals import reasons
-from referrals.forms import EthnicCategoryField, KindlyForm, MultiCheckboxField, VersionedForm
+from referrals.forms import (
+    DateInputField,
+    EthnicCategoryField,
+    KindlyForm,
+    MultiCheckboxField,
+    VersionedForm,
+    without_nul,
+)
+from referrals.intake.additions import AdditionRequest
 from referrals.intake.limits import MAX_LENGTHS, too_long_message
 from referrals.intake.service import (
     ConsentRecord,
@@ -57,23 +67,31 @@ def parse_date(raw: str) -> date:
     raise ValueError("Enter the date of birth as day, month and year, for example 31/03/1950")
 
 
-class DateTextField(StringField):
-    """A date typed as text, so any browser and keyboard can enter it."""
+class BirthDateField(DateInputField):
+    """The date of birth as the NHS.UK date input (day, month, year boxes).
 
-    def process_formdata(self, valuelist):
-        self.raw_text = valuelist[0] if valuelist else ""
+    The form's field names are an interface other systems post to (see the README): a
+    single `birth_date` value typed as 31/03/1950 or 1950-03-31 is still read when the
+    three boxes are absent, and then shown split into them."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        boxes = [f"{self.name}-{part}" for part in self.PARTS]
+        if formdata is None or any(box in formdata for box in boxes) \
+                or self.name not in formdata:
+            super().process(formdata, data, extra_filters)
+            return
+        super().process(None, data, extra_filters)
+        self.process_errors = []
+        text = without_nul(formdata.get(self.name) or "")
         self.data = None
-        if valuelist:
-            try:
-                self.data = parse_date(valuelist[0])
-            except ValueError as exc:
-                self.data = None
-                self.process_errors.append(str(exc))
-
-    def _value(self):
-        if getattr(self, "raw_text", None) is not None:
-            return self.raw_text
-        return self.data.strftime("%d/%m/%Y") if self.data else ""
+        try:
+            self.data = parse_date(text) if text.strip() else None
+        except ValueError as exc:
+            self.process_errors.append(str(exc))
+            self.bad_parts = set(self.PARTS)
+        if self.data is not None:
+            self.parts = {"day": str(self.data.day), "month": str(self.data.month),
+                          "year": str(self.data.year)}
 
 
 def _limit(name: str) -> Length:
@@ -85,11 +103,29 @@ def _choices(enum_cls):
     return [SelectChoice(member.value, member.label) for member in enum_cls]
 
 
-class ReferralForm(KindlyForm):
+class ServiceCheckedForm(KindlyForm):
+    """A form whose rules the service judges: its errors come back by field name."""
+
+    def add_errors(self, errors: dict[str, str]) -> None:
+        """Attach rule errors from the service to their fields (first error wins)."""
+        for name, message in errors.items():
+            field = self._fields.get(name)
+            if field is None:
+                self.form_errors.append(message)
+            elif not field.errors:
+                field.errors = [*field.errors, message]
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.form_errors) or any(f.errors for f in self)
+
+
+class ReferralForm(ServiceCheckedForm):
     nhs_number = StringField("NHS number")
     given_name = StringField("Given name", validators=[_limit("given_name")])
     family_name = StringField("Family name", validators=[_limit("family_name")])
-    birth_date = DateTextField("Date of birth")
+    # The error summary links to the first box of the date.
+    birth_date = BirthDateField("Date of birth", id="birth_date-day")
     sex = RadioField("Sex", choices=_choices(Sex), validate_choice=False)
     postcode = StringField("Postcode", validators=[_limit("postcode")])
     phone = TelField("Phone number", validators=[Optional(), _limit("phone")])
@@ -186,24 +222,60 @@ class ReferralForm(KindlyForm):
             source="form",
         )
 
-    def add_errors(self, errors: dict[str, str]) -> None:
-        """Attach rule errors from the service to their fields (first error wins)."""
-        for name, message in errors.items():
-            field = self._fields.get(name)
-            if field is None:
-                self.form_errors.append(message)
-            elif not field.errors:
-                field.errors = [*field.errors, message]
-
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.form_errors) or any(f.errors for f in self)
-
 
 class CancelForm(VersionedForm):
     reason = TextAreaField(
         "Why are you cancelling this referral?", validators=[Length(max=2000)]
     )
+
+
+class AdditionForm(ServiceCheckedForm):
+    """Add information to the person's open referral: offered when the referral form is
+    refused as a duplicate, prefilled with what the GP typed there."""
+
+    nhs_number = HiddenField("NHS number")
+    text = TextAreaField("Information to add")
+    reasons = MultiCheckboxField(
+        "Reasons for referral (optional)",
+        choices=[SelectChoice(r.code, r.label) for r in reasons.REASONS],
+        validate_choice=False,
+    )
+    urgency = RadioField("Urgency", choices=_choices(Urgency), validate_choice=False)
+
+    @classmethod
+    def from_refused(cls, form: ReferralForm) -> AdditionForm:
+        """A new addition form holding everything typed into the refused referral form."""
+        addition = cls(formdata=None, prefix="addition")
+        addition.nhs_number.data = form.nhs_number.data or ""
+        addition.reasons.data = list(form.reasons.data or [])
+        addition.urgency.data = form.urgency.data
+        addition.text.data = "\n".join(_typed_lines(form))
+        return addition
+
+    def validate_urgency(self, field):
+        _check_choice(field, Urgency, required=False)
+
+    def to_request(self) -> AdditionRequest:
+        return AdditionRequest(
+            nhs_number=self.nhs_number.data or "",
+            text=self.text.data or "",
+            reasons=list(self.reasons.data or []),
+            urgency=_enum_or_none(Urgency, self.urgency.data),
+        )
+
+
+def _typed_lines(form: ReferralForm) -> list[str]:
+    """The referral form's words and contact details, one labelled line each."""
+    lines = []
+    for field in (form.what_matters, form.reason_other, form.postcode, form.phone, form.email):
+        if (value := (field.data or "").strip()):
+            lines.append(f"{field.label.text}: {' '.join(value.split())}")
+    risks = [r.strip() for r in (form.risks.data or "").splitlines() if r.strip()]
+    if risks:
+        lines.append(f"{form.risks.label.text}: {'; '.join(risks)}")
+    elif form.no_known_risks.data:
+        lines.append(form.no_known_risks.label.text)
+    return lines
 
 
 def _enum_or_none(enum_cls, value):

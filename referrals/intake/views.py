@@ -15,8 +15,9 @@ from referrals.errors import (
     StaleReferral,
 )
 from referrals.extensions import db
-from referrals.intake import service
-from referrals.intake.forms import CancelForm, ReferralForm
+from referrals.intake import additions, service
+from referrals.intake.confirmation import next_steps
+from referrals.intake.forms import AdditionForm, CancelForm, ReferralForm
 from referrals.intake.listing import Page, referral_page
 from referrals.models import (
     Connection,
@@ -40,7 +41,7 @@ def new_referral():
     if not access.can(current_user, Action.CREATE):
         abort(403)
     form = ReferralForm()
-    duplicate = None
+    duplicate = addition_form = None
     if form.is_submitted():
         form.validate()  # CSRF and parsing; the service judges the rest
         intake = form.to_intake(current_user.practice)
@@ -51,22 +52,64 @@ def new_referral():
             except DuplicateOpenReferral as exc:
                 duplicate = exc.existing
                 # Another practice's referral: say it exists, but not what it is.
-                form.add_errors({"nhs_number": str(exc) if access.can_see(current_user, duplicate)
-                                 else "This person already has an open referral with the "
-                                 "connector team. Contact the team instead of referring again."})
+                form.add_errors({"nhs_number": (
+                    f"This person already has an open referral ({duplicate.reference}). "
+                    "Add your information to it below instead of referring again"
+                    if access.can_see(current_user, duplicate) else
+                    "This person already has an open referral with the connector team. "
+                    "Send your information to the team below instead of referring again")})
+                addition_form = AdditionForm.from_refused(form)
             except IntakeInvalid as exc:
                 form.add_errors(exc.errors)
             else:
                 db.session.commit()
-                flash(f"Referral {referral.reference} sent to the connector team.", "success")
-                return redirect(url_for("intake.show_referral", referral_id=referral.id))
+                return redirect(url_for("intake.referral_sent", referral_id=referral.id))
         db.session.rollback()
     return render_template(
         "intake/new_referral.html",
         form=form,
         duplicate=duplicate,
         duplicate_visible=duplicate is not None and access.can_see(current_user, duplicate),
+        addition_form=addition_form,
     ), (422 if form.has_errors else 200)
+
+
+@bp.route(f"/{REFERRAL_ID}/sent")
+@allow(*CLINICAL_ROLES)
+def referral_sent(referral_id: int):
+    """The confirmation after a referral: its reference and what happens next."""
+    referral = access.referral_or_404(referral_id, selectinload(Referral.patient))
+    audit.record_referral("read", referral, actor=current_user, page="confirmation")
+    page = render_template("intake/referral_sent.html", referral=referral,
+                           steps=next_steps(referral))
+    db.session.commit()
+    return page
+
+
+@bp.route("/add-information", methods=["POST"])
+@allow(*REFERRING_ROLES)
+def add_information():
+    """Send what the GP typed to the person's open referral instead of referring again."""
+    form = AdditionForm(prefix="addition")
+    if form.validate():
+        try:
+            addition = additions.add_information(form.to_request(), actor=current_user)
+        except IntakeInvalid as exc:
+            form.add_errors(exc.errors)
+        except DomainError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            referral = addition.referral
+            db.session.commit()
+            if access.can_see(current_user, referral):
+                flash(f"Your information was added to referral {referral.reference}.", "success")
+                return redirect(url_for("intake.show_referral", referral_id=referral.id))
+            # Another practice's referral: the team has it; nothing more is said.
+            flash("Your information was sent to the connector team working with this person.",
+                  "success")
+            return redirect(url_for("intake.list_referrals"))
+    db.session.rollback()
+    return render_template("intake/add_information.html", addition_form=form), 422
 
 
 @bp.route("")
@@ -173,6 +216,7 @@ def _load_referral(referral_id: int, *, for_change: bool = False) -> Referral:
         selectinload(Referral.reasons),
         selectinload(Referral.measurements),  # the change from baseline
         selectinload(Referral.events).selectinload(ReferralEvent.actor),
+        selectinload(Referral.additions),
         # The timeline's connection steps.
         selectinload(Referral.connections).options(
             selectinload(Connection.offer),

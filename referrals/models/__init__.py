@@ -5,6 +5,7 @@ from referrals.models.account import (
     PasswordResetRequest,
     TokenPurpose,
 )
+from referrals.models.addition import ReferralAddition
 from referrals.models.api_client import ApiClient
 from referrals.models.audit import AuditEvent
 from referrals.models.base import Base, utcnow
@@ -71,12 +72,9 @@ from referrals.models.reporting import (
 from referrals.models.user import AwayPeriod, LoginAttempt, RememberToken, Role, User
 
 __all__ = [
-    "AccountToken",
-    "OutboxMessage",
-    "PasswordResetRequest",
-    "TokenPurpose",
     "OPEN_STATUSES",
     "OUTCOME_CONNECTION_STATUSES",
+    "AccountToken",
     "ApiClient",
     "AuditEvent",
     "AwayPeriod",
@@ -111,13 +109,16 @@ __all__ = [
     "OfferKind",
     "OfferSearchText",
     "OfferStatus",
+    "OutboxMessage",
     "OutcomeLetter",
+    "PasswordResetRequest",
     "Patient",
     "PatientDiscrepancy",
     "PostcodeDeprivation",
     "PostcodePlace",
     "Practice",
     "Referral",
+    "ReferralAddition",
     "ReferralChange",
     "ReferralEvent",
     "ReferralReason",
@@ -134,6 +135,7 @@ __all__ = [
     "TaxonomyTerm",
     "Team",
     "Timepoint",
+    "TokenPurpose",
     "UnmetNeed",
     "UnmetReason",
     "Urgency",

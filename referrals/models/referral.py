@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy import false as sa_false
@@ -17,6 +18,9 @@ from referrals.models.organisation import Practice, Team
 from referrals.models.outcome import Measurement, OutcomeLetter
 from referrals.models.patient import Patient
 from referrals.models.user import User
+
+if TYPE_CHECKING:
+    from referrals.models.addition import ReferralAddition
 
 
 class ReferralStatus(StrEnum):
@@ -176,6 +180,9 @@ class Referral(Base):
     letters: Mapped[list[OutcomeLetter]] = relationship(order_by="OutcomeLetter.number")
     connections: Mapped[list[Connection]] = relationship(
         order_by="(Connection.created_at, Connection.id)")
+    # What practices added instead of referring again (models/addition.py).
+    additions: Mapped[list[ReferralAddition]] = relationship(
+        back_populates="referral", order_by="(ReferralAddition.created_at, ReferralAddition.id)")
 
     # Every UPDATE of the row says `WHERE version = <the version this session read>`: a
     # write based on what someone else has since changed fails (StaleDataError) instead

@@ -44,7 +44,10 @@ def fill_person_and_referral(page: Page, *, nhs_number: str, given: str, family:
     page.get_by_label("NHS number").fill(nhs_number)
     page.get_by_label("Given name").fill(given)
     page.get_by_label("Family name").fill(family)
-    page.get_by_label("Date of birth").fill("31/03/1950")
+    dob = page.get_by_role("group", name="Date of birth")
+    dob.get_by_label("Day").fill("31")
+    dob.get_by_label("Month").fill("3")
+    dob.get_by_label("Year").fill("1950")
     page.get_by_role("group", name="Sex").get_by_label("Female").check()
     page.get_by_label("Postcode").fill("kb1 1ab")
     page.get_by_role("group", name="Reasons for referral").get_by_label("Loneliness").check()
@@ -105,7 +108,9 @@ def test_gp_refers_fixes_a_wrong_nhs_number_and_finds_the_referral(
     expect(nhs_field).to_have_value(wrong_check_digit(number))
     expect(page.get_by_label("Given name")).to_have_value("Winifred")
     expect(page.get_by_label("Family name")).to_have_value("Example")
-    expect(page.get_by_label("Date of birth")).to_have_value("31/03/1950")
+    dob = page.get_by_role("group", name="Date of birth")
+    for box, value in (("Day", "31"), ("Month", "3"), ("Year", "1950")):
+        expect(dob.get_by_label(box)).to_have_value(value)
     expect(page.get_by_role("group", name="Sex").get_by_label("Female")).to_be_checked()
     expect(page.get_by_label("Postcode")).to_have_value("kb1 1ab")
     expect(page.get_by_role("group", name="Reasons for referral").get_by_label("Loneliness")
@@ -127,13 +132,15 @@ def test_gp_refers_fixes_a_wrong_nhs_number_and_finds_the_referral(
     nhs_field.fill(format_nhs_number(number))
     page.get_by_role("button", name="Send referral").click()
 
-    # The referral page: received, with its timeline.
+    # The confirmation (issue 14), then the referral page: received, with its timeline.
+    expect(page).to_have_url(re.compile(r"/referrals/\d+/sent$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Referral sent")
+    reference = re.search(r"KND-\d{4}-\d{6}", page.locator(".nhsuk-panel").inner_text()).group(0)
+    page.get_by_role("link", name=f"View referral {reference}").click()
     expect(page).to_have_url(re.compile(r"/referrals/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Winifred Example")
     caption = page.locator(".nhsuk-caption-l")
-    expect(caption).to_have_text(re.compile(r"Referral KND-\d{4}-\d{6}"))
-    reference = re.search(r"KND-\d{4}-\d{6}", caption.inner_text()).group(0)
-    expect(page.get_by_text(f"Referral {reference} sent to the connector team.")).to_be_visible()
+    expect(caption).to_have_text(f"Referral {reference}")
     expect(page.locator("main").get_by_text("Received", exact=True).first).to_be_visible()
     assert_timeline_shows_received(page)
     page.screenshot(path=str(screenshot_dir / "referral-detail.png"), full_page=True)
@@ -171,7 +178,7 @@ def test_every_error_summary_link_moves_focus_to_its_field(page, sign_in):
     expect(links.first).to_be_visible()
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
     # An empty form breaks every required rule.
-    for field in ("nhs_number", "given_name", "family_name", "birth_date", "sex", "postcode",
+    for field in ("nhs_number", "given_name", "family_name", "birth_date-day", "sex", "postcode",
                   "reasons", "risks", "consent"):
         assert f"#{field}" in hrefs, f"no error summary link to #{field}: {hrefs}"
     for i, href in enumerate(hrefs):
@@ -187,6 +194,5 @@ def test_the_form_is_sent_by_pressing_enter_in_a_text_field(page, sign_in, live_
     fill_person_and_referral(page, nhs_number=number, given="Enid", family="Keyboard")
     page.get_by_label("Family name").press("Enter")
 
-    expect(page).to_have_url(re.compile(r"/referrals/\d+$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Enid Keyboard")
-    assert_timeline_shows_received(page)
+    expect(page).to_have_url(re.compile(r"/referrals/\d+/sent$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Referral sent")

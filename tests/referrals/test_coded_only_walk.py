@@ -25,6 +25,7 @@ from referrals.access import API_CLIENT
 from referrals.admin.service import create_api_client
 from referrals.caseload import service as casework
 from referrals.hub import service as hub_service
+from referrals.intake.additions import AdditionRequest, add_information
 from referrals.intake.service import ReasonEntry, create_referral
 from referrals.matching import service as matching
 from referrals.models import (
@@ -67,6 +68,7 @@ WORDS = {
     "connection": "qzxconnectionnote",
     "connection_event": "qzxconnectionstep",
     "explanation": "qzxmatchexplanation",
+    "addition": "qzxaddedinformation",  # issue 14: a practice adds to an open referral
 }
 GP_ACTIONS = "qzxgpactions"  # for the practice to act on: the letter carries it
 PEOPLE = [{"given_name": "Zenobia", "family_name": "Quillfeather"},
@@ -134,6 +136,8 @@ def build_world(db, make):
             risks=[WORDS["risks"]], no_known_risks=False), actor=w.referrer)
 
     w.completed, w.rejected, w.cancelled = (refer(person) for person in PEOPLE)
+    add_information(AdditionRequest(w.completed.patient.nhs_number, WORDS["addition"]),
+                    actor=w.referrer)
     for referral in (w.completed, w.rejected):
         hub_service.assign(referral, w.connector, actor=w.coordinator, reason=WORDS["assign"])
     for referral in (w.rejected, w.cancelled):  # a coordinator records the wish early
@@ -238,7 +242,9 @@ def snapshot(w) -> SimpleNamespace:
 def practice_outputs(app, w, reader, pdftotext, role) -> dict[str, str]:
     seen = {}
     for url in ["/referrals", "/letters", "/notifications", "/referrals?status=completed",
-                *(f"/referrals/{r.id}" for r in (w.completed, w.rejected, w.cancelled))]:
+                *(f"/referrals/{r.id}" for r in (w.completed, w.rejected, w.cancelled)),
+                # issue 14: the confirmation page after a referral is sent.
+                *(f"/referrals/{r.id}/sent" for r in (w.completed, w.rejected, w.cancelled))]:
         seen[url] = reader.get(url).get_data(as_text=True)
     pdf = reader.get(f"/referrals/{w.completed.id}/letter.pdf").data
     seen["letter.pdf"] = pdftotext(pdf)

@@ -314,7 +314,9 @@ def test_the_email_choice_needs_a_csrf_token_and_an_answer(client, login_as, db,
 
     assert client.post("/reports/monthly/email", data={"wanted": "yes"}).status_code == 400
     page = client.submit("/reports/monthly/email", {"wanted": "maybe"})
-    assert page.status_code == 200 and "nhsuk-error-message" in page.get_data(as_text=True)
+    # An error answer (issue 14: post/redirect/get), in NHS.UK words.
+    assert page.status_code == 422 and "nhsuk-error-message" in page.get_data(as_text=True)
+    assert "Select yes if you want an email each month, or no" in page.get_data(as_text=True)
     db.session.refresh(manager)
     assert manager.report_emails is False
 

@@ -158,15 +158,21 @@ def test_a_valid_self_referral_is_stored_through_the_intake_service(client, form
     assert referral.team == practice.team
 
 
-def test_the_confirmation_shows_the_first_name_and_nothing_else(client, form):
-    response = send(client, form(), follow_redirects=True)
-    text = Page(response).text()
+def test_the_confirmation_shows_the_first_name_and_the_reference_number_once(
+        client, form, db):
+    response = send(client, form())
+    # Post/redirect/get: the reference rides in the session, never in the address.
+    assert response.status_code == 303 and response.location == SENT
+    [referral] = self_referrals(db)
+    text = Page(client.get(SENT)).text()
 
     assert "Thank you, Mary." in text
-    for private in ["Jones", "07700", "KB1 1AB", "1948", "KND-", "meet people"]:
+    assert f"Your reference number {referral.reference}" in text
+    for private in ["Jones", "07700", "KB1 1AB", "1948", "meet people"]:
         assert private not in text
-    # Shown once: the name does not linger in the session.
-    assert "Mary" not in Page(client.get(SENT)).text()
+    # Shown once: neither the name nor the reference lingers in the session.
+    again = Page(client.get(SENT)).text()
+    assert "Mary" not in again and "KND-" not in again
 
 
 def test_a_self_referral_is_routed_to_a_connector_like_any_referral(client, form, practice, db):
@@ -237,9 +243,9 @@ def test_someone_with_an_open_referral_is_told_so_and_nothing_is_stored(client, 
     before = count(db, Referral)
 
     response = send(client, form(nhs_number=existing.patient.nhs_number, given_name="mary "))
-    text = Page(response).text()
+    assert response.status_code == 303  # post/redirect/get, as for any answer
+    text = Page(client.get(response.location)).text()
 
-    assert response.status_code == 200
     assert "You already have an open referral; a connector will be in touch" in text
     assert existing.reference not in text
     assert count(db, Referral) == before
@@ -298,7 +304,8 @@ def test_mistakes_are_shown_next_to_their_fields_and_nothing_is_stored(client, f
     assert page.error_for("what_would_help") == "Tell us what would help you"
     assert page.error_for("nhs_number") == CHECK_DIGIT_MESSAGE
     assert page.error_for("consent").startswith("Tick the box to agree")
-    assert page.summary_links()["#birth_date-day"] == "Date of birth must include a year"
+    # The summary links to the box the mistake is in.
+    assert page.summary_links()["#birth_date-year"] == "Date of birth must include a year"
     assert page.summary_links()["#given_name"] == "Enter your first name"
     assert page.find(".//title").text.startswith("Error: ")
     # What was typed stays.
@@ -414,18 +421,35 @@ def test_a_honeypot_bot_is_not_told_about_its_mistakes_either(client, form, db):
     assert self_referrals(db) == []
 
 
-def test_a_form_sent_faster_than_a_person_can_type_is_treated_as_a_bot(client, form, db):
+TOO_FAST = ("This form was sent very quickly after it opened, so we could not tell that a "
+            "person sent it. Nothing has been sent yet. Check your answers, then select Send "
+            "again.")
+
+
+def test_a_form_sent_faster_than_a_person_can_type_is_refused_saying_so_keeping_the_answers(
+        client, form, db, monkeypatch):
     response = send(client, form(), seconds_ago=1)
 
-    assert response.status_code == 303 and response.location.endswith(SENT)
+    page = Page(response)
+    assert response.status_code == 422
+    assert page.summary_links()["#send"] == TOO_FAST
+    assert page.value_of("given_name") == "Mary"
+    assert page.value_of("birth_date-year") == "1948"
+    assert "on my own since March" in page.value_of("what_would_help")
     assert self_referrals(db) == []
+    # Sent again a few seconds later (the page keeps when it was first shown), it goes.
+    now = time.time()
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now + ratelimit.MIN_FILL_SECONDS)
+    later = client.submit(URL, {**form(), "shown": page.value_of("shown")})
+    assert later.status_code == 303 and len(self_referrals(db)) == 1
 
 
 @pytest.mark.parametrize("shown", ["", "forged", "MTcwMDAwMDAwMA.bad-signature"])
-def test_a_form_without_a_genuine_shown_time_is_treated_as_a_bot(client, form, db, shown):
+def test_a_form_without_a_genuine_shown_time_is_refused_saying_so(client, form, db, shown):
     response = client.submit(URL, {**form(), "shown": shown})
 
-    assert response.status_code == 303
+    assert response.status_code == 422
+    assert TOO_FAST in Page(response).text()
     assert self_referrals(db) == []
 
 

@@ -146,7 +146,7 @@ def valid_form(make):
             "nhs_number": make.nhs_number(),
             "given_name": "Ann",
             "family_name": "Bee",
-            "birth_date": "31/03/1950",
+            "birth_date-day": "31", "birth_date-month": "3", "birth_date-year": "1950",
             "sex": "female",
             "postcode": "kb1 1ab",
             "reasons": ["loneliness"],

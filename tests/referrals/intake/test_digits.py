@@ -8,10 +8,22 @@ from referrals.intake.limits import MAX_LENGTHS
 from referrals.models import Referral
 
 
-@pytest.mark.parametrize("value", ["٣١/٠٣/١٩٥٠", "31/03/1950".replace("5", "５"), "3¹/03/1950"])
+@pytest.mark.parametrize(("day", "month", "year"), [
+    ("٣١", "٠٣", "١٩٥٠"), ("31", "03", "19５0"), ("3¹", "03", "1950")])
 def test_a_date_of_birth_in_other_digits_is_an_error_next_to_the_field(
+        client, db, referrer, valid_form, page, day, month, year):
+    response = client.submit("/referrals/new", valid_form(**{
+        "birth_date-day": day, "birth_date-month": month, "birth_date-year": year}))
+    assert response.status_code == 422
+    assert page(response).error_for("birth_date") == "Date of birth must be a real date, in numbers"
+    assert db.session.scalar(select(func.count(Referral.id))) == 0
+
+
+@pytest.mark.parametrize("value", ["٣١/٠٣/١٩٥٠", "31/03/1950".replace("5", "５"), "3¹/03/1950"])
+def test_one_date_of_birth_value_in_other_digits_is_an_error_next_to_the_field(
         client, db, referrer, valid_form, page, value):
-    response = client.submit("/referrals/new", valid_form(birth_date=value))
+    no_boxes = {"birth_date-day": None, "birth_date-month": None, "birth_date-year": None}
+    response = client.submit("/referrals/new", valid_form(birth_date=value, **no_boxes))
     assert response.status_code == 422
     assert page(response).error_for("birth_date") == (
         "Enter the date of birth as day, month and year, for example 31/03/1950")

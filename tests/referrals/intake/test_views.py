@@ -24,7 +24,7 @@ FIELDS = [
     ("nhs_number", "NHS number"),
     ("given_name", "Given name"),
     ("family_name", "Family name"),
-    ("birth_date", "Date of birth"),
+    ("birth_date-day", "Day"),  # the NHS.UK date input: day, month and year boxes
     ("sex", "Sex"),
     ("postcode", "Postcode"),
     ("phone", "Phone number"),
@@ -38,6 +38,24 @@ FIELDS = [
     ("urgency", "Urgency"),
     ("consent", "The person has agreed to this referral and to their details being shared"),
 ]
+# Where the error summary links for a field: the date input's first box.
+LINK_TARGET = {"birth_date": "birth_date-day"}
+
+
+def dob(day, month, year) -> dict[str, str]:
+    """A date of birth as the date input's three boxes send it."""
+    return {"birth_date-day": str(day), "birth_date-month": str(month),
+            "birth_date-year": str(year)}
+
+
+# No date boxes: a system posting the one `birth_date` value of the agreed field names.
+NO_BOXES = {"birth_date-day": None, "birth_date-month": None, "birth_date-year": None}
+
+
+def dob_on(day: date) -> dict[str, str]:
+    return dob(day.day, day.month, day.year)
+
+
 CHECK_DIGIT_MESSAGE = (
     "This is not a valid NHS number: its check digit does not match. "
     "Check each digit and enter it again"
@@ -144,16 +162,18 @@ def test_a_valid_referral_is_stored_and_its_page_shows_the_person_and_timeline(
     referral = referral_for(db, number)
     assert referral is not None
     assert count(db, Referral) == before + 1
-    assert response.location == f"/referrals/{referral.id}"
+    assert response.location == f"/referrals/{referral.id}/sent"
     assert referral.status is S.RECEIVED
     assert referral.practice_id == referrer.practice_id
     assert referral.referrer_id == referrer.id
 
-    detail = page(client.get(response.location))
+    confirmation = page(client.get(response.location))
+    assert "Referral sent" in confirmation.text()
+    assert referral.reference in confirmation.text()
+    detail = page(client.get(f"/referrals/{referral.id}"))
     assert detail.response.status_code == 200
     assert text_of(detail.find(".//h1")) == "Ann Bee"
     assert spaced(number) in detail.text()
-    assert f"Referral {referral.reference} sent to the connector team." in detail.text()
     [created] = timeline(detail)
     assert "Received" in created
     assert referrer.name in created
@@ -191,15 +211,15 @@ FIELD_ERRORS = [
     pytest.param(_wrong_check_digit, "nhs_number", "check digit does not match", id="check-digit"),
     pytest.param(lambda d: {"nhs_number": "12345"}, "nhs_number", "10 digits", id="short-nhs"),
     pytest.param(
-        lambda d: {"birth_date": (date.today() + timedelta(days=2)).strftime("%d/%m/%Y")},
+        lambda d: dob_on(date.today() + timedelta(days=2)),
         "birth_date", "Date of birth must be in the past", id="born-in-future",
     ),
     pytest.param(
-        lambda d: {"birth_date": f"1/1/{date.today().year - 121}"},
+        lambda d: dob(1, 1, date.today().year - 121),
         "birth_date", "within the last 120 years", id="born-too-long-ago",
     ),
     pytest.param(
-        lambda d: {"birth_date": "31/02/1950"}, "birth_date", "real date", id="not-a-date"
+        lambda d: dob(31, 2, 1950), "birth_date", "real date", id="not-a-date"
     ),
     pytest.param(lambda d: {"postcode": "XYZ 123"}, "postcode", "UK postcode", id="postcode"),
     pytest.param(lambda d: {"reasons": None}, "reasons", "at least one reason", id="no-reason"),
@@ -236,8 +256,9 @@ def test_each_broken_rule_is_shown_next_to_its_field_and_linked_from_the_summary
     shown = form.error_for(field)
     assert shown is not None, f"no error next to {field}"
     assert message in shown
-    assert form.summary_links().get(f"#{field}") == shown
-    assert form.by_id(field) is not None  # the summary link lands on the field
+    target = LINK_TARGET.get(field, field)
+    assert form.summary_links().get(f"#{target}") == shown
+    assert form.by_id(target) is not None  # the summary link lands on the field
     assert count(db, Referral) == before
 
 
@@ -257,7 +278,7 @@ def test_a_failed_submit_keeps_everything_that_was_typed(client, referrer, valid
     typed = valid_form(
         given_name="Zoë",
         family_name="O'Brien-Smith",
-        birth_date="31/02/1950",  # the one mistake
+        **dob(31, 2, 1950),  # the one mistake
         sex="male",
         postcode="kb1 1ab",
         phone="07700 900123",
@@ -279,7 +300,8 @@ def test_a_failed_submit_keeps_everything_that_was_typed(client, referrer, valid
 
     assert form.response.status_code == 422
     assert form.error_for("birth_date")
-    for name in ("nhs_number", "given_name", "family_name", "birth_date", "postcode", "phone",
+    for name in ("nhs_number", "given_name", "family_name", "birth_date-day", "birth_date-month",
+                 "birth_date-year", "postcode", "phone",
                  "email", "interpreter_language", "reason_other", "what_matters", "risks"):
         assert form.value_of(name) == typed[name], name
     for name in ("sex", "preferred_contact", "urgency", "consent_given_by", "consent_method"):
@@ -299,10 +321,10 @@ def test_a_failed_submit_keeps_no_known_risks_ticked(client, referrer, valid_for
 
 
 @pytest.mark.parametrize("typed", ["31/03/1950", "31 3 1950", "1950-03-31", "31.03.1950"])
-def test_date_of_birth_can_be_typed_the_ways_people_write_it(
+def test_a_system_posting_one_date_of_birth_value_may_write_it_the_usual_ways(
     client, referrer, valid_form, db, typed
 ):
-    data = valid_form(birth_date=typed)
+    data = valid_form(birth_date=typed, **NO_BOXES)
 
     response = client.submit("/referrals/new", data)
 
@@ -348,8 +370,11 @@ GARBAGE = [
     ("interpreter_language", {"communication_needs": ["spoken-interpreter"],
                               "interpreter_language": "L" * 61}),
     ("reason_other", {"reasons": ["other"], "reason_other": "R" * 501}),
-    ("birth_date", {"birth_date": "99/99/9999"}),
-    ("birth_date", {"birth_date": "31/03/50"}),
+    ("birth_date", dob(99, 99, 9999)),
+    ("birth_date", dob(31, 3, 50)),
+    ("birth_date", dob("", 3, 1950)),
+    ("birth_date", {"birth_date": "99/99/9999", **NO_BOXES}),  # one value, as systems send
+    ("birth_date", {"birth_date": "31/03/50", **NO_BOXES}),
     ("nhs_number", {"nhs_number": "9" * 200}),
     ("nhs_number", {"nhs_number": "９４３４７６５９１９"}),  # full-width digits
 ]
@@ -367,7 +392,9 @@ def test_nonsense_in_any_field_is_a_field_error_not_a_server_error(
     assert response.status_code == 422
     form = page(response)
     assert form.error_for(field), f"no error shown next to {field}"
-    assert f"#{field}" in form.summary_links()
+    # (A date's link goes to the box the mistake is in: #birth_date-year.)
+    assert any(link == f"#{field}" or link.startswith(f"#{field}-")
+               for link in form.summary_links())
     assert count(db, Referral) == before
 
 
