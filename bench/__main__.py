@@ -29,9 +29,11 @@ PARTS = (*FHIR_PARTS, "casework", "matching", "directory", "letters")
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     with _database(args.database_url) as (url, where):
-        # No SMTP host whatever the environment says: the scheduler bench delivers in-app only.
         app = create_app({"ENV_NAME": "production", "SECRET_KEY": "bench-only-not-a-secret",
-                          "SQLALCHEMY_DATABASE_URI": url, "SMTP_HOST": "",
+                          "SQLALCHEMY_DATABASE_URI": url,
+                          # Production will not start without a mail server; the bench never mails
+                          # (reminders stay in-app, nobody is invited), so it names one that does not exist.
+                          "SMTP_HOST": "mail.bench.invalid", "MAIL_FROM": "bench@bench.invalid",
                           "NOTIFICATIONS_IN_APP_ONLY": True,
                           # Letters are measured on their own (--only letters), not as a
                           # side effect of every referral the casework hub closes.

@@ -51,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url, where = _database(args)
     app = create_app({"ENV_NAME": "production", "SECRET_KEY": "bench-only-not-a-secret",
-                      "SQLALCHEMY_DATABASE_URI": url, "SMTP_HOST": "",
+                      "SQLALCHEMY_DATABASE_URI": url,
+                      # Production will not start without a mail server; the bench never mails
+                      # (reminders stay in-app, nobody is invited), so it names one that does not exist.
+                      "SMTP_HOST": "mail.bench.invalid", "MAIL_FROM": "bench@bench.invalid",
                       "NOTIFICATIONS_IN_APP_ONLY": True,
                       "MONTHLY_REPORTS": False, "JOBS_RUN": "",
                       # Sign-in is not what is measured; every report is a GET.
