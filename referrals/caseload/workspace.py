@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from referrals import access, sharing
 from referrals.access import Action
@@ -66,17 +66,20 @@ BY_KEY = {s.key: s for s in (*TABS, ETHNIC)}
 _CONTACTS = selectinload(Referral.contacts)
 LOADS = {
     SUMMARY.key: (selectinload(Referral.reasons), _CONTACTS),  # contacts: failed attempts
-    CONTACTS.key: (_CONTACTS.selectinload(Contact.recorded_by),),
+    # Who recorded each contact, and each event's actor, joined to those rows' own SELECT.
+    CONTACTS.key: (_CONTACTS.joinedload(Contact.recorded_by),),
     FOLLOW_UPS.key: (selectinload(Referral.follow_ups),),
     SHARING.key: (),
     ETHNIC.key: (),
     HISTORY.key: (
-        selectinload(Referral.events).selectinload(ReferralEvent.actor),
+        selectinload(Referral.events).joinedload(ReferralEvent.actor),
         selectinload(Referral.connections).options(
-            selectinload(Connection.offer).selectinload(Offer.organisation),
-            selectinload(Connection.events).selectinload(ConnectionEvent.actor)),
+            joinedload(Connection.offer).joinedload(Offer.organisation),
+            selectinload(Connection.events).joinedload(ConnectionEvent.actor)),
     ),
 }
+# What a section shows of the rows the referral points to, beyond its person and team.
+TO_ONE = {SUMMARY.key: (Referral.practice, Referral.referrer, Referral.connector)}
 TEMPLATES = {SUMMARY.key: "caseload/workspace.html",
              CONTACTS.key: "caseload/workspace_contacts.html",
              FOLLOW_UPS.key: "caseload/workspace_follow_ups.html",
@@ -94,8 +97,13 @@ def load(referral_id: int, section: str = SUMMARY.key, *,
          for_change: bool = False) -> Referral:
     """A referral the user may see, with what `section` shows; else 404. A request that
     will change it loads it `for_change`: its row lock first, then the rest."""
+    # The rows a referral points to ride on its own SELECT as joins, one statement rather
+    # than one each; a request that locks the row loads them after it, as FOR UPDATE
+    # cannot lock the nullable side of an outer join (PostgreSQL).
+    one = selectinload if for_change else joinedload
     return access.referral_or_404(
-        referral_id, selectinload(Referral.patient), selectinload(Referral.team),
+        referral_id, *(one(to_one) for to_one in (Referral.patient, Referral.team,
+                                                  *TO_ONE.get(section, ()))),
         *LOADS[section], for_change=for_change)
 
 
