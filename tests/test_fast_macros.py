@@ -28,10 +28,13 @@ def _nhsuk(component: str, name: str):
     return getattr(ENV.get_template(f"nhsuk/components/{component}/macro.jinja").module, name)
 
 
-def same_markup(html: str) -> str:
+def same_markup(html: str) -> tuple[str, str]:
+    """The markup without the whitespace around tags, and the text as read aloud (tags
+    out, whitespace collapsed): words the NHS.UK macro keeps apart must stay apart."""
     html = re.sub(r"\s+", " ", str(html))
+    words = " ".join(re.sub(r"<[^>]*>", "", html).split())
     html = re.sub(r"\s*>\s*", ">", html)
-    return re.sub(r"\s*<\s*", "<", html).strip()
+    return re.sub(r"\s*<\s*", "<", html).strip(), words
 
 
 class Sample(Form):
@@ -82,8 +85,10 @@ def test_unchecked_and_empty_fields_match():
 @pytest.mark.parametrize("colour", [None, "green", "red"])
 def test_tag_matches(colour):
     params = {"text": "First <contact> overdue", "colour": colour}
-    assert same_markup(FAST.tag(params)) == same_markup(
-        _nhsuk("tag", "tag")(params))
+    assert same_markup(FAST.tag(params)) == same_markup(_nhsuk("tag", "tag")(params))
+    # As the follow-ups table writes it: the date, a line break, then the tag.
+    assert same_markup(Markup("29 Nov<br>") + FAST.tag(params)) == same_markup(
+        Markup("29 Nov<br>") + _nhsuk("tag", "tag")(params))
 
 
 def test_summary_list_matches():
@@ -130,3 +135,19 @@ def test_footer_matches():
         {"href": "/privacy", "text": "Privacy notice"},
         {"href": "/status", "text": "Service <status>"}]}}
     assert same_markup(FAST.footer(params)) == same_markup(_nhsuk("footer", "footer")(params))
+
+
+@pytest.mark.parametrize("level", [None, 2])
+def test_callouts_and_links_match(level):
+    html = Markup("<p>Lives <em>alone</em></p>")
+    heading = {"text": "Known <risks>", "level": level} if level else {"text": "Known <risks>"}
+    pairs = [
+        ("warning_callout", "warning-callout", "warningCallout",
+         {"heading": heading, "html": html}),
+        ("inset_text", "inset-text", "insetText", {"html": html}),
+        ("skip_link", "skip-link", "skipLink", {"href": "#maincontent", "text": "Skip <it>"}),
+        ("back_link", "back-link", "backLink", {"href": "/caseload?a=1&b=2", "text": "Back"}),
+    ]
+    for fast, component, name, params in pairs:
+        assert same_markup(getattr(FAST, fast)(params)) == same_markup(
+            _nhsuk(component, name)(params)), fast
