@@ -114,7 +114,7 @@ def today() -> date:
 def render(referral: Referral, section: str = SUMMARY.key, status: int = 200, **forms):
     """The section page; fresh forms for what the user may do there, or the failing form
     (with what was typed) passed in `forms`."""
-    user = current_user
+    user = current_user._get_current_object()  # not the proxy: access.can reads it often
     conflict = forms.pop("conflict", None)
     context = {name: None for name in FORM_SECTION}
     context.update(_fresh_forms(referral, section))
@@ -159,7 +159,7 @@ def render(referral: Referral, section: str = SUMMARY.key, status: int = 200, **
 
 def _fresh_forms(referral: Referral, section: str) -> dict:
     """Fresh forms ignore what was posted: only the section's own, only if allowed."""
-    user = current_user
+    user = current_user._get_current_object()  # not the proxy: access.can reads it often
     may_work = access.can(user, Action.RECORD_CONTACT, referral)
     if section == SUMMARY.key:
         return {
