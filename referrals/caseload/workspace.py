@@ -65,7 +65,9 @@ BY_KEY = {s.key: s for s in (*TABS, ETHNIC)}
 # The workspace's own sections: what each loads beyond the person (always shown).
 _CONTACTS = selectinload(Referral.contacts)
 LOADS = {
-    SUMMARY.key: (selectinload(Referral.reasons), _CONTACTS),  # contacts: failed attempts
+    # The summary counts failed attempts from the contacts only while nobody has been
+    # reached (service.failed_attempts): it reads them then, and not once someone has.
+    SUMMARY.key: (selectinload(Referral.reasons),),
     # Who recorded each contact, and each event's actor, joined to those rows' own SELECT.
     CONTACTS.key: (_CONTACTS.joinedload(Contact.recorded_by),),
     FOLLOW_UPS.key: (selectinload(Referral.follow_ups),),
@@ -104,7 +106,7 @@ def load(referral_id: int, section: str = SUMMARY.key, *,
     return access.referral_or_404(
         referral_id, *(one(to_one) for to_one in (Referral.patient, Referral.team,
                                                   *TO_ONE.get(section, ()))),
-        *LOADS[section], for_change=for_change)
+        discrepancy.any_open(), *LOADS[section], for_change=for_change)
 
 
 def today() -> date:
