@@ -82,6 +82,22 @@ LOADS = {
 }
 # What a section shows of the rows the referral points to, beyond its person and team.
 TO_ONE = {SUMMARY.key: (Referral.practice, Referral.referrer, Referral.connector)}
+
+
+def _options(section: str, for_change: bool) -> tuple:
+    # The rows a referral points to ride on its own SELECT as joins, one statement rather
+    # than one each; a request that locks the row loads them after it, as FOR UPDATE
+    # cannot lock the nullable side of an outer join (PostgreSQL).
+    one = selectinload if for_change else joinedload
+    return (*(one(to_one) for to_one in (Referral.patient, Referral.team,
+                                         *TO_ONE.get(section, ()))),
+            discrepancy.any_open(), *LOADS[section])
+
+
+# Built once: loader options are immutable, and building them was a share of each request.
+_OPTIONS = {(section, for_change): _options(section, for_change)
+            for section in LOADS for for_change in (False, True)}
+
 TEMPLATES = {SUMMARY.key: "caseload/workspace.html",
              CONTACTS.key: "caseload/workspace_contacts.html",
              FOLLOW_UPS.key: "caseload/workspace_follow_ups.html",
@@ -99,14 +115,8 @@ def load(referral_id: int, section: str = SUMMARY.key, *,
          for_change: bool = False) -> Referral:
     """A referral the user may see, with what `section` shows; else 404. A request that
     will change it loads it `for_change`: its row lock first, then the rest."""
-    # The rows a referral points to ride on its own SELECT as joins, one statement rather
-    # than one each; a request that locks the row loads them after it, as FOR UPDATE
-    # cannot lock the nullable side of an outer join (PostgreSQL).
-    one = selectinload if for_change else joinedload
-    return access.referral_or_404(
-        referral_id, *(one(to_one) for to_one in (Referral.patient, Referral.team,
-                                                  *TO_ONE.get(section, ()))),
-        discrepancy.any_open(), *LOADS[section], for_change=for_change)
+    return access.referral_or_404(referral_id, *_OPTIONS[section, for_change],
+                                  for_change=for_change)
 
 
 def today() -> date:
