@@ -154,10 +154,13 @@ def _caseload_page(hub: Hub, clients: dict, engine, *, runs: int) -> dict:
 # rows that section shows: every section shows the referral and its person; then its own.
 _REFERRAL_AND_PERSON = ("SELECT referral.*, patient.* FROM referral JOIN patient ON "
                         "patient.id = referral.patient_id WHERE referral.id = {rid}")
+# The summary reads the contacts only while nobody has been reached (it counts the failed
+# attempts, referrals.caseload.service.failed_attempts); its floor reads them likewise.
+_ATTEMPTS = "SELECT * FROM contact WHERE referral_id = {rid} ORDER BY at, id"
 WORKSPACE_SECTIONS = {
     "summary": ("", [
         "SELECT * FROM referral_reason WHERE referral_id = {rid}",
-        "SELECT * FROM contact WHERE referral_id = {rid} ORDER BY at, id"]),
+        _ATTEMPTS]),
     "contacts": ("/contacts", [
         "SELECT contact.*, user_account.name FROM contact LEFT JOIN user_account ON "
         "user_account.id = contact.recorded_by_id WHERE contact.referral_id = {rid} "
@@ -184,10 +187,13 @@ def _workspace_sections(hub: Hub, client, engine, *, runs: int) -> dict:
         shape = {table: conn.exec_driver_sql(
             f"SELECT COUNT(*) FROM {table} WHERE referral_id = {rid}").scalar_one()
             for table in ("contact", "follow_up")}
+        reached = conn.exec_driver_sql(
+            f"SELECT first_contact_at IS NOT NULL FROM referral WHERE id = {rid}").scalar_one()
     if shape != {"contact": WORKSPACE["contacts"], "follow_up": WORKSPACE["follow_ups"]}:
         raise RuntimeError(f"the workspace referral has {shape}, not {WORKSPACE}")
     results = {}
     for section, (tail, own) in WORKSPACE_SECTIONS.items():
+        own = [sql for sql in own if not (reached and sql == _ATTEMPTS)]
         queries = [sql.format(rid=rid) for sql in (_REFERRAL_AND_PERSON, *own)]
 
         def raw(queries=queries) -> list:

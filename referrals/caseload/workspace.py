@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from referrals import access, sharing
 from referrals.access import Action
@@ -65,18 +65,39 @@ BY_KEY = {s.key: s for s in (*TABS, ETHNIC)}
 # The workspace's own sections: what each loads beyond the person (always shown).
 _CONTACTS = selectinload(Referral.contacts)
 LOADS = {
-    SUMMARY.key: (selectinload(Referral.reasons), _CONTACTS),  # contacts: failed attempts
-    CONTACTS.key: (_CONTACTS.selectinload(Contact.recorded_by),),
+    # The summary counts failed attempts from the contacts only while nobody has been
+    # reached (service.failed_attempts): it reads them then, and not once someone has.
+    SUMMARY.key: (selectinload(Referral.reasons),),
+    # Who recorded each contact, and each event's actor, joined to those rows' own SELECT.
+    CONTACTS.key: (_CONTACTS.joinedload(Contact.recorded_by),),
     FOLLOW_UPS.key: (selectinload(Referral.follow_ups),),
     SHARING.key: (),
     ETHNIC.key: (),
     HISTORY.key: (
-        selectinload(Referral.events).selectinload(ReferralEvent.actor),
+        selectinload(Referral.events).joinedload(ReferralEvent.actor),
         selectinload(Referral.connections).options(
-            selectinload(Connection.offer).selectinload(Offer.organisation),
-            selectinload(Connection.events).selectinload(ConnectionEvent.actor)),
+            joinedload(Connection.offer).joinedload(Offer.organisation),
+            selectinload(Connection.events).joinedload(ConnectionEvent.actor)),
     ),
 }
+# What a section shows of the rows the referral points to, beyond its person and team.
+TO_ONE = {SUMMARY.key: (Referral.practice, Referral.referrer, Referral.connector)}
+
+
+def _options(section: str, for_change: bool) -> tuple:
+    # The rows a referral points to ride on its own SELECT as joins, one statement rather
+    # than one each; a request that locks the row loads them after it, as FOR UPDATE
+    # cannot lock the nullable side of an outer join (PostgreSQL).
+    one = selectinload if for_change else joinedload
+    return (*(one(to_one) for to_one in (Referral.patient, Referral.team,
+                                         *TO_ONE.get(section, ()))),
+            discrepancy.any_open(), *LOADS[section])
+
+
+# Built once: loader options are immutable, and building them was a share of each request.
+_OPTIONS = {(section, for_change): _options(section, for_change)
+            for section in LOADS for for_change in (False, True)}
+
 TEMPLATES = {SUMMARY.key: "caseload/workspace.html",
              CONTACTS.key: "caseload/workspace_contacts.html",
              FOLLOW_UPS.key: "caseload/workspace_follow_ups.html",
@@ -94,9 +115,8 @@ def load(referral_id: int, section: str = SUMMARY.key, *,
          for_change: bool = False) -> Referral:
     """A referral the user may see, with what `section` shows; else 404. A request that
     will change it loads it `for_change`: its row lock first, then the rest."""
-    return access.referral_or_404(
-        referral_id, selectinload(Referral.patient), selectinload(Referral.team),
-        *LOADS[section], for_change=for_change)
+    return access.referral_or_404(referral_id, *_OPTIONS[section, for_change],
+                                  for_change=for_change)
 
 
 def today() -> date:
@@ -106,7 +126,7 @@ def today() -> date:
 def render(referral: Referral, section: str = SUMMARY.key, status: int = 200, **forms):
     """The section page; fresh forms for what the user may do there, or the failing form
     (with what was typed) passed in `forms`."""
-    user = current_user
+    user = current_user._get_current_object()  # not the proxy: access.can reads it often
     conflict = forms.pop("conflict", None)
     context = {name: None for name in FORM_SECTION}
     context.update(_fresh_forms(referral, section))
@@ -151,7 +171,7 @@ def render(referral: Referral, section: str = SUMMARY.key, status: int = 200, **
 
 def _fresh_forms(referral: Referral, section: str) -> dict:
     """Fresh forms ignore what was posted: only the section's own, only if allowed."""
-    user = current_user
+    user = current_user._get_current_object()  # not the proxy: access.can reads it often
     may_work = access.can(user, Action.RECORD_CONTACT, referral)
     if section == SUMMARY.key:
         return {

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import exists, select
+from sqlalchemy.orm import selectinload, with_expression
 
 from referrals import access, audit, ethnicity
 from referrals.access import Action
@@ -150,8 +150,20 @@ def _shown(name: str, value) -> str:
     return str(value)
 
 
+def any_open():
+    """A loader option: whether the referral has a discrepancy waiting, read within the
+    referral's own SELECT (Referral.has_open_discrepancy), so a page with none needs no
+    query of its own."""
+    return with_expression(Referral.has_open_discrepancy, exists().where(
+        PatientDiscrepancy.referral_id == Referral.id,
+        PatientDiscrepancy.resolved_at.is_(None)))
+
+
 def open_for(referral: Referral) -> list[PatientDiscrepancy]:
-    """The referral's discrepancies still waiting for a coordinator."""
+    """The referral's discrepancies still waiting for a coordinator (none, without a query,
+    when the referral was loaded with any_open and has none)."""
+    if referral.has_open_discrepancy is False:
+        return []
     return list(db.session.scalars(
         select(PatientDiscrepancy)
         .where(PatientDiscrepancy.referral_id == referral.id,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, query_expression, relationship
 
 from referrals.models.api_client import ApiClient
 from referrals.models.base import Base, UTCDateTime, utcnow
@@ -174,6 +174,9 @@ class Referral(Base):
         back_populates="referral", order_by="(ReferralEvent.at, ReferralEvent.id)"
     )
     contacts: Mapped[list[Contact]] = relationship(order_by="(Contact.at, Contact.id)")
+    # Not a column: whether a patient discrepancy waits for a coordinator, when the query
+    # that loaded the referral asked (intake.discrepancy.any_open); else None (unknown).
+    has_open_discrepancy: Mapped[bool | None] = query_expression()
     follow_ups: Mapped[list[FollowUp]] = relationship(order_by="(FollowUp.due_on, FollowUp.id)")
     measurements: Mapped[list[Measurement]] = relationship(
         order_by="(Measurement.completed_on, Measurement.id)")

@@ -74,7 +74,7 @@ def live_server(tmp_path_factory):
     # The PDF check (/healthz, the admin's pages) imports WeasyPrint on first use, which
     # takes seconds on a busy machine: not inside a page load with a 5 s timeout.
     readiness.pdf_unavailable()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="kindly-live-server", daemon=True)
     thread.start()
     try:
@@ -201,3 +201,21 @@ def axe(page):
 def screenshot_dir() -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS
+
+
+# --- issue 14 (perf): the live server sends whole bodies ----------------------------------
+def _buffered(app):
+    """The app with each response read whole and closed before it is sent. Werkzeug's
+    server can skip closing a response (a static file) when the browser drops the
+    connection mid-send, as it does with the favicon when a fast page is left at once;
+    the file left open is a ResourceWarning, which fails the test."""
+
+    def wsgi(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return wsgi

@@ -2,14 +2,22 @@
 and every form sends the connector back to the section it belongs to."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from referrals import workflow
 from referrals.caseload import service
-from referrals.models import AuditEvent, ContactChannel, FollowUpStatus, ReferralStatus
+from referrals.models import (
+    AuditEvent,
+    ContactChannel,
+    ContactOutcome,
+    FollowUpStatus,
+    ReferralStatus,
+    utcnow,
+)
 from tests.referrals.caseload.test_views import contact_form, local_today, sign_in, workspace_url
 
 S = ReferralStatus
@@ -126,3 +134,32 @@ def test_a_contact_refused_because_the_referral_closed_keeps_what_was_typed_on_c
     assert shown.response.status_code == 409
     assert current_tab(shown) == "Contacts"
     assert "Rang about the lunch club" in shown.text()  # nothing typed is lost
+
+
+def test_each_section_reads_the_rows_it_points_to_with_the_referral(client, db, hub, referral):
+    """Person, team, practice, referrer and connector ride on the referral's own SELECT,
+    and whether details wait to be checked too; once someone has been reached the summary
+    reads no contacts (it counts failed attempts only before). Every page still reads the
+    signed-in user once."""
+    service.record_contact(referral, actor=hub.connector, at=utcnow() - timedelta(hours=1),
+                           method=ContactChannel.PHONE, outcome=ContactOutcome.SPOKE)
+    sign_in(client, db, hub.connector)
+    engine = db.session.get_bind()
+    for tail, _, _ in SECTIONS[:5]:
+        seen = []
+
+        def count(conn, cursor, statement, *args, seen=seen):
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get(workspace_url(referral) + tail).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        # The table of each statement's first column: what a statement of its own loaded.
+        loaded = [m.group(1) for s in seen if (m := re.match(r"\s*SELECT (\w+)\.", s))]
+        assert loaded.count("user_account") == 1, (tail, loaded)
+        assert not {"patient", "team", "practice", "patient_discrepancy"} & set(loaded), (
+            tail, loaded)
+        if tail == "":
+            assert "contact" not in loaded
