@@ -16,7 +16,7 @@ import flask_migrate
 import sqlalchemy
 from sqlalchemy import inspect, text
 
-from bench import casework, county, directory, fhir, hub, machine, matching, world
+from bench import BENCH_MAIL, casework, county, directory, fhir, hub, machine, matching, world
 from bench.timing import table
 from referrals import create_app
 from referrals.extensions import db
@@ -29,11 +29,9 @@ PARTS = (*FHIR_PARTS, "casework", "matching", "directory", "letters")
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     with _database(args.database_url) as (url, where):
+        # No mail leaves the bench (BENCH_MAIL): the scheduler bench delivers in-app only.
         app = create_app({"ENV_NAME": "production", "SECRET_KEY": "bench-only-not-a-secret",
-                          "SQLALCHEMY_DATABASE_URI": url,
-                          # Production will not start without a mail server; the bench never mails
-                          # (reminders stay in-app, nobody is invited), so it names one that does not exist.
-                          "SMTP_HOST": "mail.bench.invalid", "MAIL_FROM": "bench@bench.invalid",
+                          "SQLALCHEMY_DATABASE_URI": url, **BENCH_MAIL,
                           "NOTIFICATIONS_IN_APP_ONLY": True,
                           # Letters are measured on their own (--only letters), not as a
                           # side effect of every referral the casework hub closes.

@@ -27,7 +27,7 @@ from pathlib import Path
 import flask_migrate
 from sqlalchemy import event, func, select, text
 
-from bench import machine
+from bench import BENCH_MAIL, machine
 from bench.timing import Progress, Timings, ratio, table
 from referrals import create_app
 from referrals.auth.service import hash_password
@@ -51,10 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url, where = _database(args)
     app = create_app({"ENV_NAME": "production", "SECRET_KEY": "bench-only-not-a-secret",
-                      "SQLALCHEMY_DATABASE_URI": url,
-                      # Production will not start without a mail server; the bench never mails
-                      # (reminders stay in-app, nobody is invited), so it names one that does not exist.
-                      "SMTP_HOST": "mail.bench.invalid", "MAIL_FROM": "bench@bench.invalid",
+                      "SQLALCHEMY_DATABASE_URI": url, **BENCH_MAIL,
                       "NOTIFICATIONS_IN_APP_ONLY": True,
                       "MONTHLY_REPORTS": False, "JOBS_RUN": "",
                       # Sign-in is not what is measured; every report is a GET.
