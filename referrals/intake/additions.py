@@ -30,7 +30,8 @@ from referrals.notifications.service import notify
 MAX_TEXT = 4000
 NO_OPEN_REFERRAL = ("This person no longer has an open referral. Make a new referral instead.")
 # The same words for the scheduler's links (referrals.scheduler).
-WORKSPACE_URL = "/caseload/referrals/{id}"
+# The workspace section where additions show, on the referral's timeline.
+HISTORY_URL = "/caseload/referrals/{id}/history"
 
 
 class NoOpenReferral(DomainError):
@@ -93,7 +94,7 @@ def add_information(request: AdditionRequest, *, actor: User,
     for user in _told(referral):
         notify(user, "referral-addition", f"New information for referral {referral.reference}",
                "A practice added information to this referral.",
-               WORKSPACE_URL.format(id=referral.id), now=now)
+               HISTORY_URL.format(id=referral.id), now=now)
     audit.record("add-information", actor=actor, entity_type="referral",
                  entity_id=referral.id, patient_id=referral.patient_id,
                  detail={"addition": addition.id,

@@ -117,10 +117,10 @@ def test_a_referral_from_a_phone_then_a_second_one_adds_information_the_hub_sees
     expect(page.locator("main")).to_contain_text(
         "Your information was sent to the connector team working with this person.")
 
-    # The hub sees it on the referral's timeline.
+    # The hub sees it on the referral's timeline, the workspace's History section.
     sign_in_as(page, sign_in, COORDINATOR)
     page.set_viewport_size(DESKTOP)
-    page.goto(f"/caseload/referrals/{referral_id}")
+    page.goto(f"/caseload/referrals/{referral_id}/history")
     entry = page.locator(".kindly-timeline > li").filter(has_text="Information added by")
     expect(entry).to_contain_text("Her neighbour says she has stopped going out")
 

@@ -45,8 +45,9 @@ def all_form_classes() -> list[type]:
 
 def build(cls, formdata):
     """The form bound to `formdata`; forms that are given their choices get none."""
-    # Their one extra argument is a list: practices, organisations, connectors' loads.
-    for args, kwargs in (((), {}), ((), {"practices": []}), (([],), {})):
+    # Their one extra argument is a list: practices, organisations, connectors' loads; the
+    # account forms take three (roles, practices, teams).
+    for args, kwargs in (((), {}), ((), {"practices": []}), (([],), {}), (([], [], []), {})):
         try:
             return cls(*args, formdata=formdata, meta={"csrf": False}, **kwargs)
         except TypeError:

@@ -371,7 +371,7 @@ class _Backend:
 def test_the_command_never_runs_in_production(tmp_path):
     app = create_app({"ENV_NAME": "production", "SECRET_KEY": "not-secret-" * 4,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'live.db'}",
-                      "NOTIFICATIONS_IN_APP_ONLY": True})
+                      "SMTP_HOST": "smtp.invalid", "MAIL_FROM": "kindly@live.invalid"})
     result = app.test_cli_runner().invoke(args=["generate-data", "--tier", "pcn", "--clear"])
     assert result.exit_code != 0 and "production" in result.output
     assert not (tmp_path / "live.db").exists() or (tmp_path / "live.db").stat().st_size == 0

@@ -72,7 +72,7 @@ def test_sending_the_addition_stores_it_tells_the_connector_and_shows_on_the_tim
         "Her husband died last month.", ["bereavement"], "urgent")
     assert (added.from_practice_id, added.author_id) == (referrer.practice_id, referrer.id)
     [told] = db.session.scalars(select(Notification).where(Notification.user_id == connector.id))
-    assert open_one.reference in told.title and told.url == f"/caseload/referrals/{open_one.id}"
+    assert open_one.reference in told.title and told.url == f"/caseload/referrals/{open_one.id}/history"
     assert db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "add-information", AuditEvent.entity_id == open_one.id)).first()
     shown = page(client.get(response.location))
@@ -189,7 +189,7 @@ def test_the_connector_sees_another_practices_addition_on_the_workspace(
         open_one.patient.nhs_number, "Seen at our surgery"), actor=other_gp)
     db.session.commit()
 
-    html = client.get(f"/caseload/referrals/{open_one.id}").get_data(as_text=True)
+    html = client.get(f"/caseload/referrals/{open_one.id}/history").get_data(as_text=True)
 
     assert "Information added by Elm Surgery" in html
     assert "Seen at our surgery" in html
