@@ -140,8 +140,8 @@ def can(user: User | ApiClient, action: Action, obj=None) -> bool:
     if action is Action.SET_AVAILABILITY:
         return isinstance(obj, User) and _coordinates(user, obj.team_id)
     if action is Action.ADD_INFORMATION:
-        # issue 14 (intake): any referring GP, to any practice's open referral, as the
-        # duplicate refusal offers; sending never lets them see another practice's one.
+        # Any referring GP, to any practice's open referral (the duplicate refusal offers
+        # it); sending never lets them see another practice's referral.
         return (user.role in REFERRING_ROLES and user.practice_id is not None
                 and isinstance(obj, Referral) and obj.status.is_open)
     if not isinstance(obj, Referral) or not can_see(user, obj):
@@ -268,8 +268,7 @@ def scope_letters(query: Select, user: User) -> Select:
 
 
 def can_read_letter(user: User, letter: OutcomeLetter, referral: Referral) -> bool:
-    """A version of the letter of a referral the user may see; practice staff read only
-    their own practice's copies."""
+    """A letter of a referral the user may see; practice staff read their own copies."""
     if letter.referral_id != referral.id or not can_see(user, referral):
         return False
     if user.role in PRACTICE_ROLES:
@@ -282,17 +281,15 @@ def receipts_letter(user: User, letter: OutcomeLetter) -> bool:
     return user.role in PRACTICE_ROLES and letter.practice_id == user.practice_id
 
 
-# Issue 14 (letters): whose navigation counts the letters waiting, and who may mark a
-# letter's GP actions done.
 def has_letter_inbox(user: User) -> bool:
+    """Whose navigation counts the practice's letters waiting (and who may mark them)."""
     return user.is_authenticated and user.role in PRACTICE_ROLES and user.practice_id is not None
 
 
 def may_mark_letter_actions(user: User, letter: OutcomeLetter) -> bool:
     """The actions are the practice's to do, so only its own active staff mark them done
     (a connector or another practice never can)."""
-    return (user.is_authenticated and user.active and user.role in PRACTICE_ROLES
-            and user.practice_id is not None and letter.practice_id == user.practice_id)
+    return has_letter_inbox(user) and user.active and letter.practice_id == user.practice_id
 
 
 # --- reports ----------------------------------------------------------------------
@@ -386,8 +383,8 @@ def report_email_recipients(practice_id: int) -> ColumnElement[bool]:
 
 def receives_report_emails(user: User, practice_id: int) -> bool:
     """Does `user` still want (and may still have) this practice's report email?"""
-    return bool(user.active and user.role is Role.MANAGER and user.practice_id == practice_id
-                and user.report_emails)
+    return bool(user.active and user.role is Role.MANAGER
+                and user.practice_id == practice_id and user.report_emails)
 
 
 # --- API clients (the FHIR API) -----------------------------------------------------
@@ -409,9 +406,8 @@ def scope_patients(query: Select, user: User | ApiClient) -> Select:
 
 
 def scope_directory(query: Select, user: User | ApiClient | None = None) -> Select:
-    """The community directory is public (the same offers are on /directory and
-    /openreferral) and holds nothing about a person: everyone sees all of it, an API
-    client whatever its practices."""
+    """The directory is public (/directory, /openreferral) and holds nothing about a
+    person: everyone sees all of it, an API client whatever its practices."""
     return query
 
 
@@ -452,24 +448,21 @@ def scope_users(query: Select, actor: User) -> Select:
 
 def may_manage(actor: User, user: User) -> bool:
     """Is `user`'s account in `actor`'s scope (their own included, to look at)?"""
-    if user.role not in manageable_roles(actor):
-        return False
-    if actor.role is Role.MANAGER:
-        return user.practice_id == actor.practice_id
-    if actor.role is Role.COORDINATOR:
-        return user.team_id == actor.team_id
-    return actor.role is Role.ADMIN
+    return _places(actor, user.role, user.practice_id, user.team_id)
 
 
 def may_place(actor: User, role: Role, practice: Practice | None, team: Team | None) -> bool:
-    """May `actor` give `role` at this practice or in this team (a manager's and a
-    coordinator's own only)?"""
+    """May `actor` give `role` here (a manager's or a coordinator's own place only)?"""
+    return _places(actor, role, practice.id if practice else None, team.id if team else None)
+
+
+def _places(actor: User, role: Role, practice_id: int | None, team_id: int | None) -> bool:
     if role not in manageable_roles(actor):
         return False
     if actor.role is Role.MANAGER:
-        return practice is not None and practice.id == actor.practice_id
+        return practice_id is not None and practice_id == actor.practice_id
     if actor.role is Role.COORDINATOR:
-        return team is not None and team.id == actor.team_id
+        return team_id is not None and team_id == actor.team_id
     return True
 
 
