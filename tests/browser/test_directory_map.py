@@ -5,6 +5,7 @@ site's Content-Security-Policy; the list stays beside it."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -32,6 +33,9 @@ def test_a_member_of_the_public_finds_a_choir_by_singing_and_by_a_typo(page):
     page.goto("/directory")
     page.get_by_label("Search for").fill("singing")
     page.get_by_role("button", name="Search").click()
+    # The results page, not the one the button was on: its list is what is read.
+    expect(page.locator(".kindly-result").first).to_be_visible()
+    expect(page).to_have_url(re.compile(r"q=singing"))
     assert "Kindlebury Community Choir" in result_names(page)
 
     page.get_by_label("Search for").fill("chior")
@@ -64,7 +68,10 @@ def test_the_map_shows_the_places_listed_and_works_from_the_keyboard(
     popup = page.locator(".leaflet-popup-content")
     expect(popup).to_be_visible()
     name = marker.get_attribute("title")
-    popup.get_by_role("link", name=name).click()
+    # From the keyboard, as the marker was (a click can land while the popup pans).
+    popup.get_by_role("link", name=name).focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/directory/offers/"))
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     # The offer's own page maps its venue.
     expect(page.locator(".leaflet-marker-icon")).to_have_count(1)
