@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 from referrals import demo
 from referrals.extensions import db
 from referrals.models import Offer, OfferStatus, Referral, ReferralStatus, Role, User
+from tests.browser.conftest import AXE_JS
 
 pytestmark = pytest.mark.browser
 
@@ -191,7 +192,8 @@ def cache_static_files(page, origin: str) -> None:
 def crawl(page, live_server, start: list[tuple[str, int]], checked: set[str],
           must: set[str]) -> tuple[dict[str, str], list[str]]:
     """Visit one page per route from `start`, to MAX_DEPTH links deep; answer the pages
-    visited (endpoint -> path) and the ones that scroll sideways, with what is too wide.
+    visited (endpoint -> path) and the ones that scroll sideways, with what is too wide, or
+    that axe-core finds a violation on.
 
     To keep the module quick, a page deeper than the navigation that another role's crawl
     has `checked` already is not visited again (unless it is one this role `must` reach);
@@ -220,6 +222,11 @@ def crawl(page, live_server, start: list[tuple[str, int]], checked: set[str],
         visited[landed] = path
         checked.add(landed)
         size = page.evaluate(WIDTHS)
+        # axe-core on every page the crawl reaches (WCAG 2.2 AA), in the same pass.
+        page.evaluate(AXE_JS.read_text())
+        failures.extend(f"{landed} ({path}) axe-core: {problem}" for problem in page.evaluate(
+            "async () => (await axe.run()).violations.map(v => v.id + ' (' + v.impact + '): '"
+            " + v.nodes.map(n => n.target.join(' ')).join(', '))"))
         if size["doc"][0] > size["doc"][1] or size["body"][0] > size["body"][1]:
             failures.append(
                 f"{landed} ({path}) scrolls sideways at 375 px: document {size['doc'][0]} px "
