@@ -1,11 +1,11 @@
 """Forms for managing accounts, and for setting a password from an emailed link."""
 from __future__ import annotations
 
-from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms import EmailField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from referrals.auth import passwords
+from referrals.auth.forms import ChangePasswordForm
 from referrals.forms import KindlyForm
 from referrals.models import Practice, Role, Team
 
@@ -87,21 +87,8 @@ class ForgotPasswordForm(KindlyForm):
         Length(max=254, message="Email address must be 254 characters or fewer")])
 
 
-class SetPasswordForm(KindlyForm):
-    new_password = PasswordField("New password",
-                                 validators=[InputRequired("Enter a new password")])
-    confirm_password = PasswordField(
-        "Type your new password again",
-        validators=[InputRequired("Enter your new password again"),
-                    EqualTo("new_password", "The passwords do not match")])
+class SetPasswordForm(ChangePasswordForm):
+    """A new password, twice, from an emailed link: the change form without the current
+    password (the link stands in for it)."""
 
-    def validate_new_password(self, field):
-        if (message := passwords.problem(field.data)) is not None:
-            raise ValidationError(message)
-
-    def add_error(self, field_name: str, message: str) -> None:
-        field = self._fields.get(field_name)
-        if field is None:
-            self.form_errors.append(message)
-        else:
-            field.errors = [*field.errors, message]
+    current_password = None
