@@ -33,6 +33,9 @@ class ConnectionKind(StrEnum):
 class ConnectionStatus(StrEnum):
     SUGGESTED = "suggested"
     ACCEPTED = "accepted"
+    # Issue 15: the partner organisation has taken the person on (a warm handover).
+    # Not "accepted": that already means the person accepted the suggestion.
+    TAKEN_ON = "taken_on"
     ATTENDED = "attended"
     DECLINED = "declined"
     DID_NOT_ATTEND = "did_not_attend"

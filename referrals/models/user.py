@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Date, ForeignKey, Index, String
@@ -14,6 +15,9 @@ from referrals.models.base import Base, UTCDateTime, utcnow
 from referrals.models.columns import enum_column_type
 from referrals.models.organisation import Practice, Team
 
+if TYPE_CHECKING:
+    from referrals.models.directory import DirectoryOrganisation
+
 
 class Role(StrEnum):
     REFERRER = "referrer"
@@ -21,6 +25,10 @@ class Role(StrEnum):
     MANAGER = "manager"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
+    # Issue 15: the community side. A partner answers for one directory organisation's
+    # handovers and listings; a volunteer (or community champion) sees their own matches.
+    PARTNER = "partner"
+    VOLUNTEER = "volunteer"
 
     @property
     def label(self) -> str:
@@ -35,6 +43,11 @@ class Role(StrEnum):
         return self in (Role.CONNECTOR, Role.COORDINATOR)
 
     @property
+    def belongs_to_organisation(self) -> bool:
+        """A partner user acts for one directory organisation (User.organisation_id)."""
+        return self is Role.PARTNER
+
+    @property
     def holds_caseload(self) -> bool:
         """Connectors hold referrals (and have a capacity); coordinators assign them."""
         return self is Role.CONNECTOR
@@ -46,6 +59,8 @@ ROLE_LABELS = {
     Role.MANAGER: "Practice manager",
     Role.COORDINATOR: "Hub coordinator",
     Role.ADMIN: "Administrator",
+    Role.PARTNER: "Partner organisation",
+    Role.VOLUNTEER: "Volunteer",
 }
 
 
@@ -63,6 +78,9 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    # A partner's organisation in the directory (HSDS string id).
+    organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("directory_organisation.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     # How many people a connector can hold on their caseload at once.
     capacity: Mapped[int | None]
@@ -79,6 +97,7 @@ class User(UserMixin, Base):
 
     practice: Mapped[Practice | None] = relationship()
     team: Mapped[Team | None] = relationship()
+    organisation: Mapped[DirectoryOrganisation | None] = relationship()
     # A connector away on any of these periods gets no new referrals on those days.
     away_periods: Mapped[list[AwayPeriod]] = relationship(
         back_populates="user", order_by="AwayPeriod.starts_on",
