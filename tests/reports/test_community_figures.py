@@ -31,6 +31,7 @@ volunteer request; one at 00:30 on 1 July UK time and another hub's call are lef
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import date, datetime
 
 import pytest
@@ -187,32 +188,33 @@ def world(db, make):
 
 
 @pytest.fixture
-def report(world):
-    return period_report.build(hub_scope(world), PERIOD)
+def community(world):
+    """The section alone (the page and PDF test builds the whole report)."""
+    return community_figures.build(hub_scope(world), PERIOD)
 
 
-def test_volunteers_active_approved_and_awaiting_checks_at_the_end_of_the_period(report):
-    c = report.community
+def test_volunteers_active_approved_and_awaiting_checks_at_the_end_of_the_period(community):
+    c = community
     assert (c.active.text, c.approved.text, c.awaiting_checks.text) == ("6", "8", "5")
 
 
-def test_hours_are_summed_over_the_period_and_say_how_many_volunteers_logged_them(report):
-    assert report.community.hours.text == "11.0 hours"
-    assert report.community.hours_logged_by.text == "5"
+def test_hours_are_summed_over_the_period_and_say_how_many_volunteers_logged_them(community):
+    assert community.hours.text == "11.0 hours"
+    assert community.hours_logged_by.text == "5"
 
 
 def test_hours_logged_by_fewer_than_5_volunteers_are_not_shown(world):
     # Only V1 logged hours on 30 June.
     last_day = Period(date(2026, 6, 30), date(2026, 6, 30))
-    c = period_report.build(hub_scope(world), last_day).community
+    c = community_figures.build(hub_scope(world), last_day)
     assert c.hours.hidden and c.hours.text == "not shown (fewer than 5)"
     assert c.hours_logged_by.text == "<5"
     # Counts of 1 to 4 are "<5" here as everywhere: only V1 and V6 were active that day.
     assert c.active.text == "<5" and c.active.value == 2
 
 
-def test_handovers_per_organisation_with_the_columns_suppressed_like_the_rest(report):
-    c = report.community
+def test_handovers_per_organisation_with_the_columns_suppressed_like_the_rest(community):
+    c = community
     assert c.handover_columns == ("Taken on", "No capacity", "Attended", "Did not attend")
     rows = {name: [cell.text for cell in cells] for name, cells in c.handovers}
     assert list(rows) == ["Kindlebury Walkers", "Lunch Club CIC", "Men's shed"]
@@ -227,8 +229,8 @@ def test_handovers_per_organisation_with_the_columns_suppressed_like_the_rest(re
     assert [cell.text for cell in c.handover_totals] == ["8", "<5", "8", "<5"]
 
 
-def test_calls_by_outcome_in_uk_days(report):
-    c = report.community
+def test_calls_by_outcome_in_uk_days(community):
+    c = community
     assert [(label, cell.text) for label, cell in c.calls] == [
         ("Became a self-referral", "6"), ("Became a volunteer request", "0"),
         ("Information given", "7")]
@@ -269,16 +271,24 @@ def test_one_statement_per_figure_group_however_many_rows(db, make, world):
     assert after[1] == before[1] + 5  # one row for each new organisation's answer
 
 
-def test_the_section_is_in_the_hub_page_and_its_pdf(report):
+def test_the_section_is_in_the_coordinators_hub_page_and_its_pdf(client, login_as, world):
+    from referrals.models import Role
     from tests.reports.conftest import pdftotext
 
-    html = period_report.render_html(report)
-    assert 'id="community"' in html and "Volunteers and the community" in html
-    assert "11.0 hours" in html and "Kindlebury Walkers" in html
-    assert "fewer than 5 volunteers logged them" in html
-    text = " ".join(pdftotext(period_report.render_pdf(report)).split())
-    for words in ("Volunteers and the community", "Volunteers active in the period 6",
-                  "Hours given in the period, where volunteers logged them 11.0 hours",
-                  "Kindlebury Walkers 6 0 [c] <5", "Information given 7",
-                  "Calls to the hub's phone line"):
+    login_as(Role.COORDINATOR, team=world.team)
+    html = client.get("/reports/hub?from=2026-04-01&to=2026-06-30").get_data(as_text=True)
+    section = html.split('id="community"', 1)[1]
+    assert re.search(r"Volunteers approved at the end of the period</th><td[^>]*>8<", section)
+    assert "11.0 hours" in section and "Kindlebury Walkers" in section
+    assert "fewer than 5 volunteers logged them" in section
+    pdf = client.get("/reports/hub.pdf?from=2026-04-01&to=2026-06-30").data
+    text = " ".join(pdftotext(pdf).split())
+    for words in (
+        "Volunteers and the community",
+        "Volunteers active in the period 6",
+        "Hours given in the period, where volunteers logged them 11.0 hours",
+        "Kindlebury Walkers 6 0 [c] <5",
+        "Information given 7",
+        "Calls to the hub's phone line",
+    ):
         assert words in text, words
