@@ -186,3 +186,29 @@ def _handover_table(found: dict[tuple[str, str], dict[str, int]]):
                   for i, (name, _) in enumerate(rows))
     return (tuple(label for _, label in HANDOVER_COLUMNS), cells,
             tuple(column["total"] for column in columns))
+
+
+# --- the section as a CSV: the figures as the report shows them ----------------------
+
+CSV_COLUMNS = ("group", "figure", "organisation", "value")
+
+
+def csv_rows(community: Community) -> list[tuple[str, str, str, str]]:
+    """(group, figure, organisation, value) for every figure of the section, each value
+    exactly as the report prints it ("<5", "[c]" and all): the same suppressed figures,
+    for a spreadsheet."""
+    c = community
+    rows = [("volunteers", "active in the period", "", c.active.text),
+            ("volunteers", "approved at the end of the period", "", c.approved.text),
+            ("volunteers", "awaiting checks at the end of the period", "",
+             c.awaiting_checks.text),
+            ("volunteers", "hours given where logged", "", c.hours.text),
+            ("volunteers", "volunteers who logged hours", "", c.hours_logged_by.text)]
+    for name, cells in c.handovers:
+        rows += [("warm handovers", label.lower(), name, cell.text)
+                 for label, cell in zip(c.handover_columns, cells, strict=True)]
+    rows += [("warm handovers", label.lower(), "Total", cell.text)
+             for label, cell in zip(c.handover_columns, c.handover_totals, strict=True)]
+    rows += [("calls", label.lower(), "", cell.text) for label, cell in c.calls]
+    rows.append(("calls", "total", "", c.calls_total.text))
+    return rows

@@ -292,3 +292,42 @@ def test_the_section_is_in_the_coordinators_hub_page_and_its_pdf(client, login_a
         "Calls to the hub's phone line",
     ):
         assert words in text, words
+
+
+def test_the_hub_community_csv_has_the_figures_suppressed_as_shown_and_is_audited(
+        client, login_as, db, world):
+    import csv
+
+    from sqlalchemy import select
+
+    from referrals.models import AuditEvent, Role
+
+    login_as(Role.COORDINATOR, team=world.team)
+    page = client.get("/reports/hub?from=2026-04-01&to=2026-06-30").get_data(as_text=True)
+    assert 'href="/reports/hub-community.csv?from=2026-04-01&amp;to=2026-06-30"' in page
+    response = client.get("/reports/hub-community.csv?from=2026-04-01&to=2026-06-30")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(response.get_data(as_text=True).splitlines()))
+    assert rows[0] == ["group", "figure", "organisation", "value"]
+    assert ["volunteers", "active in the period", "", "6"] in rows
+    assert ["volunteers", "hours given where logged", "", "11.0 hours"] in rows
+    assert ["warm handovers", "attended", "Kindlebury Walkers", "[c]"] in rows
+    assert ["warm handovers", "taken on", "Men's shed", "<5"] in rows
+    assert ["warm handovers", "taken on", "Total", "8"] in rows
+    assert ["calls", "information given", "", "7"] in rows
+    event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert event.action == "export" and event.detail["export"] == "community"
+    assert event.patient_id is None
+    # A bad period is said in words (a download has no page to show it beside a field).
+    bad = client.get("/reports/hub-community.csv?from=2026-04-31&to=2026-06-30")
+    assert bad.status_code == 400 and "from: Enter the start date" in bad.get_data(as_text=True)
+
+
+def test_a_manager_may_not_download_the_hubs_community_csv(client, login_as, world):
+    from referrals.models import Role
+
+    login_as(Role.MANAGER, practice=world.practice)
+    response = client.get("/reports/hub-community.csv?from=2026-04-01&to=2026-06-30")
+    assert response.status_code == 403
+    page = client.get("/reports/practice?from=2026-04-01&to=2026-06-30")
+    assert "hub-community.csv" not in page.get_data(as_text=True)
