@@ -75,10 +75,11 @@ def add(team: Team, *, now: datetime, seed: int = 2015) -> None:
         return
     rng = random.Random(seed)
     period = Period.last_quarter(workdays.uk_date(now))
-    staff = db.session.scalars(select(User).where(
-        User.team_id == team.id, User.role.in_((Role.COORDINATOR, Role.CONNECTOR)))
-        .order_by(User.id)).all()
-    coordinator = next((u for u in staff if u.role is Role.COORDINATOR), None)
+    # The team's connectors and coordinators take the calls; the first coordinator checked
+    # and approved the volunteers.
+    staff = db.session.scalars(select(User).where(User.team_id == team.id)
+                               .order_by(User.id.desc())).all()
+    coordinator = {user.role: user for user in staff}.get(Role.COORDINATOR)
     _volunteers(team, period, rng, coordinator=coordinator, now=now)
     _calls(team, period, rng, staff=staff, now=now)
     _handovers(team, period, rng, now=now)
