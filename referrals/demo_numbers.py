@@ -106,6 +106,8 @@ def _volunteers(team: Team, period: Period, rng: random.Random, *, coordinator,
         volunteer.references_checked_on = (decided - timedelta(days=3)).date()
         volunteer.dbs_checked_on = (decided - timedelta(days=1)).date()
         volunteer.references_checked_by_id = volunteer.dbs_checked_by_id = checker
+        # Heard from during the quarter, so the retention job keeps them.
+        volunteer.last_active_at = _at(last_day - timedelta(days=rng.randint(0, 20)), rng)
         if k >= LOGGING:
             continue
         day = period.start + timedelta(days=rng.randint(0, 10))
