@@ -34,9 +34,9 @@ from referrals.auth.service import hash_password
 from referrals.extensions import db
 from referrals.generate.build import generate
 from referrals.generate.tiers import TIERS
-from referrals.models import Practice, Referral, Role, User
+from referrals.models import HubCall, Practice, Referral, Role, User, Volunteer
 from referrals.scopes import Period, Scope, ScopeKind
-from reports import period_report
+from reports import community_figures, period_report
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
@@ -118,6 +118,7 @@ def _prepare(args, *, fresh: bool) -> None:
     db.session.remove()  # the generator writes on a connection of its own
     if held:
         if not fresh:
+            _community(args)  # data kept from before issue 15 has none yet
             return
         raise SystemExit("bench.reports: the database already holds referrals; give an "
                          "empty one (or --fresh for the SQLite file)")
@@ -125,8 +126,24 @@ def _prepare(args, *, fresh: bool) -> None:
     generate(db.engine, TIERS[args.tier], seed=args.seed, today=args.today,
              password_hash=hash_password(PASSWORD), progress=progress.update)
     progress.done()
+    _community(args)
     with db.engine.begin() as connection:  # fresh statistics, as a DBA would keep them
         connection.execute(text("ANALYZE"))
+
+
+# --- issue 15 (numbers): the hub's volunteers, hours and calls at the tier's scale ---------
+
+
+def _community(args) -> None:
+    from bench import community
+
+    if db.session.scalar(select(Volunteer.id).limit(1)) is not None:
+        return
+    written = community.add(TIERS[args.tier], today=args.today, seed=args.seed)
+    db.session.commit()
+    db.session.remove()
+    print(f"Added {written['volunteers']:,} volunteers, {written['hours']:,} logged hours "
+          f"and {written['calls']:,} hub calls.", file=sys.stderr)
 
 
 def _volumes(period: Period) -> dict:
@@ -135,7 +152,10 @@ def _volumes(period: Period) -> dict:
             "practices": count(select(func.count(Practice.id))),
             "referrals_in_period": count(select(func.count(Referral.id)).where(
                 Referral.created_at >= period.starts_at,
-                Referral.created_at < period.ends_before))}
+                Referral.created_at < period.ends_before)),
+            # issue 15 (numbers)
+            "volunteers": count(select(func.count(Volunteer.id))),
+            "hub_calls": count(select(func.count(HubCall.id)))}
 
 
 def _busiest_practice(period: Period) -> Practice:
@@ -157,6 +177,10 @@ def _measure(app, scope: Scope, period: Period, role: Role, owner: dict, path: s
         query += f"&practice={scope.practice_ids[0]}"
     with app.app_context():
         statements = _statements_of(lambda: period_report.build(scope, period))
+        # Issue 15: the hub's community section, one statement per figure group (they
+        # are among `statements` above, so in the SQL floor too).
+        community = _statements_of(lambda: community_figures.build(scope, period)) \
+            if scope.kind is ScopeKind.HUB else []
         html = period_report.pdf_document(period_report.build(scope, period))
         reader = _sign_in(app, role, owner)
     from weasyprint import HTML
@@ -191,6 +215,8 @@ def _measure(app, scope: Scope, period: Period, role: Role, owner: dict, path: s
     floor, wp = timings["sql floor"].median_ms, timings["bare weasyprint"].median_ms
     return {
         "scope": scope.label, "statements": len(statements),
+        "community_statements": sum(text.lstrip().upper().startswith("SELECT")
+                                    for text, _ in community),  # not SQLite's BEGIN
         **{name: t.as_dict() for name, t in timings.items()},
         "build_over_sql": ratio(timings["build"].median_ms, floor),
         "page_over_sql": ratio(timings["page"].median_ms, floor),

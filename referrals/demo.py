@@ -258,6 +258,9 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
     progress(f"Created {people} people with referrals in every status, and a self-referral.")
     imd = demo_reports.load_imd()
     progress(f"Loaded the demo's synthetic IMD deciles for {imd.created} postcodes.")
+    # --- issue 15 (numbers): the hub report's volunteers, hours, calls and handovers ---
+    from referrals import demo_numbers
+    demo_numbers.add(team, now=now)
     return accounts
 
 

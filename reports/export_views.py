@@ -8,6 +8,8 @@ counts page shows the errors beside its fields.
 """
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 
 from flask import (
@@ -34,7 +36,7 @@ from referrals.forms import KindlyForm, whole_number
 from referrals.models import Practice, Role, StoredReport, utcnow
 from referrals.scheduler import local_day
 from referrals.scopes import Period, Scope, ScopeKind, parse_period
-from reports import exports, monthly, national
+from reports import community_figures, exports, monthly, national
 from reports.views import pdf_download
 
 bp = Blueprint("report_exports", __name__)
@@ -147,6 +149,27 @@ def pcn_csv():
 def hub_csv():
     """One row per referral the hub received in the period, pseudonymised."""
     return _referrals_csv(ScopeKind.HUB)
+
+
+# --- issue 15 (numbers): the hub's community figures, suppressed ---------------------------
+
+
+@bp.route("/reports/hub-community.csv")
+@allow(Role.COORDINATOR)
+def hub_community_csv():
+    """The hub report's volunteers and community figures, suppressed as on the page."""
+    scope = _scope(ScopeKind.HUB)
+    period, errors = _period()
+    if period is None:
+        return _bad_period(errors)
+    rows = community_figures.csv_rows(community_figures.build(scope, period))
+    _audit_export("community", scope, period, [], False)
+    db.session.commit()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(community_figures.CSV_COLUMNS)
+    writer.writerows([exports.safe_cell(cell) for cell in row] for row in rows)
+    return _csv(iter([out.getvalue()]), _filename("community", scope, period))
 
 
 # --- the national dataset and counts -------------------------------------------------------

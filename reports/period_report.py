@@ -119,6 +119,9 @@ class PeriodReport:
     outcome_chart: Chart | None
     inequalities: tuple[Inequality, ...]
     unmet: object | None = None  # reports.unmet_needs.UnmetNeeds, hub reports only
+    # reports.community_figures.Community, hub reports only (issue 15: volunteers, hours,
+    # warm handovers, calls belong to the hub, never to a practice's or a PCN's report)
+    community: object | None = None
     charts: tuple[Chart, ...] = field(default=())
 
     @property
@@ -147,16 +150,19 @@ def build(scope: Scope, period: Period) -> PeriodReport:
     first_contact = _first_contact(received_facts)
     connections = _connections(closed_facts, people, period)
     outcomes, outcome_chart = _outcomes(people, period)
-    from reports.unmet_needs import build as build_unmet  # the hub's extra section
+    from reports.community_figures import build as build_community
+    from reports.unmet_needs import build as build_unmet  # the hub's extra sections
 
-    unmet = build_unmet(scope, period) if scope.kind is ScopeKind.HUB else None
+    hub = scope.kind is ScopeKind.HUB
+    unmet = build_unmet(scope, period) if hub else None
+    community = build_community(scope, period) if hub else None
     return PeriodReport(
         scope=scope, period=period, made_at=utcnow(), received=suppression.count(total),
         reasons=reasons, urgency=urgency, sources=sources, statuses=statuses,
         first_contact=first_contact, connections=connections, outcomes=outcomes,
         outcome_chart=outcome_chart,
         inequalities=_inequalities(received_facts, closed_facts, people, period, outcomes),
-        unmet=unmet)
+        unmet=unmet, community=community)
 
 
 def render_html(report: PeriodReport) -> str:

@@ -143,6 +143,9 @@ def _report(kind: ScopeKind, params: dict, **which):
         if period else None,
         csv_url=url_for(f"report_exports.{kind.value}_csv", **params, **_period_args(period))
         if period else None,
+        # issue 15 (numbers): the hub's community figures as a CSV
+        community_csv_url=url_for("report_exports.hub_community_csv", **_period_args(period))
+        if period and kind is ScopeKind.HUB else None,
         period=period or Period.last_quarter(_today()))
 
 

@@ -34,3 +34,8 @@ def test_the_report_bench_runs_on_the_pcn_tier(tmp_path):
         assert measured["build_over_sql"] >= 1 or measured["build"]["median_ms"] > 0
         assert measured["pdf"]["median_ms"] > 0
     assert "practice: goal" in run.stdout
+    # issue 15 (numbers): the hub's community figures, one statement per figure group,
+    # against volunteers and calls at the tier's scale.
+    assert results["volumes"]["volunteers"] >= 10 and results["volumes"]["hub_calls"] >= 20
+    assert results["hub"]["community_statements"] == 4
+    assert results["practice"]["community_statements"] == 0

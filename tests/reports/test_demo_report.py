@@ -59,6 +59,12 @@ def manager_report(db):
     return manager, period, period_report.build(scope, period)
 
 
+def period_report_for(user, kind, period):
+    from reports import period_report
+
+    return period_report.build(access.report_scope(user, kind), period)
+
+
 def test_the_history_is_closed_referrals_of_the_demos_own_practices_and_people(db, seeded):
     first = db.session.scalars(select(Referral.id).order_by(Referral.id)
                                .offset(HANDMADE).limit(1)).one()
@@ -167,6 +173,12 @@ def test_the_managers_last_quarter_report_has_real_figures_matching_the_data(db,
         shown = [cell for _, cells in table.rows for cell in cells
                  if isinstance(cell, Cell) and not cell.hidden and cell.value]
         assert len(shown) >= 3, table.title
+    # --- issue 15 (numbers): the coordinator's hub report shows the community figures ---
+    from tests.reports.test_demo_numbers import hub_community_has_figures
+
+    coordinator = db.session.scalars(
+        select(User).where(User.email == "coordinator@kindly.example")).one()
+    hub_community_has_figures(period_report_for(coordinator, ScopeKind.HUB, period))
 
 
 def test_seed_demo_stores_last_months_report_for_each_practice(app, db, runner, monkeypatch):

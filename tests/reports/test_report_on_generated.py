@@ -94,3 +94,33 @@ def test_the_practices_add_up_to_the_hub(pcn):
     assert sum(r.received.value for r in per_practice) == hub.received.value
     # Small practices' small counts are hidden, never the hub's whole.
     assert not hub.received.hidden and PERIOD.ends_before - PERIOD.starts_at > timedelta(80)
+
+
+# --- issue 15 (numbers): the hub's warm handovers, against the rows ---------------------
+
+
+def test_the_hubs_warm_handovers_per_organisation_are_the_rows_counted(pcn):
+    from sqlalchemy.orm import selectinload
+
+    from referrals.models import Connection, ConnectionKind, Offer
+    from reports import community_figures
+
+    scope = hub_scope()
+    found = community_figures.handovers(scope, PERIOD)
+    wanted = {status.value for status, _ in community_figures.HANDOVER_COLUMNS}
+    counted: Counter = Counter()
+    handovers = db.session.scalars(
+        select(Connection).join(Referral)
+        .where(scope.referrals(), Connection.kind == ConnectionKind.REFERRAL)
+        .options(selectinload(Connection.events),
+                 selectinload(Connection.offer).selectinload(Offer.organisation))).all()
+    for connection in handovers:
+        offer, org = connection.offer, connection.offer.organisation
+        key = (org.id, org.name) if org else (offer.id, offer.name)
+        for answer in {e.to_status.value for e in connection.events
+                       if e.to_status.value in wanted
+                       and PERIOD.starts_at <= e.at < PERIOD.ends_before}:
+            counted[(key, answer)] += 1
+    assert sum(counted.values()) >= 20, "the PCN tier has a quarter's handovers"
+    assert {(key, answer): n for key, answers in found.items()
+            for answer, n in answers.items()} == dict(counted)
