@@ -588,3 +588,9 @@ def may_raise_concern_about_connection(user: User, connection) -> bool:
 def concern_recipients(team_id: int) -> ColumnElement[bool]:
     """Who is told of a safeguarding concern at once: every active coordinator of the team."""
     return team_coordinators([team_id])
+
+
+def may_read_concern(user: User, concern) -> bool:
+    """Whoever raised it, and the coordinators of its team (to whom it went)."""
+    return bool(user.is_authenticated and user.active) and (
+        concern.raised_by_id == user.id or _coordinates(user, concern.team_id))
