@@ -111,11 +111,11 @@ def log_hours(match_id: int):
     """Log time given on an accepted match."""
     match = _own_match(match_id)
     form = HoursForm()
-    if form.validate():
-        hours = form.hours_given
+    valid, hours = form.validate(), form.hours_given
+    if hours is None and (form.hours.data or "").strip():
+        attach_errors(form, {"hours": "Enter the hours as a number, for example 1.5"})
+    elif valid:
         try:
-            if hours is None and (form.hours.data or "").strip():
-                raise CaseworkInvalid({"hours": "Enter the hours as a number, for example 1.5"})
             service.log_hours(match, on=form.on.data, hours=hours, note=form.note.data or "",
                               actor=current_user, today=today())
         except CaseworkInvalid as exc:
