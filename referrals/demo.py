@@ -258,6 +258,10 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
     progress(f"Created {people} people with referrals in every status, and a self-referral.")
     imd = demo_reports.load_imd()
     progress(f"Loaded the demo's synthetic IMD deciles for {imd.created} postcodes.")
+    # Issue 15 (matching): a weekly-call volunteer request, and Dave the volunteer if absent.
+    from referrals import demo_matching  # noqa: PLC0415 (one line to merge, not two)
+
+    accounts += demo_matching.build(team=team, password=password, now=now)
     return accounts
 
 
