@@ -61,6 +61,14 @@ MUST_VISIT = {
                  "accounts.outbox_list"},
 }
 
+# Issue 15 (matching): the hub's volunteer pages, and the demo volunteer's own matches
+# (Dave is made by referrals/demo_matching.py when the demo has no volunteer account).
+ACCOUNTS.setdefault(Role.VOLUNTEER, "volunteer@kindly.example")
+MUST_VISIT[Role.CONNECTOR] |= {"volunteering.requests", "volunteering.request_detail",
+                              "volunteering.for_referral"}
+MUST_VISIT[Role.COORDINATOR] |= {"volunteering.requests", "volunteering.request_detail"}
+MUST_VISIT.setdefault(Role.VOLUNTEER, set()).add("volunteering.matches")
+
 PUBLIC_MUST_VISIT = {"directory.search", "directory.offer", "directory.volunteer",
                      "accounts.forgot_password",
                      "directory.self_referral", "about.privacy", "about.accessibility",
