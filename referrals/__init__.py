@@ -176,3 +176,8 @@ def _register_blueprints(app: Flask) -> None:
     from referrals.volunteering.views import bp as volunteering_bp
 
     app.register_blueprint(volunteering_bp)
+    from referrals import scheduler
+    from referrals.volunteering import reminders
+
+    scheduler.register("volunteer-check-ins", reminders.remind_check_ins, hour="8-18",
+                       minute="10-59/30")

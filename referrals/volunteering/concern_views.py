@@ -12,7 +12,7 @@ from referrals.extensions import db
 from referrals.forms import whole_number
 from referrals.models import Connection, Role, SafeguardingConcern, VolunteerMatch
 from referrals.volunteering import concerns
-from referrals.volunteering.blueprint import PREFIX, ID, bp
+from referrals.volunteering.blueprint import ID, PREFIX, bp
 from referrals.volunteering.forms import ConcernForm
 
 

@@ -1,6 +1,8 @@
 """Volunteer matching forms: they parse what people type; the service judges it."""
 from __future__ import annotations
 
+import math
+
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
@@ -62,7 +64,7 @@ class HoursForm(KindlyForm):
             value = float(raw)
         except ValueError:
             return None
-        return value if value == value and value not in (float("inf"), float("-inf")) else None
+        return value if math.isfinite(value) else None  # "nan" and "inf" parse as floats
 
 
 class ConcernForm(KindlyForm):

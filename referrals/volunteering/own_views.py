@@ -13,7 +13,7 @@ from referrals.errors import CaseworkInvalid
 from referrals.extensions import db
 from referrals.models import MatchStatus, Role, VolunteerMatch
 from referrals.volunteering import service
-from referrals.volunteering.blueprint import PREFIX, MATCH_ID, bp, today
+from referrals.volunteering.blueprint import MATCH_ID, PREFIX, bp, today
 from referrals.volunteering.forms import AnswerForm, EndMatchForm, HoursForm
 
 

@@ -13,7 +13,7 @@ from referrals.errors import CaseworkInvalid, NotPermitted
 from referrals.extensions import db
 from referrals.models import MatchStatus, Role, Volunteer, VolunteerMatch, VolunteerRequest
 from referrals.volunteering import concern_views, own_views, service  # noqa: F401 (routes)
-from referrals.volunteering.blueprint import PREFIX, MATCH_ID, REFERRAL_ID, REQUEST_ID, bp, today
+from referrals.volunteering.blueprint import MATCH_ID, PREFIX, REFERRAL_ID, REQUEST_ID, bp, today
 from referrals.volunteering.forms import (
     CheckInForm,
     EndMatchForm,

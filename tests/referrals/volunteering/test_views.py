@@ -175,3 +175,40 @@ def test_the_hub_sees_check_ins_due_and_records_one(app, client, db, proposed, h
     assert good.status_code == 302
     listing = client.get("/volunteering/requests").get_data(as_text=True)
     assert not re.search(f'id="due-{proposed.id}"', listing)
+
+
+def test_a_request_from_the_phone_line_is_listed_and_matched_like_any_other(
+        app, client, db, hub, volunteers):
+    from referrals.models import VolunteerOffer
+
+    sue = volunteers(hub.team, "Sue Shops", offers=("shopping",))
+    call = VolunteerRequest(team_id=hub.team.id, need=VolunteerOffer.SHOPPING,
+                            given_name="Bert", phone="07700 900777", postcode="LS1 4AP",
+                            latitude=53.796, longitude=-1.547, when=["tue-morning"])
+    db.session.add(call)
+    sign_in(client, db, hub.colleague)  # any connector of the team works the phone line's
+    assert f'id="request-{call.id}"' in client.get("/volunteering/requests").get_data(
+        as_text=True)
+    url = f"/volunteering/requests/{call.id}"
+    assert "Sue Shops" in client.get(url).get_data(as_text=True)
+    assert client.submit(url + "/proposals", {"volunteer_id": str(sue.id)}).status_code == 302
+    sign_in(client, db, hub.other_team_connector)
+    assert client.get(url).status_code == 404
+    match = service.matches_for(call)[0]
+    with app.test_request_context():
+        service.answer(match, accept=True, actor=sue.user, today=service.utcnow().date())
+    sign_in(client, db, sue.user)
+    page = client.get(f"/volunteering/matches/{match.id}").get_data(as_text=True)
+    assert "Bert" in page and "07700 900777" in page and "LS1" in page
+
+
+def test_a_connector_sees_only_the_requests_of_referrals_they_hold(client, db, app, hub,
+                                                                   referral):
+    with app.test_request_context():
+        weekly = service.create_request(referral, need="lifts", when=[], notes="",
+                                        actor=hub.connector)
+    sign_in(client, db, hub.colleague)
+    assert f'id="request-{weekly.id}"' not in client.get("/volunteering/requests").get_data(
+        as_text=True)
+    assert client.get(f"/volunteering/requests/{weekly.id}").status_code == 404
+    assert client.get(f"/caseload/referrals/{referral.id}/volunteers").status_code == 404
