@@ -78,6 +78,18 @@ def test_seed_demo_creates_and_prints_the_demo_accounts_everyone_uses(db, seeded
     assert "Demo accounts (password: kindly-demo)" in seeded.output
     for email in DEMO_EMAILS:
         assert email in seeded.output
+    # Issue 15 (matching): a weekly call to match, and Dave to match it (one seeding, so
+    # in this test rather than a new one).
+    from referrals.models import Volunteer, VolunteerRequest, VolunteerStatus
+
+    request = db.session.scalars(select(VolunteerRequest)).one()
+    assert request.need.value == "befriending_calls" and request.status == "open"
+    assert request.referral.connector.email == "connector@kindly.example"
+    assert request.latitude is not None
+    dave = db.session.scalars(select(Volunteer).where(
+        Volunteer.email == "volunteer@kindly.example")).one()
+    assert dave.status is VolunteerStatus.APPROVED and dave.user.role is Role.VOLUNTEER
+    assert "volunteer@kindly.example" in seeded.output
 
 
 def test_seed_demo_builds_a_small_market_town_with_referrals_in_every_status(db, seeded):
@@ -296,18 +308,3 @@ def test_create_user_rejects_an_unknown_role(db, runner):
     assert result.exit_code == 2
     assert count(db, User) == 0
 
-
-# --- issue 15 (matching) ------------------------------------------------------------
-
-
-def test_seed_demo_has_a_weekly_call_to_match_and_dave_to_match_it(db, seeded):
-    from referrals.models import Volunteer, VolunteerRequest, VolunteerStatus
-
-    request = db.session.scalars(select(VolunteerRequest)).one()
-    assert request.need.value == "befriending_calls" and request.status == "open"
-    assert request.referral.connector.email == "connector@kindly.example"
-    assert request.latitude is not None
-    dave = db.session.scalars(select(Volunteer).where(
-        Volunteer.email == "volunteer@kindly.example")).one()
-    assert dave.status is VolunteerStatus.APPROVED and dave.user.role is Role.VOLUNTEER
-    assert "volunteer@kindly.example" in seeded.output
