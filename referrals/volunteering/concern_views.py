@@ -5,7 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from referrals import access, audit
-from referrals.access import allow, signed_in
+from referrals.access import allow
 from referrals.caseload.forms import attach_errors
 from referrals.errors import CaseworkInvalid
 from referrals.extensions import db
@@ -65,7 +65,7 @@ def raise_concern():
 
 
 @bp.route(f"{PREFIX}/concerns/{ID.format('concern_id')}")
-@signed_in
+@allow(Role.VOLUNTEER, Role.PARTNER, Role.COORDINATOR)
 def concern(concern_id: int):
     """One concern: for whoever raised it (with what to do now) and the team's coordinators."""
     found = db.session.get(SafeguardingConcern, concern_id)

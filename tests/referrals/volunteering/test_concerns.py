@@ -132,4 +132,4 @@ def test_the_concern_page_says_what_to_do_now_and_sends_it(app, client, db, matc
     assert "Fell at home" in client.get(f"/volunteering/concerns/{concern.id}").get_data(
         as_text=True)
     sign_in(client, db, hub.connector)
-    assert client.get(f"/volunteering/concerns/{concern.id}").status_code == 404
+    assert client.get(f"/volunteering/concerns/{concern.id}").status_code == 403
