@@ -509,6 +509,7 @@ def public(view):
 from referrals.models import (
     ConnectionKind,
     MatchStatus,
+    SafeguardingConcern,
     Volunteer,
     VolunteerMatch,
     VolunteerRequest,
@@ -594,3 +595,11 @@ def may_read_concern(user: User, concern) -> bool:
     """Whoever raised it, and the coordinators of its team (to whom it went)."""
     return bool(user.is_authenticated and user.active) and (
         concern.raised_by_id == user.id or _coordinates(user, concern.team_id))
+
+
+def scope_concerns(query: Select, user: User) -> Select:
+    """Restrict a query over SafeguardingConcern to those of a coordinator's own team."""
+    if not user.is_authenticated or not user.active or user.role is not Role.COORDINATOR \
+            or user.team_id is None:
+        return query.where(false())
+    return query.where(SafeguardingConcern.team_id == user.team_id)

@@ -7,7 +7,7 @@ concern raised on a day nobody is watching the app still reaches a person. Audit
 """
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
@@ -110,3 +110,15 @@ def _any_signed_in_today(users: list[User], now: datetime) -> bool:
             func.lower(LoginAttempt.email).in_([u.email.lower() for u in users]),
             LoginAttempt.succeeded.is_(True), LoginAttempt.at >= midnight)) > 0
 
+
+
+RECENT_DAYS = 30
+
+
+def recent(user: User, *, now: datetime | None = None) -> list[SafeguardingConcern]:
+    """The concerns of the last RECENT_DAYS days `user` may read, newest first."""
+    since = (now or utcnow()) - timedelta(days=RECENT_DAYS)
+    return list(db.session.scalars(
+        access.scope_concerns(select(SafeguardingConcern), user)
+        .where(SafeguardingConcern.raised_at >= since)
+        .order_by(SafeguardingConcern.raised_at.desc(), SafeguardingConcern.id.desc())))

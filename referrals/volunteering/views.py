@@ -12,7 +12,12 @@ from referrals.caseload.forms import attach_errors
 from referrals.errors import CaseworkInvalid, NotPermitted
 from referrals.extensions import db
 from referrals.models import MatchStatus, Role, Volunteer, VolunteerMatch, VolunteerRequest
-from referrals.volunteering import concern_views, own_views, service  # noqa: F401 (routes)
+from referrals.volunteering import (  # noqa: F401 (concern_views, own_views: their routes)
+    concern_views,
+    concerns,
+    own_views,
+    service,
+)
 from referrals.volunteering.blueprint import MATCH_ID, PREFIX, REFERRAL_ID, REQUEST_ID, bp, today
 from referrals.volunteering.forms import (
     CheckInForm,
@@ -66,6 +71,7 @@ def requests():
     page = render_template("volunteering/requests.html",
                            open_requests=service.open_requests(current_user),
                            overdue=service.overdue_check_ins(current_user, day), today=day,
+                           concerns=concerns.recent(current_user),
                            first_name=service.first_name)
     return page
 

@@ -131,5 +131,9 @@ def test_the_concern_page_says_what_to_do_now_and_sends_it(app, client, db, matc
     sign_in(client, db, hub.coordinator)
     assert "Fell at home" in client.get(f"/volunteering/concerns/{concern.id}").get_data(
         as_text=True)
+    assert f'id="concern-{concern.id}"' in client.get("/volunteering/requests").get_data(
+        as_text=True)
     sign_in(client, db, hub.connector)
     assert client.get(f"/volunteering/concerns/{concern.id}").status_code == 403
+    assert f'id="concern-{concern.id}"' not in client.get("/volunteering/requests").get_data(
+        as_text=True)
