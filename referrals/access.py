@@ -548,9 +548,9 @@ def may_work_request(user: User, volunteer_request) -> bool:
 
 def matchable_volunteers(team_id: int) -> ColumnElement[bool]:
     """Volunteers who may be proposed for a team's requests: approved (never applied,
-    declined, lapsed or left) and with their account."""
+    declined, lapsed or left) and with an active account."""
     return and_(Volunteer.team_id == team_id, Volunteer.status == VolunteerStatus.APPROVED,
-                Volunteer.user_id.is_not(None))
+                Volunteer.user_id.in_(select(User.id).where(User.active.is_(True))))
 
 
 def is_own_match(user: User, match) -> bool:

@@ -162,10 +162,13 @@ def propose(request: VolunteerRequest, volunteer: Volunteer, *, actor: User,
         raise NotPermitted("You cannot propose volunteers for this request.")
     if request.status != "open":
         raise CaseworkInvalid({"volunteer": "This request is no longer open"})
-    if volunteer.status is not VolunteerStatus.APPROVED or volunteer.user_id is None \
-            or volunteer.team_id != request.team_id:
+    if volunteer.status is not VolunteerStatus.APPROVED or volunteer.user is None \
+            or not volunteer.user.active or volunteer.team_id != request.team_id:
+        why = (volunteer.status.label.lower() if volunteer.status is not VolunteerStatus.APPROVED
+               else "without an active account" if volunteer.team_id == request.team_id
+               else "in another team")
         raise CaseworkInvalid({"volunteer": f"{volunteer.name} cannot be matched: they are "
-                                            f"{volunteer.status.label.lower()}"})
+                                            f"{why}"})
     ranked, excluded = rank_volunteers(request)
     left = next((e for e in excluded if e.volunteer_id == volunteer.id), None)
     if left is not None:

@@ -18,6 +18,12 @@ pytestmark = pytest.mark.browser
 DAVE = "volunteer@kindly.example"
 
 
+def assert_reflows(page: Page, what: str) -> None:
+    wide = page.evaluate("[document.documentElement.scrollWidth,"
+                         " document.documentElement.clientWidth]")
+    assert wide[0] <= wide[1], f"{what} scrolls sideways at 375 px: {wide}"
+
+
 def open_weekly_call(page: Page) -> None:
     page.goto("/")
     page.get_by_role("link", name="Volunteers", exact=True).first.click()
@@ -77,6 +83,16 @@ def test_a_connector_proposes_dave_for_a_weekly_call_and_he_accepts(page, sign_i
     expect(page.get_by_text("you have accepted")).to_be_visible()
     expect(page.locator(".nhsuk-summary-list")).to_contain_text("Phone")
     assert_accessible(axe, page, "an accepted match")
+
+    # On a phone: the match, and what to do when worried about the person, reflow.
+    page.set_viewport_size({"width": 375, "height": 812})
+    assert_reflows(page, "an accepted match")
+    page.get_by_role("link", name="raise a safeguarding concern").click()
+    expect(page.get_by_role("heading", name="What to do now")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("999")
+    assert_reflows(page, "raising a safeguarding concern")
+    assert_accessible(axe, page, "raising a safeguarding concern")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # Jo sees it accepted, with the first check-in two weeks on.
     page.context.clear_cookies()

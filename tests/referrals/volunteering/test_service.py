@@ -217,3 +217,12 @@ def test_what_a_volunteer_sees_holds_no_health_information(app, weekly_call, hub
     assert shown.phone == "07700 900123"
     words = " ".join(str(v) for k, v in vars(shown).items() if k != "match")
     assert referral.patient.nhs_number not in words and "Lovelace" not in words
+
+
+def test_a_volunteer_whose_account_was_closed_is_neither_ranked_nor_proposed(
+        app, weekly_call, hub, volunteers):
+    dave = volunteers(hub.team)
+    dave.user.active = False
+    assert service.rank_volunteers(weekly_call) == ([], [])
+    with app.test_request_context(), pytest.raises(CaseworkInvalid, match="active account"):
+        service.propose(weekly_call, dave, actor=hub.connector)
