@@ -43,6 +43,10 @@ class EndMatchForm(VersionedForm):
     reason = TextAreaField("Why is the match ending?", validators=[Length(max=2000)])
 
 
+class CloseRequestForm(VersionedForm):
+    reason = TextAreaField("Why is the request closing?", validators=[Length(max=2000)])
+
+
 class CheckInForm(VersionedForm):
     rating = RadioField("How is it going?", validate_choice=False,
                         choices=[SelectChoice(r.value, r.label) for r in CheckInRating])

@@ -123,6 +123,37 @@ def rough_area(request: VolunteerRequest) -> str:
     return geo.outward_code(request.postcode) if request.postcode else ""
 
 
+def close_request(request: VolunteerRequest, *, reason: str, actor: User,
+                  expected_version: int | None = None) -> None:
+    """The person no longer needs a volunteer: close the request (with why). Refused while
+    a proposal waits or a match runs: end that first, so its volunteer is told."""
+    if not access.may_work_request(actor, request):
+        raise NotPermitted("You cannot close this request.")
+    db.session.execute(select(VolunteerRequest.id).where(VolunteerRequest.id == request.id)
+                       .with_for_update())
+    revisions.reread(request)
+    if expected_version is not None and expected_version != request.version:
+        raise CaseworkInvalid({"reason": "Someone else changed this request since you opened "
+                                         "it: check it, then close it again"})
+    reason = (reason or "").strip()
+    errors = {}
+    if request.status == "closed":
+        errors["reason"] = "This request is already closed"
+    elif any(m.status in RUNNING for m in matches_for(request)):
+        errors["reason"] = "End the proposal or match first, so the volunteer is told"
+    elif not reason:
+        errors["reason"] = "Enter why the request is closing"
+    elif len(reason) > MAX_NOTE:
+        errors["reason"] = f"The reason must be {MAX_NOTE} characters or fewer"
+    if errors:
+        raise CaseworkInvalid(errors)
+    request.status = "closed"
+    request.notes = f"{request.notes}\n\nClosed: {reason}".strip()
+    request.version += 1
+    db.session.flush()
+    _audit(request, "volunteer-request-closed", actor)
+
+
 # --- ranking and proposing ------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from referrals.volunteering import (  # noqa: F401 (concern_views, own_views: th
 from referrals.volunteering.blueprint import MATCH_ID, PREFIX, REFERRAL_ID, REQUEST_ID, bp, today
 from referrals.volunteering.forms import (
     CheckInForm,
+    CloseRequestForm,
     EndMatchForm,
     ProposeForm,
     VolunteerRequestForm,
@@ -92,7 +93,7 @@ def request_detail(request_id: int):
 
 def _render_request(volunteer_request: VolunteerRequest, status: int = 200, *,
                     failed: tuple[int, str, object] | None = None,
-                    conflict: conflicts.Conflict | None = None):
+                    conflict: conflicts.Conflict | None = None, close_form=None):
     ranked, excluded = service.rank_volunteers(volunteer_request)
     matches = service.matches_for(volunteer_request)
     forms = {}
@@ -107,6 +108,10 @@ def _render_request(volunteer_request: VolunteerRequest, status: int = 200, *,
         forms[failed[0], failed[1]] = failed[2]
     for (match_id, _), form in forms.items():
         _own_ids(form, match_id)
+    if close_form is None and volunteer_request.status != "closed" \
+            and not any(m.status in service.RUNNING for m in matches):
+        close_form = CloseRequestForm(formdata=None)
+        close_form.started_from(volunteer_request.version)
     if volunteer_request.referral is not None:
         audit.record_referral("read", volunteer_request.referral, actor=current_user,
                               view="volunteer-request", request_id=volunteer_request.id)
@@ -115,7 +120,7 @@ def _render_request(volunteer_request: VolunteerRequest, status: int = 200, *,
                      entity_id=volunteer_request.id)
     page = render_template(
         "volunteering/request.html", vr=volunteer_request, ranked=ranked, excluded=excluded,
-        matches=matches, forms=forms, failed=failed, conflict=conflict,
+        matches=matches, forms=forms, failed=failed, conflict=conflict, close_form=close_form,
         check_ins={m.id: service.check_ins_for(m) for m in matches},
         first_name=service.first_name(volunteer_request), today=today(),
         when=service.ranking.slot_words(volunteer_request.when))
@@ -144,6 +149,26 @@ def propose(request_id: int):
     flash(f"{match.volunteer.name} has been asked. You will be told when they answer.",
           "success")
     return redirect(url_for("volunteering.request_detail", request_id=request_id) + "#matches")
+
+
+@bp.route(f"{PREFIX}/requests/{REQUEST_ID}/close", methods=["POST"])
+@allow(*HUB_ROLES)
+def close_request(request_id: int):
+    """The person no longer needs a volunteer: close the request, saying why."""
+    volunteer_request = _load_request(request_id)
+    form = CloseRequestForm()
+    if form.validate():
+        try:
+            service.close_request(volunteer_request, reason=form.reason.data or "",
+                                  actor=current_user, expected_version=form.expected_version)
+        except CaseworkInvalid as exc:
+            attach_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash("The request is closed.", "success")
+            return redirect(url_for("volunteering.requests"))
+    db.session.rollback()
+    return _render_request(_load_request(request_id), 422, close_form=form)
 
 
 def _own_ids(form, match_id: int) -> None:

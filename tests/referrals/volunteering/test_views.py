@@ -212,3 +212,30 @@ def test_a_connector_sees_only_the_requests_of_referrals_they_hold(client, db, a
         as_text=True)
     assert client.get(f"/volunteering/requests/{weekly.id}").status_code == 404
     assert client.get(f"/caseload/referrals/{referral.id}/volunteers").status_code == 404
+
+
+def test_a_request_no_longer_needed_is_closed_with_a_reason_once_nothing_runs(
+        client, db, hub, referral, volunteers):
+    dave = volunteers(hub.team)
+    sign_in(client, db, hub.connector)
+    url = ask(client, referral).headers["Location"]
+    request = db.session.scalars(select(VolunteerRequest)).one()
+    empty = client.submit(url + "/close", {"reason": "", "version": str(request.version)},
+                          page=url)
+    assert empty.status_code == 422
+    assert "Enter why the request is closing" in empty.get_data(as_text=True)
+    client.submit(url + "/proposals", {"volunteer_id": str(dave.id)}, page=url)
+    running = client.submit(url + "/close", {"reason": "Moved", "version": ""}, page=url)
+    assert running.status_code == 422
+    assert "End the proposal or match first" in running.get_data(as_text=True)
+    match = service.matches_for(request)[0]
+    client.submit(f"/volunteering/matches/{match.id}/end",
+                  {"reason": "Moved away", "version": str(match.version)}, page=url)
+    db.session.refresh(request)
+    closed = client.submit(url + "/close", {"reason": "Moved away",
+                                            "version": str(request.version)}, page=url)
+    assert closed.status_code == 302
+    db.session.refresh(request)
+    assert request.status == "closed"
+    assert f'id="request-{request.id}"' not in client.get("/volunteering/requests").get_data(
+        as_text=True)
