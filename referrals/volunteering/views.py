@@ -38,10 +38,12 @@ def for_referral(referral_id: int):
     referral = access.referral_or_404(referral_id, for_change=posted)
     may_ask = access.may_ask_for_volunteer(current_user, referral)
     form = VolunteerRequestForm() if may_ask else None
-    status = 200
-    if posted:
-        if form is None:
-            abort(403)
+    status, conflict = 200, None
+    if posted and form is None:
+        conflict, status = conflicts.refused(
+            "No volunteer was asked for: this referral is no longer on your caseload, or "
+            "has closed.", VolunteerRequestForm()), 409
+    elif posted:
         if form.validate():
             try:
                 made = service.create_request(
@@ -49,16 +51,19 @@ def for_referral(referral_id: int):
                     notes=form.notes.data or "", actor=current_user)
             except CaseworkInvalid as exc:
                 attach_errors(form, exc.errors)
+            except NotPermitted as exc:  # it closed, or moved to a colleague, meanwhile
+                conflict, status = conflicts.refused(str(exc), form), 409
             else:
                 db.session.commit()
                 flash(f"Volunteer request recorded: {made.need.label.lower()}.", "success")
                 return redirect(url_for("volunteering.request_detail", request_id=made.id))
         db.session.rollback()
         referral = access.referral_or_404(referral_id)
-        status = 422
+        status = 409 if conflict else 422
     audit.record_referral("read", referral, actor=current_user, view="volunteer-requests")
     page = render_template("volunteering/for_referral.html", referral=referral, form=form,
                            requests=service.requests_for(referral), tabs=workspace.TABS,
+                           conflict=conflict,
                            section=workspace.VOLUNTEERS)
     db.session.commit()
     return page, status

@@ -239,3 +239,20 @@ def test_a_request_no_longer_needed_is_closed_with_a_reason_once_nothing_runs(
     assert request.status == "closed"
     assert f'id="request-{request.id}"' not in client.get("/volunteering/requests").get_data(
         as_text=True)
+
+
+def test_a_closed_referral_shows_its_requests_but_takes_no_new_one(client, db, make, hub):
+    from referrals.models import ReferralStatus
+
+    closed = make.referral(hub.practice, connector=hub.connector,
+                           status=ReferralStatus.COMPLETED)
+    sign_in(client, db, hub.connector)
+    page = client.get(f"/caseload/referrals/{closed.id}/volunteers").get_data(as_text=True)
+    assert 'id="ask"' not in page and "Only the connector holding this referral" in page
+    token = client.csrf_token(f"/caseload/referrals/{closed.id}/volunteers")
+    response = client.post(f"/caseload/referrals/{closed.id}/volunteers",
+                           data={"need": "lifts", "notes": "Typed text", "csrf_token": token})
+    assert response.status_code == 409
+    text = response.get_data(as_text=True)
+    assert "No volunteer was asked for" in text and "Typed text" in text
+    assert db.session.scalar(select(VolunteerRequest.id)) is None
