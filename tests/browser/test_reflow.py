@@ -66,7 +66,9 @@ MUST_VISIT = {
 ACCOUNTS.setdefault(Role.VOLUNTEER, "volunteer@kindly.example")
 MUST_VISIT[Role.CONNECTOR] |= {"volunteering.requests", "volunteering.request_detail",
                               "volunteering.for_referral"}
-MUST_VISIT[Role.COORDINATOR] |= {"volunteering.requests", "volunteering.request_detail"}
+# (A request's own page is the connector's to reach: once the journey has matched the
+# demo's request, the coordinator's list has none open to link to.)
+MUST_VISIT[Role.COORDINATOR] |= {"volunteering.requests"}
 MUST_VISIT.setdefault(Role.VOLUNTEER, set()).add("volunteering.matches")
 
 PUBLIC_MUST_VISIT = {"directory.search", "directory.offer", "directory.volunteer",
