@@ -61,8 +61,12 @@ def for_referral(referral_id: int):
         referral = access.referral_or_404(referral_id)
         status = 409 if conflict else 422
     audit.record_referral("read", referral, actor=current_user, view="volunteer-requests")
+    requests = service.requests_for(referral)
+    # Each request's proposals and matches still waiting or running, to see at a glance.
+    latest = {r.id: [m for m in service.matches_for(r) if m.status in service.RUNNING]
+              for r in requests}
     page = render_template("volunteering/for_referral.html", referral=referral, form=form,
-                           requests=service.requests_for(referral), tabs=workspace.TABS,
+                           requests=requests, latest=latest, tabs=workspace.TABS,
                            conflict=conflict,
                            section=workspace.VOLUNTEERS)
     db.session.commit()

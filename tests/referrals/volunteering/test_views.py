@@ -43,6 +43,8 @@ def test_the_connector_asks_finds_and_proposes_a_volunteer(client, db, hub, refe
     assert response.status_code == 302
     page = client.get(request_url).get_data(as_text=True)
     assert "has been asked" in page and "Proposed" in page
+    page = client.get(f"/caseload/referrals/{referral.id}/volunteers").get_data(as_text=True)
+    assert "Dave Wilson: proposed" in page
 
 
 def test_asking_without_a_need_shows_the_error_next_to_it(client, db, hub, referral):
