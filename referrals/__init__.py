@@ -171,3 +171,13 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(accounts_bp)
     outbox.register_jobs()
+
+    # Issue 15 (matching): volunteer requests and matches, and safeguarding concerns.
+    from referrals.volunteering.views import bp as volunteering_bp
+
+    app.register_blueprint(volunteering_bp)
+    from referrals import scheduler
+    from referrals.volunteering import reminders
+
+    scheduler.register("volunteer-check-ins", reminders.remind_check_ins, hour="8-18",
+                       minute="10-59/30")

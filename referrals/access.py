@@ -498,3 +498,108 @@ def public(view):
     """Declare that a route is open to anyone, signed in or not."""
     view.access = "public"
     return view
+
+
+# --- issue 15 (matching): volunteer requests and matches, safeguarding concerns ---------
+# A request belongs to a team: its coordinators work all of them, a connector those of the
+# referrals they hold and those from the phone line (no referral). A volunteer answers,
+# logs hours on, and raises concerns about only their own matches; a partner raises
+# concerns only about their organisation's handovers. (Imported here, not at the top, to
+# keep this section one block for merging.)
+from referrals.models import (
+    ConnectionKind,
+    MatchStatus,
+    SafeguardingConcern,
+    Volunteer,
+    VolunteerMatch,
+    VolunteerRequest,
+    VolunteerStatus,
+)
+
+
+def may_ask_for_volunteer(user: User, referral: Referral) -> bool:
+    """Record that a person needs a volunteer: casework on a referral the user holds."""
+    return can(user, Action.RECORD_CONNECTION, referral)
+
+
+def scope_volunteer_requests(query: Select, user: User) -> Select:
+    """Restrict a query over VolunteerRequest to those `user` may work."""
+    if not user.is_authenticated or not user.active or user.role not in HUB_ROLES \
+            or user.team_id is None:
+        return query.where(false())
+    query = query.where(VolunteerRequest.team_id == user.team_id)
+    if user.role is Role.COORDINATOR:
+        return query
+    return query.where(or_(
+        VolunteerRequest.referral_id.is_(None),
+        VolunteerRequest.referral_id.in_(
+            select(Referral.id).where(Referral.connector_id == user.id))))
+
+
+def may_work_request(user: User, volunteer_request) -> bool:
+    """Find volunteers for, propose, check in on and end matches of this request."""
+    if not user.is_authenticated or not user.active or user.role not in HUB_ROLES \
+            or user.team_id is None or user.team_id != volunteer_request.team_id:
+        return False
+    if user.role is Role.COORDINATOR or volunteer_request.referral_id is None:
+        return True
+    return volunteer_request.referral.connector_id == user.id
+
+
+def matchable_volunteers(team_id: int) -> ColumnElement[bool]:
+    """Volunteers who may be proposed for a team's requests: approved (never applied,
+    declined, lapsed or left) and with an active account."""
+    return and_(Volunteer.team_id == team_id, Volunteer.status == VolunteerStatus.APPROVED,
+                Volunteer.user_id.in_(select(User.id).where(User.active.is_(True))))
+
+
+def is_own_match(user: User, match) -> bool:
+    """The signed-in volunteer is the one in this match."""
+    return bool(user.is_authenticated and user.active and user.role is Role.VOLUNTEER
+                and match.volunteer.user_id == user.id)
+
+
+def scope_own_matches(query: Select, user: User) -> Select:
+    """Restrict a query over VolunteerMatch to the signed-in volunteer's own."""
+    if not user.is_authenticated or not user.active or user.role is not Role.VOLUNTEER:
+        return query.where(false())
+    return query.where(VolunteerMatch.volunteer_id.in_(
+        select(Volunteer.id).where(Volunteer.user_id == user.id)))
+
+
+def may_end_match(user: User, match) -> bool:
+    """Either side ends a match: its volunteer, or hub staff who work its request."""
+    return is_own_match(user, match) or may_work_request(user, match.request)
+
+
+def may_raise_concern_about_match(user: User, match) -> bool:
+    """A volunteer, about the person in one of their matches that has not been declined."""
+    return is_own_match(user, match) and match.status is not MatchStatus.DECLINED
+
+
+def may_raise_concern_about_connection(user: User, connection) -> bool:
+    """A partner, about a person handed over (a referral, not a signpost) to one of their
+    organisation's offers."""
+    return bool(user.is_authenticated and user.active and user.role is Role.PARTNER
+                and user.organisation_id is not None
+                and connection.kind is ConnectionKind.REFERRAL
+                and connection.offer.organisation_id == user.organisation_id)
+
+
+def concern_recipients(team_id: int) -> ColumnElement[bool]:
+    """Who is told of a safeguarding concern at once: every active coordinator of the team."""
+    return team_coordinators([team_id])
+
+
+def may_read_concern(user: User, concern) -> bool:
+    """Whoever raised it, and the coordinators of its team (to whom it went)."""
+    return bool(user.is_authenticated and user.active) and (
+        concern.raised_by_id == user.id or _coordinates(user, concern.team_id))
+
+
+def scope_concerns(query: Select, user: User) -> Select:
+    """Restrict a query over SafeguardingConcern to those of a coordinator's own team."""
+    if not user.is_authenticated or not user.active or user.role is not Role.COORDINATOR \
+            or user.team_id is None:
+        return query.where(false())
+    return query.where(SafeguardingConcern.team_id == user.team_id)

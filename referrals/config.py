@@ -162,6 +162,14 @@ class Config:
     MAP_TILE_URL = ""
     MAP_ATTRIBUTION = ""
 
+    # --- issue 15 (matching): safeguarding concerns ---------------------------------
+    # The hub's own inbox: a concern is emailed here when no coordinator of the team has
+    # signed in that day. What the concern page tells people to call besides 999: the
+    # local authority's safeguarding line (the demo's is in Ofcom's drama range).
+    HUB_EMAIL = "hub@kindly.example"
+    SAFEGUARDING_LA_NAME = "Kindlebury Council adult social care (safeguarding)"
+    SAFEGUARDING_LA_PHONE = "01632 960123"
+
     def finalise(self) -> None:
         """Fail closed: refuse to start on anything missing or unsafe, naming each one."""
         problems = self.problems()

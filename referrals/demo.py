@@ -261,6 +261,10 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
     # --- issue 15 (numbers): the hub report's volunteers, hours, calls and handovers ---
     from referrals import demo_numbers
     demo_numbers.add(team, now=now)
+    # Issue 15 (matching): a weekly-call volunteer request, and Dave the volunteer if absent.
+    from referrals import demo_matching  # noqa: PLC0415 (one line to merge, not two)
+
+    accounts += demo_matching.build(team=team, password=password, now=now)
     return accounts
 
 

@@ -59,7 +59,9 @@ HISTORY = Section("history", "History", "caseload.history", "#timeline")
 # Not a tab: the ethnic group's long list of choices has a page of its own, reached from
 # the summary (on the summary it took most of the page's time to render).
 ETHNIC = Section("ethnic-group", "Ethnic group", "caseload.ethnic_category", "#ethnic-group")
-TABS = (SUMMARY, CONTACTS, FOLLOW_UPS, OFFERS, MEASURES, SHARING, HISTORY)
+# Issue 15 (matching): a page of the volunteering blueprint, like offers.
+VOLUNTEERS = Section("volunteers", "Volunteers", "volunteering.for_referral")
+TABS = (SUMMARY, CONTACTS, FOLLOW_UPS, OFFERS, VOLUNTEERS, MEASURES, SHARING, HISTORY)
 BY_KEY = {s.key: s for s in (*TABS, ETHNIC)}
 
 # The workspace's own sections: what each loads beyond the person (always shown).

@@ -162,3 +162,12 @@ __all__ = [
     "VolunteerStatus",
     "utcnow",
 ]
+
+# --- issue 15 (matching): check-ins on volunteer matches, safeguarding concerns ---
+from referrals.models.volunteering import (
+    CheckInRating,
+    SafeguardingConcern,
+    VolunteerCheckIn,
+)
+
+__all__ += ["CheckInRating", "SafeguardingConcern", "VolunteerCheckIn"]

@@ -61,6 +61,16 @@ MUST_VISIT = {
                  "accounts.outbox_list"},
 }
 
+# Issue 15 (matching): the hub's volunteer pages, and the demo volunteer's own matches
+# (Dave is made by referrals/demo_matching.py when the demo has no volunteer account).
+ACCOUNTS.setdefault(Role.VOLUNTEER, "volunteer@kindly.example")
+MUST_VISIT[Role.CONNECTOR] |= {"volunteering.requests", "volunteering.request_detail",
+                              "volunteering.for_referral"}
+# (A request's own page is the connector's to reach: once the journey has matched the
+# demo's request, the coordinator's list has none open to link to.)
+MUST_VISIT[Role.COORDINATOR] |= {"volunteering.requests"}
+MUST_VISIT.setdefault(Role.VOLUNTEER, set()).add("volunteering.matches")
+
 PUBLIC_MUST_VISIT = {"directory.search", "directory.offer", "directory.volunteer",
                      "accounts.forgot_password",
                      "directory.self_referral", "about.privacy", "about.accessibility",

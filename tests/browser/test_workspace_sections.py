@@ -23,7 +23,8 @@ from tests.browser.test_caseload_journey import (
 pytestmark = pytest.mark.browser
 
 TABS = [("Summary", r""), ("Contacts", r"/contacts"), ("Follow-ups", r"/follow-ups"),
-        ("Offers and connections", r"/suggestions"), ("Outcome measures", r"/measures"),
+        ("Offers and connections", r"/suggestions"), ("Volunteers", r"/volunteers"),
+        ("Outcome measures", r"/measures"),
         ("Sharing and risks", r"/sharing-and-risks"), ("History", r"/history")]
 
 

@@ -59,7 +59,8 @@ def roles(db) -> dict[Role, int]:
 
 
 def test_a_cli_commit_inside_the_db_fixture_only_releases_a_savepoint(db, seeded):
-    assert count(db, User) == 11  # the command's work is visible inside the test
+    # 11 staff, and Dave the volunteer (issue 15). The command's work is visible inside the test.
+    assert count(db, User) == 12
     assert db.session.connection().in_transaction()
     # ...but was not really committed: another connection does not see it. (A read
     # that waits for no write lock: the test's transaction holds SQLite's.)
@@ -77,13 +78,25 @@ def test_seed_demo_creates_and_prints_the_demo_accounts_everyone_uses(db, seeded
     assert "Demo accounts (password: kindly-demo)" in seeded.output
     for email in DEMO_EMAILS:
         assert email in seeded.output
+    # Issue 15 (matching): a weekly call to match, and Dave to match it (one seeding, so
+    # in this test rather than a new one).
+    from referrals.models import Volunteer, VolunteerRequest, VolunteerStatus
+
+    request = db.session.scalars(select(VolunteerRequest)).one()
+    assert request.need.value == "befriending_calls" and request.status == "open"
+    assert request.referral.connector.email == "connector@kindly.example"
+    assert request.latitude is not None
+    dave = db.session.scalars(select(Volunteer).where(
+        Volunteer.email == "volunteer@kindly.example")).one()
+    assert dave.status is VolunteerStatus.APPROVED and dave.user.role is Role.VOLUNTEER
+    assert "volunteer@kindly.example" in seeded.output
 
 
 def test_seed_demo_builds_a_small_market_town_with_referrals_in_every_status(db, seeded):
     assert count(db, Practice) == 3
     assert count(db, Team) == 1
     assert roles(db) == {Role.REFERRER: 3, Role.MANAGER: 3, Role.CONNECTOR: 3,
-                         Role.COORDINATOR: 1, Role.ADMIN: 1}
+                         Role.COORDINATOR: 1, Role.ADMIN: 1, Role.VOLUNTEER: 1}
     # Forty referred by their GP, and one who asked through the public directory.
     handmade = Referral.id.in_(handmade_ids(db, Referral))
     assert count(db, Referral, handmade, Referral.source == "self") == 1
@@ -207,7 +220,7 @@ def test_seed_demo_force_adds_the_demo_beside_other_data(db, make, runner):
     make.user(Role.ADMIN, email="root@elsewhere.example")
     result = runner.invoke(args=["seed-demo", "--force"])
     assert result.exit_code == 0, result.output
-    assert count(db, User) == 12
+    assert count(db, User) == 13  # the demo, with Dave the volunteer, and root
     assert count(db, Patient) == HANDMADE
 
 
@@ -294,3 +307,4 @@ def test_create_user_rejects_an_unknown_role(db, runner):
     ])
     assert result.exit_code == 2
     assert count(db, User) == 0
+

@@ -386,3 +386,76 @@ def test_without_the_row_lock_the_version_check_in_the_update_still_lets_one_win
         assert len([e for e in events if e[2] is S.ACCEPTED and e[0] == "status"]) == 1
         assert_versions_tell_the_truth(now_version, versions)
     assert lost, "no round raced at the UPDATE: the test proved nothing"
+
+
+# --- issue 15 (matching): a volunteer match, withdrawn while the volunteer accepts -----
+# Here, not in tests/referrals/volunteering, to share this module's committed database.
+from referrals.models import (
+    MatchStatus,
+    User,
+    Volunteer,
+    VolunteerMatch,
+)
+from referrals.volunteering import service as volunteering
+
+VOLUNTEER_ROUNDS = {"sqlite": 3, "postgresql": 5}
+
+
+@pytest.fixture(scope="module")
+def volunteer_dave(hub) -> tuple[int, Client]:
+    """An approved volunteer in the hub's team, signed in; answers (volunteer id, client)."""
+    with hub.app.app_context():
+        make = Builders(db.session)
+        user = make.user(Role.VOLUNTEER, email="dave-race@race.example")
+        team_id = db.session.get(User, hub.ids["connector"]).team_id
+        volunteer = Volunteer(team_id=team_id, user_id=user.id, given_name="Dave",
+                              email=user.email, offers=["befriending_calls"],
+                              status="approved")
+        db.session.add(volunteer)
+        db.session.commit()
+        volunteer_id = volunteer.id
+        db.session.remove()
+    client = Client(hub.app.test_client())
+    assert client.submit("/login", {"email": "dave-race@race.example",
+                                    "password": PASSWORD}).status_code == 302
+    client.token = client.csrf_token("/notifications")
+    return volunteer_id, client
+
+
+def proposal(hub, volunteer_id: int) -> tuple[int, int]:
+    """A referral on the connector's caseload, a weekly-call request, Dave proposed."""
+    referral_id, _ = hub.referral(status=ReferralStatus.IN_PROGRESS, holder="connector")
+    with hub.app.test_request_context():
+        referral = db.session.get(Referral, referral_id)
+        connector = db.session.get(User, hub.ids["connector"])
+        request = volunteering.create_request(referral, need="befriending_calls", when=[],
+                                         notes="", actor=connector)
+        match = volunteering.propose(request, db.session.get(Volunteer, volunteer_id),
+                                actor=connector)
+        db.session.commit()
+        result = match.id, match.version
+        db.session.remove()
+    return result
+
+
+def test_withdrawing_while_the_volunteer_accepts_leaves_exactly_one_winner(hub,
+                                                                          volunteer_dave):
+    volunteer_id, volunteer = volunteer_dave
+    connector = hub.client("connector")
+    connector.token = connector.csrf_token("/notifications")
+    for _ in range(VOLUNTEER_ROUNDS[hub.app.backend]):
+        match_id, version = proposal(hub, volunteer_id)
+        accepted, withdrawn = race(
+            post(volunteer, f"/volunteering/matches/{match_id}/answer",
+                 {"answer": "accept", "version": version}),
+            post(connector, f"/volunteering/matches/{match_id}/end",
+                 {"reason": "Found someone nearer", "version": version}))
+        codes = sorted((accepted.status_code, withdrawn.status_code))
+        assert codes == [302, 409], codes
+        with hub.app.app_context():
+            status = db.session.get(VolunteerMatch, match_id).status
+            db.session.remove()
+        loser = withdrawn if accepted.status_code == 302 else accepted
+        assert "Someone else changed this match" in loser.get_data(as_text=True)
+        assert status is (MatchStatus.ACCEPTED if accepted.status_code == 302
+                          else MatchStatus.ENDED)

@@ -30,6 +30,7 @@ SECTIONS = [
     ("/history", "History", "Timeline"),
     ("/suggestions", "Offers and connections", "Suggested offers"),
     ("/measures", "Outcome measures", "Change from baseline"),
+    ("/volunteers", "Volunteers", "Ask for a volunteer"),  # issue 15 (matching)
 ]
 
 
@@ -59,7 +60,7 @@ def test_each_section_is_its_own_page_in_the_sub_navigation_and_is_audited(
         nav = shown.find(".//nav[@aria-label='Sections of this referral']")
         assert [a.get("href") for a in nav.findall(".//a")] == [
             workspace_url(referral) + t for t in (
-                "", "/contacts", "/follow-ups", "/suggestions", "/measures",
+                "", "/contacts", "/follow-ups", "/suggestions", "/volunteers", "/measures",
                 "/sharing-and-risks", "/history")]
         assert any(heading == " ".join(h.itertext()).strip()
                    for h in shown.findall(".//h2") + shown.findall(".//h3")), (tail, heading)
