@@ -96,6 +96,10 @@ def _check_settings(app: Flask) -> None:
         limits_from(app.config["SELF_REFERRAL_RATE_LIMIT"])
     except (TypeError, ValueError) as exc:
         raise RuntimeError(f"SELF_REFERRAL_RATE_LIMIT is not valid: {exc}") from None
+    try:  # issue 15 (volunteers): the sign-up's limit, read the same way
+        limits_from(app.config["VOLUNTEER_SIGNUP_RATE_LIMIT"])
+    except (TypeError, ValueError) as exc:
+        raise RuntimeError(f"VOLUNTEER_SIGNUP_RATE_LIMIT is not valid: {exc}") from None
     limit = app.config["MAX_CONTENT_LENGTH"]
     if type(limit) is not int or limit < 1:
         raise RuntimeError(f"MAX_CONTENT_LENGTH must be a whole number of bytes, not {limit!r}")
@@ -146,14 +150,13 @@ def _register_blueprints(app: Flask) -> None:
     from referrals.directory.manage_views import bp as directory_manage_bp
     from referrals.directory.openreferral import bp as openreferral_bp
     from referrals.directory.views import bp as directory_bp
+    from referrals.extensions import csrf
     from referrals.health import bp as health_bp
     from referrals.hub.views import bp as hub_bp
     from referrals.intake.views import bp as intake_bp
     from referrals.matching.views import bp as matching_bp
-    from referrals.outcomes.views import bp as outcomes_bp
     from referrals.notifications.views import bp as notifications_bp
-
-    from referrals.extensions import csrf
+    from referrals.outcomes.views import bp as outcomes_bp
 
     for bp in (auth_bp, intake_bp, caseload_bp, admin_bp, health_bp, fhir_bp, notifications_bp,
                hub_bp, directory_bp, directory_manage_bp, openreferral_bp, matching_bp, outcomes_bp):
@@ -171,3 +174,12 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(accounts_bp)
     outbox.register_jobs()
+
+    # --- issue 15 (volunteers): sign-up, review, the volunteer's page; DBS renewals.
+    from referrals import scheduler
+    from referrals.volunteers import review_views  # noqa: F401  (routes on the blueprint)
+    from referrals.volunteers import service as volunteers
+    from referrals.volunteers.views import bp as volunteers_bp
+
+    app.register_blueprint(volunteers_bp)
+    scheduler.register("volunteer-renewals", volunteers.lapse_expired, hour="6", minute="40")
