@@ -150,13 +150,14 @@ def _register_blueprints(app: Flask) -> None:
     from referrals.directory.manage_views import bp as directory_manage_bp
     from referrals.directory.openreferral import bp as openreferral_bp
     from referrals.directory.views import bp as directory_bp
-    from referrals.extensions import csrf
     from referrals.health import bp as health_bp
     from referrals.hub.views import bp as hub_bp
     from referrals.intake.views import bp as intake_bp
     from referrals.matching.views import bp as matching_bp
-    from referrals.notifications.views import bp as notifications_bp
     from referrals.outcomes.views import bp as outcomes_bp
+    from referrals.notifications.views import bp as notifications_bp
+
+    from referrals.extensions import csrf
 
     for bp in (auth_bp, intake_bp, caseload_bp, admin_bp, health_bp, fhir_bp, notifications_bp,
                hub_bp, directory_bp, directory_manage_bp, openreferral_bp, matching_bp, outcomes_bp):
