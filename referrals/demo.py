@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from referrals import demo_reports, ethnicity, geo, reasons, workdays, workflow
+from referrals import demo_volunteers  # issue 15 (volunteers)
 from referrals.auth.service import create_user
 from referrals.directory.importing import import_pages
 from referrals.extensions import db
@@ -79,6 +80,8 @@ STAFF = [
     ("coordinator@kindly.example", "Ruth Adeyemi", Role.COORDINATOR, None, None),
     ("admin@kindly.example", "Alex Morgan", Role.ADMIN, None, None),
 ]
+# --- issue 15 (volunteers): an approved volunteer's account (referrals/demo_volunteers.py).
+STAFF.append(("volunteer@kindly.example", "Dave Wilson", Role.VOLUNTEER, None, None))
 
 GIVEN = {
     Sex.FEMALE: ["Margaret", "Joan", "Aisha", "Sarah", "Evelyn", "Grace", "Patricia", "Zainab",
@@ -258,6 +261,7 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
     progress(f"Created {people} people with referrals in every status, and a self-referral.")
     imd = demo_reports.load_imd()
     progress(f"Loaded the demo's synthetic IMD deciles for {imd.created} postcodes.")
+    demo_volunteers.build(team, accounts, now=now, progress=progress)  # issue 15 (volunteers)
     return accounts
 
 
