@@ -129,7 +129,7 @@ class SignUpForm(_AboutHelping):
     website = StringField("Leave this blank")
     shown = HiddenField()
 
-    def __init__(self, *args, teams: list[Team], **kwargs):
+    def __init__(self, teams: list[Team], *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.teams = {str(team.id): team for team in teams}
         self.hub.choices = [SelectChoice(str(t.id), t.name) for t in teams]
