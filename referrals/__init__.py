@@ -183,4 +183,4 @@ def _register_blueprints(app: Flask) -> None:
     from referrals.volunteers.views import bp as volunteers_bp
 
     app.register_blueprint(volunteers_bp)
-    scheduler.register("volunteer-renewals", volunteers.lapse_expired, hour="6", minute="40")
+    scheduler.register("volunteer-renewals", volunteers.renewal_job, hour="6", minute="40")

@@ -10,7 +10,7 @@ from referrals import access, audit
 from referrals.access import allow
 from referrals.extensions import db
 from referrals.models import Role, Volunteer, VolunteerStatus, utcnow
-from referrals.volunteers import service
+from referrals.volunteers import decisions, service
 from referrals.volunteers.forms import ChecksForm, DecisionForm
 from referrals.volunteers.service import StaleVolunteer, VolunteerInvalid
 from referrals.volunteers.views import bp
@@ -64,7 +64,7 @@ def record_checks(volunteer_id: int):
     form, conflict = ChecksForm(), None
     if form.validate():
         try:
-            done = service.record_checks(
+            done = decisions.record_checks(
                 volunteer, actor=current_user, today=utcnow().date(),
                 references_on=form.references_on.data, references_by=form.references_by.data or "",
                 dbs_on=form.dbs_on.data, dbs_by=form.dbs_by.data or "",
@@ -96,12 +96,12 @@ def decide(volunteer_id: int):
     if form.validate():
         try:
             if form.decision.data == "approve":
-                invited = service.approve(
+                invited = decisions.approve(
                     volunteer, actor=current_user, reason=form.reason.data,
                     today=utcnow().date(), base_url=_base_url(),
                     expected_version=form.expected_version)
             else:
-                service.decline(volunteer, actor=current_user, reason=form.reason.data,
+                decisions.decline(volunteer, actor=current_user, reason=form.reason.data,
                                 expected_version=form.expected_version)
         except StaleVolunteer as exc:
             conflict = str(exc)
@@ -130,7 +130,7 @@ def _page(volunteer: Volunteer, checks: ChecksForm, decision: DecisionForm, *,
     return render_template(
         "volunteers/review.html", volunteer=volunteer, checks=checks, decision=decision,
         conflict=conflict,
-        missing=service.missing_for_approval(volunteer, today),
+        missing=decisions.missing_for_approval(volunteer, today),
         renew_on=service.dbs_renew_on(volunteer),
         renewal_days=service.renewal_days(volunteer, today))
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from referrals import scheduler
 from referrals.models import AuditEvent, Role, VolunteerStatus
-from referrals.volunteers import service
+from referrals.volunteers import decisions, service
 from tests.referrals.volunteers.conftest import years_ago
 
 TODAY = date(2026, 12, 3)
@@ -52,7 +52,7 @@ def test_the_renewal_job_lapses_expired_checks_and_is_audited(team, volunteer, d
     assert current.status is VolunteerStatus.APPROVED
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "lapse")).one()
     assert (event.entity_id, event.actor_id) == (expired.id, None)
-    assert service.lapse_expired(now=NOW) == 0  # a second run finds nothing more
+    assert service.renewal_job(now=NOW) == 0  # a second run finds nothing more
 
 
 def test_the_renewal_period_comes_from_configuration(team, volunteer, app, monkeypatch, db):
@@ -73,8 +73,8 @@ def test_recording_a_new_dbs_check_re_approves_a_lapsed_volunteer(login_as, team
     on_a_break = volunteer(team, status=VolunteerStatus.LAPSED, status_reason="Taking a break",
                            references_on=TODAY, dbs_on=years_ago(3, TODAY))
 
-    done = service.record_checks(lapsed, actor=coordinator, today=TODAY, dbs_on=TODAY)
-    service.record_checks(on_a_break, actor=coordinator, today=TODAY, dbs_on=TODAY)
+    done = decisions.record_checks(lapsed, actor=coordinator, today=TODAY, dbs_on=TODAY)
+    decisions.record_checks(on_a_break, actor=coordinator, today=TODAY, dbs_on=TODAY)
 
     assert done == ["DBS check", "approved again"]
     assert lapsed.status is VolunteerStatus.APPROVED
