@@ -230,3 +230,19 @@ def test_two_coordinators_deciding_at_once_one_wins_and_the_other_is_told(
     assert page.value_of("reason") == "Not sure about them"  # nothing typed is lost
     db.session.refresh(someone)
     assert someone.status is VolunteerStatus.APPROVED
+
+
+def test_declining_an_approved_volunteer_stops_their_account(client, coordinator, team,
+                                                              volunteer, make, db):
+    account = make.user(Role.VOLUNTEER)
+    someone = volunteer(team, status=VolunteerStatus.APPROVED, references_on=date.today(),
+                        dbs_on=date.today(), user_id=account.id, email=account.email)
+    db.session.commit()
+
+    response = client.submit(url(someone, "decision"), {
+        "version": str(someone.version), "decision": "decline",
+        "reason": "A safeguarding concern"}, page=url(someone))
+
+    assert response.status_code == 303
+    db.session.refresh(account)
+    assert account.active is False
