@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from referrals import access, audit
 from referrals.access import allow
@@ -12,7 +13,7 @@ from referrals.extensions import db
 from referrals.models import Role, Volunteer, VolunteerStatus, utcnow
 from referrals.volunteers import decisions, service
 from referrals.volunteers.forms import ChecksForm, DecisionForm
-from referrals.volunteers.service import StaleVolunteer, VolunteerInvalid
+from referrals.volunteers.service import RACED, StaleVolunteer, VolunteerInvalid
 from referrals.volunteers.views import bp
 
 VOLUNTEER_ID = "<int(max=2147483647):volunteer_id>"
@@ -69,8 +70,8 @@ def record_checks(volunteer_id: int):
                 references_on=form.references_on.data, references_by=form.references_by.data or "",
                 dbs_on=form.dbs_on.data, dbs_by=form.dbs_by.data or "",
                 expected_version=form.expected_version)
-        except StaleVolunteer as exc:
-            conflict = str(exc)
+        except (StaleVolunteer, StaleDataError) as exc:
+            conflict = str(exc) if isinstance(exc, StaleVolunteer) else RACED
         except VolunteerInvalid as exc:
             for name, message in exc.errors.items():
                 form[name].errors = [message]
@@ -103,8 +104,8 @@ def decide(volunteer_id: int):
             else:
                 decisions.decline(volunteer, actor=current_user, reason=form.reason.data,
                                 expected_version=form.expected_version)
-        except StaleVolunteer as exc:
-            conflict = str(exc)
+        except (StaleVolunteer, StaleDataError) as exc:
+            conflict = str(exc) if isinstance(exc, StaleVolunteer) else RACED
         except VolunteerInvalid as exc:
             for name, message in exc.errors.items():
                 form[name].errors = [message]

@@ -53,6 +53,11 @@ class VolunteerInvalid(DomainError):
         super().__init__("; ".join(errors.values()))
 
 
+# A write that lost at the database (its UPDATE found a newer version): said alike.
+RACED = ("Someone else changed this record at the same moment, so your change was not "
+         "saved. Check the page, then try again.")
+
+
 class StaleVolunteer(DomainError):
     def __init__(self, volunteer: Volunteer):
         self.volunteer = volunteer

@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from referrals import access, audit
 from referrals.access import allow, public
@@ -27,7 +28,7 @@ from referrals.extensions import db
 from referrals.models import Role, Volunteer, VolunteerOffer, utcnow
 from referrals.volunteers import own, service
 from referrals.volunteers.forms import DetailsForm, SignUpForm, StepBackForm
-from referrals.volunteers.service import SLOT_LABELS, StaleVolunteer, VolunteerInvalid
+from referrals.volunteers.service import RACED, SLOT_LABELS, StaleVolunteer, VolunteerInvalid
 
 bp = Blueprint("volunteers", __name__)
 
@@ -128,9 +129,8 @@ def edit_details():
                                availability_note=form.availability_note.data or "",
                                phone=form.phone.data or "", postcode=form.postcode.data or "",
                                travel_km=form.travel_km, expected_version=form.expected_version)
-        except StaleVolunteer as exc:
-            conflict = str(exc)
-            form.started_from(volunteer.version)
+        except (StaleVolunteer, StaleDataError) as exc:
+            conflict = str(exc) if isinstance(exc, StaleVolunteer) else RACED
         except VolunteerInvalid as exc:
             form.add_errors(exc.errors)
         else:
@@ -138,6 +138,8 @@ def edit_details():
             flash("Your details are saved.", "success")
             return redirect(url_for("volunteers.my_page"), 303)
         db.session.rollback()
+        if conflict:  # what they sent stays, now based on the latest version
+            form.started_from(_own().version)
     status = 409 if conflict else 422 if form.has_errors else 200
     return render_template("volunteers/edit_details.html", form=form, conflict=conflict), status
 
@@ -155,9 +157,8 @@ def step_back():
         try:
             own.step_back(volunteer, actor=current_user, kind=form.kind.data,
                           reason=form.reason.data or "", expected_version=form.expected_version)
-        except StaleVolunteer as exc:
-            conflict = str(exc)
-            form.started_from(volunteer.version)
+        except (StaleVolunteer, StaleDataError) as exc:
+            conflict = str(exc) if isinstance(exc, StaleVolunteer) else RACED
         except VolunteerInvalid as exc:
             for name, message in exc.errors.items():
                 form[name].errors = [message]
@@ -168,6 +169,8 @@ def step_back():
                 " Thank you for all you have done."), "success")
             return redirect(url_for("volunteers.my_page"), 303)
         db.session.rollback()
+        if conflict:
+            form.started_from(_own().version)
     status = 409 if conflict else 422 if form.is_submitted() else 200
     return render_template("volunteers/step_back.html", form=form, conflict=conflict,
                            volunteer=volunteer), status
@@ -185,9 +188,9 @@ def come_back():
     try:
         status = own.come_back(volunteer, actor=current_user, today=utcnow().date(),
                                expected_version=_sent_version())
-    except (StaleVolunteer, VolunteerInvalid) as exc:
+    except (StaleVolunteer, VolunteerInvalid, StaleDataError) as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(RACED if isinstance(exc, StaleDataError) else str(exc), "error")
         return redirect(url_for("volunteers.my_page"), 303)
     db.session.commit()
     flash("Welcome back." + ("" if status.value == "approved" else

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from referrals.models import AuditEvent, OutboxMessage, Role, User, VolunteerStatus
-from referrals.volunteers import service
+from referrals.volunteers import decisions, service
 from tests.referrals.intake.conftest import Page
 from tests.referrals.volunteers.conftest import years_ago
 
@@ -246,3 +247,21 @@ def test_declining_an_approved_volunteer_stops_their_account(client, coordinator
     assert response.status_code == 303
     db.session.refresh(account)
     assert account.active is False
+
+
+def test_a_decision_that_loses_at_the_database_is_a_conflict_not_an_error(
+        client, coordinator, team, volunteer, db, monkeypatch):
+    someone = volunteer(team, references_on=date.today(), dbs_on=date.today())
+    db.session.commit()
+
+    def lost(*args, **kwargs):
+        raise StaleDataError("UPDATE statement on table 'volunteer' expected to update 1 row")
+
+    monkeypatch.setattr(decisions, "approve", lost)
+    response = client.submit(url(someone, "decision"), {
+        "version": str(someone.version), "decision": "approve", "reason": "Good"},
+        page=url(someone))
+
+    assert response.status_code == 409
+    assert "Someone else changed this record at the same moment" in Page(response).text()
+    assert Page(response).value_of("reason") == "Good"
