@@ -12,6 +12,7 @@ from referrals.extensions import db
 from referrals.models import Role, Team, User, Volunteer, VolunteerStatus
 
 DEMO_ACCOUNT = "volunteer@kindly.example"
+COORDINATOR = "coordinator@kindly.example"  # who checked and decided, in the demo
 
 # (given, family, postcode, offers, availability, status, references days ago,
 #  DBS days ago, reason)
@@ -37,7 +38,7 @@ def build(team: Team, accounts: list[User], *, now: datetime,
           progress: Callable[[str], None] = lambda _: None) -> None:
     """Add the volunteers; the demo account (made with the staff) becomes Dave's. Flushes."""
     today = now.date()
-    coordinator = next(a for a in accounts if a.role is Role.COORDINATOR)
+    coordinator = next(a for a in accounts if a.email == COORDINATOR)
     dave_account = next(a for a in accounts if a.email == DEMO_ACCOUNT)
     dave_account.team = team
     for n, (given, family, postcode, offers, free, status, refs, dbs, reason) in \
