@@ -11,8 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from referrals import demo_reports, ethnicity, geo, reasons, workdays, workflow
-from referrals import demo_volunteers  # issue 15 (volunteers)
+from referrals import demo_reports, demo_volunteers, ethnicity, geo, reasons, workdays, workflow
 from referrals.auth.service import create_user
 from referrals.directory.importing import import_pages
 from referrals.extensions import db
