@@ -157,6 +157,18 @@ def _reason(reason: str, doing: str) -> str:
     return reason
 
 
+def resend_invitation(volunteer: Volunteer, *, actor: User, base_url: str,
+                      now: datetime | None = None) -> None:
+    """Email an approved volunteer a new link to set their password (the last one expired
+    or went astray); every older link stops working."""
+    if volunteer.status is not VolunteerStatus.APPROVED or volunteer.user is None \
+            or not volunteer.user.active:
+        raise VolunteerInvalid({"invite": f"{volunteer.name} is not approved, so they have "
+                                          "no account to set a password for"})
+    _invite(volunteer, actor=actor, base_url=base_url, now=now or utcnow())
+    db.session.flush()
+
+
 def _invite(volunteer: Volunteer, *, actor: User, base_url: str, now: datetime) -> None:
     config = current_app.config
     lifetime = timedelta(days=config["INVITE_LINK_VALID_DAYS"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -123,6 +124,26 @@ def decide(volunteer_id: int):
     checks = ChecksForm(formdata=None)
     checks.started_from(volunteer.version)
     return _page(volunteer, checks, form, conflict=conflict), 409 if conflict else 422
+
+
+@bp.route(f"/hub/volunteers/{VOLUNTEER_ID}/invitation", methods=["POST"])
+@allow(Role.COORDINATOR)
+def resend_invitation(volunteer_id: int):
+    """Email an approved volunteer a new link to set their password."""
+    volunteer = _load(volunteer_id, for_change=True)
+    if not FlaskForm().validate_on_submit():
+        flash("This page had expired. Try again.", "error")
+    else:
+        try:
+            decisions.resend_invitation(volunteer, actor=current_user, base_url=_base_url())
+        except VolunteerInvalid as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"We have emailed {volunteer.name} a new link to set their password.",
+                  "success")
+    return redirect(url_for("volunteers.review", volunteer_id=volunteer_id), 303)
 
 
 def _page(volunteer: Volunteer, checks: ChecksForm, decision: DecisionForm, *,

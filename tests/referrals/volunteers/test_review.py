@@ -265,3 +265,20 @@ def test_a_decision_that_loses_at_the_database_is_a_conflict_not_an_error(
     assert response.status_code == 409
     assert "Someone else changed this record at the same moment" in Page(response).text()
     assert Page(response).value_of("reason") == "Good"
+
+
+def test_a_coordinator_can_email_an_approved_volunteer_a_new_link(
+        client, coordinator, team, volunteer, make, db):
+    account = make.user(Role.VOLUNTEER)
+    someone = volunteer(team, status=VolunteerStatus.APPROVED, references_on=date.today(),
+                        dbs_on=date.today(), user_id=account.id, email=account.email)
+    waiting = volunteer(team)
+    db.session.commit()
+
+    sent = client.submit(url(someone, "invitation"), {}, page=url(someone))
+    refused = client.submit(url(waiting, "invitation"), {}, page=url(waiting))
+
+    assert sent.status_code == refused.status_code == 303
+    [message] = db.session.scalars(select(OutboxMessage)).all()
+    assert message.to == account.email and "/set-password/" in message.body
+    assert "is not approved" in client.get(url(waiting)).get_data(as_text=True)
