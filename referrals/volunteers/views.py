@@ -3,6 +3,7 @@ page. The coordinator's review pages are in review_views.py, on this blueprint."
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -40,6 +41,11 @@ def _words():
     return {"offer_list": lambda v: ", ".join(VolunteerOffer(o).label for o in v.offers),
             "slot_labels": SLOT_LABELS}
 
+
+# What other parts add to the volunteer's own page: each takes their Volunteer record and
+# answers template context. Matching registers its matches and check-ins here and renders
+# them in templates/volunteers/_matches.html, which the page includes when it exists.
+PAGE_SECTIONS: list[Callable[[Volunteer], dict]] = []
 
 # The confirmation page shows the first name given, once (post/redirect/get).
 SENT_NAME = "volunteer_signup_first_name"
@@ -105,7 +111,9 @@ def my_page():
     volunteer = _own()
     audit.record("read", actor=current_user, entity_type="volunteer", entity_id=volunteer.id,
                  detail={"page": "own"})
-    page = render_template("volunteers/my_page.html", volunteer=volunteer,
+    sections = {key: value for section in PAGE_SECTIONS
+                for key, value in section(volunteer).items()}
+    page = render_template("volunteers/my_page.html", **sections, volunteer=volunteer,
                            on_a_break=own.on_a_break(volunteer),
                            come_back_form=FlaskForm())
     db.session.commit()

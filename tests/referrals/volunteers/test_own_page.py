@@ -19,7 +19,7 @@ from referrals.models import (
     VolunteerRequest,
     VolunteerStatus,
 )
-from referrals.volunteers import service
+from referrals.volunteers import service, views
 from tests.referrals.intake.conftest import Page
 
 
@@ -161,3 +161,12 @@ def test_a_stale_page_does_not_overwrite_a_newer_change(client, dave, db):
     assert Page(stale).value_of("phone") == "07700 900 999"
     db.session.refresh(dave)
     assert dave.phone == "01632 960 123"
+
+
+def test_other_parts_add_their_sections_to_the_page_through_the_registry(
+        client, dave, monkeypatch):
+    seen = []
+    monkeypatch.setattr(views, "PAGE_SECTIONS", [lambda v: seen.append(v.id) or {"matches": []}])
+
+    assert client.get("/volunteering").status_code == 200
+    assert seen == [dave.id]
