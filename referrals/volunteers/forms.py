@@ -26,10 +26,12 @@ from referrals.forms import (
 )
 from referrals.models import Team, Volunteer, VolunteerOffer
 from referrals.postcode import normalise_postcode
+from referrals.volunteers import service
 from referrals.volunteers.own import BREAK, LEAVE
 from referrals.volunteers.service import DAYS, MAX_NAME, MAX_REASON, SLOTS, TIMES, VolunteerDetails
 
 KM_PER_MILE = 1.609344
+NEAREST = "nearest"  # the hub choice that lets Kindly pick by distance
 MAX_MILES = 50
 _PHONE = re.compile(r"^\+?[\d\s()-]+$", re.ASCII)
 
@@ -132,12 +134,21 @@ class SignUpForm(_AboutHelping):
     def __init__(self, teams: list[Team], *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.teams = {str(team.id): team for team in teams}
-        self.hub.choices = [SelectChoice(str(t.id), t.name) for t in teams]
+        self.hub.choices = [SelectChoice(NEAREST, "The hub nearest my postcode")] + [
+            SelectChoice(str(t.id), t.name) for t in teams]
         self.asks_hub = len(teams) > 1
 
     def validate_hub(self, field):
         if not self.asks_hub:
             field.data = next(iter(self.teams), None)
+        elif field.data == NEAREST:
+            if self.postcode.errors:
+                return  # the postcode's own error says what to fix
+            team = service.nearest_team(self.postcode.data or "", list(self.teams.values()))
+            if team is None:
+                raise ValidationError("We could not find your postcode on the map. "
+                                      "Select the hub you would like to help")
+            field.data = str(team.id)
         elif field.data not in self.teams:
             field.data = None
             raise ValidationError("Select the hub you would like to help")

@@ -109,6 +109,18 @@ def teams_taking_volunteers() -> list[Team]:
         select(Team).where(Team.practices.any()).order_by(Team.name)))
 
 
+def nearest_team(postcode: str, teams: list[Team]) -> Team | None:
+    """The hub with a practice nearest `postcode`; None when the postcode (or every
+    practice) cannot be placed on the map."""
+    here = geo.locate(postcode)
+    if here is None:
+        return None
+    distances = [(geo.haversine_km(here.latitude, here.longitude, p.latitude, p.longitude),
+                  team.id, team) for team in teams for practice in team.practices
+                 if (p := geo.locate(practice.postcode)) is not None]
+    return min(distances, default=(None, None, None))[2]
+
+
 def sign_up(details: VolunteerDetails, *, team: Team, origin: str = "",
             now: datetime | None = None) -> Volunteer:
     """Store a public sign-up for `team`'s coordinators to review, placed on the map so

@@ -106,6 +106,26 @@ def test_with_several_hubs_the_person_chooses_one(client, signup, make, team, db
     assert [v.team_id for v in volunteers(db)] == [other.id]
 
 
+def test_the_nearest_hub_is_the_one_with_a_practice_nearest_the_postcode(
+        client, signup, make, team, db):
+    far = make.practice(name="Vale Surgery", postcode="KB9 9ZZ").team
+    db.session.add_all([
+        PostcodePlace(postcode="KB1 1AB", latitude=52.00, longitude=-1.00),  # team's practice
+        PostcodePlace(postcode="KB9 9ZZ", latitude=52.30, longitude=-1.40),  # the far one
+        PostcodePlace(postcode="KB9 1AA", latitude=52.29, longitude=-1.39),  # near the far one
+    ])
+    db.session.commit()
+
+    near_far = send(client, signup(hub="nearest", postcode="KB9 1AA"))
+    unknown = send(client, signup(hub="nearest", postcode="KB7 7AA"))
+
+    assert near_far.status_code == 303
+    assert [v.team_id for v in volunteers(db)] == [far.id]
+    assert unknown.status_code == 422
+    assert Page(unknown).summary_links() == {"#hub": (
+        "We could not find your postcode on the map. Select the hub you would like to help")}
+
+
 def test_a_bot_filling_the_honeypot_is_told_it_worked_and_nothing_is_stored(client, signup, db):
     response = send(client, signup(website="http://spam.example"))
 
