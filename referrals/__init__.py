@@ -96,6 +96,10 @@ def _check_settings(app: Flask) -> None:
         limits_from(app.config["SELF_REFERRAL_RATE_LIMIT"])
     except (TypeError, ValueError) as exc:
         raise RuntimeError(f"SELF_REFERRAL_RATE_LIMIT is not valid: {exc}") from None
+    try:  # issue 15 (volunteers): the sign-up's limit, read the same way
+        limits_from(app.config["VOLUNTEER_SIGNUP_RATE_LIMIT"])
+    except (TypeError, ValueError) as exc:
+        raise RuntimeError(f"VOLUNTEER_SIGNUP_RATE_LIMIT is not valid: {exc}") from None
     limit = app.config["MAX_CONTENT_LENGTH"]
     if type(limit) is not int or limit < 1:
         raise RuntimeError(f"MAX_CONTENT_LENGTH must be a whole number of bytes, not {limit!r}")
@@ -181,3 +185,11 @@ def _register_blueprints(app: Flask) -> None:
 
     scheduler.register("volunteer-check-ins", reminders.remind_check_ins, hour="8-18",
                        minute="10-59/30")
+    # --- issue 15 (volunteers): sign-up, review, the volunteer's page; DBS renewals.
+    from referrals import scheduler
+    from referrals.volunteers import review_views  # noqa: F401  (routes on the blueprint)
+    from referrals.volunteers import service as volunteers
+    from referrals.volunteers.views import bp as volunteers_bp
+
+    app.register_blueprint(volunteers_bp)
+    scheduler.register("volunteer-renewals", volunteers.renewal_job, hour="6", minute="40")

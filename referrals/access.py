@@ -603,3 +603,29 @@ def scope_concerns(query: Select, user: User) -> Select:
             or user.team_id is None:
         return query.where(false())
     return query.where(SafeguardingConcern.team_id == user.team_id)
+# --- issue 15 (volunteers) ---------------------------------------------------------
+# A coordinator reviews, checks and decides on their own team's volunteers; a volunteer
+# sees and changes only their own record. Matching asks volunteers.service.
+from referrals.models import Volunteer
+
+
+def scope_volunteers(query: Select, user: User) -> Select:
+    """Restrict a query over Volunteer to the sign-ups `user` reviews: a coordinator's
+    own team's."""
+    if user.is_authenticated and user.active and user.role is Role.COORDINATOR \
+            and user.team_id is not None:
+        return query.where(Volunteer.team_id == user.team_id)
+    return query.where(false())
+
+
+def reviews_volunteer(user: User, volunteer: Volunteer) -> bool:
+    """May `user` read and decide on this volunteer's record?"""
+    return bool(user.is_authenticated and user.active and volunteer is not None
+                and _coordinates(user, volunteer.team_id))
+
+
+def own_volunteer_record(user: User) -> Volunteer | None:
+    """The volunteer record of a signed-in VOLUNTEER account; None for anyone else."""
+    if not (user.is_authenticated and user.active and user.role is Role.VOLUNTEER):
+        return None
+    return db.session.scalars(select(Volunteer).where(Volunteer.user_id == user.id)).first()

@@ -169,6 +169,13 @@ class Config:
     HUB_EMAIL = "hub@kindly.example"
     SAFEGUARDING_LA_NAME = "Kindlebury Council adult social care (safeguarding)"
     SAFEGUARDING_LA_PHONE = "01632 960123"
+    # --- issue 15 (volunteers) --------------------------------------------------------
+    # A volunteer's DBS check is renewed after this many years (references never expire);
+    # the coordinator's list warns this many days before. Sign-ups from one client address
+    # per window, counted as self-referrals are (referrals/directory/ratelimit.py).
+    VOLUNTEER_DBS_RENEW_YEARS = 3
+    VOLUNTEER_RENEWAL_WARNING_DAYS = 60
+    VOLUNTEER_SIGNUP_RATE_LIMIT = {"hour": 5, "day": 30}
 
     def finalise(self) -> None:
         """Fail closed: refuse to start on anything missing or unsafe, naming each one."""

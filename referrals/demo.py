@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from referrals import demo_reports, ethnicity, geo, reasons, workdays, workflow
+from referrals import demo_reports, demo_volunteers, ethnicity, geo, reasons, workdays, workflow
 from referrals.auth.service import create_user
 from referrals.directory.importing import import_pages
 from referrals.extensions import db
@@ -79,6 +79,8 @@ STAFF = [
     ("coordinator@kindly.example", "Ruth Adeyemi", Role.COORDINATOR, None, None),
     ("admin@kindly.example", "Alex Morgan", Role.ADMIN, None, None),
 ]
+# --- issue 15 (volunteers): an approved volunteer's account (referrals/demo_volunteers.py).
+STAFF.append(("volunteer@kindly.example", "Dave Wilson", Role.VOLUNTEER, None, None))
 
 GIVEN = {
     Sex.FEMALE: ["Margaret", "Joan", "Aisha", "Sarah", "Evelyn", "Grace", "Patricia", "Zainab",
@@ -261,6 +263,7 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
     # --- issue 15 (numbers): the hub report's volunteers, hours, calls and handovers ---
     from referrals import demo_numbers
     demo_numbers.add(team, now=now)
+    demo_volunteers.build(team, accounts, now=now, progress=progress)  # issue 15 (volunteers)
     # Issue 15 (matching): a weekly-call volunteer request, and Dave the volunteer if absent.
     from referrals import demo_matching  # noqa: PLC0415 (one line to merge, not two)
 

@@ -46,9 +46,12 @@ NAVIGATION[Role.MANAGER].append(("Practice accounts", "accounts.list_users"))
 NAVIGATION[Role.COORDINATOR].append(("Team accounts", "accounts.list_users"))
 NAVIGATION[Role.ADMIN][1:1] = [("Accounts", "accounts.list_users"), ("Outbox", "accounts.outbox_list")]
 # Issue 15 (matching): volunteer requests for the hub, and a volunteer's own matches.
-NAVIGATION[Role.CONNECTOR].append(("Volunteers", "volunteering.requests"))
-NAVIGATION[Role.COORDINATOR].append(("Volunteers", "volunteering.requests"))
-NAVIGATION.setdefault(Role.VOLUNTEER, []).append(("Your matches", "volunteering.matches"))
+NAVIGATION[Role.CONNECTOR].append(("Volunteer requests", "volunteering.requests"))
+NAVIGATION[Role.COORDINATOR].append(("Volunteer requests", "volunteering.requests"))
+# Issue 15 (volunteers): a coordinator's volunteers; a volunteer's own page first.
+NAVIGATION[Role.COORDINATOR].append(("Volunteers", "volunteers.review_list"))
+NAVIGATION[Role.VOLUNTEER] = [("My volunteering", "volunteers.my_page"),
+                              ("Your matches", "volunteering.matches")]
 
 
 def local_time(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:

@@ -24,7 +24,7 @@ HOME_ENDPOINTS = {
     Role.ADMIN: "admin.users",
     # Issue 15 gives these their own pages; until then, their account.
     Role.PARTNER: "auth.change_password",
-    Role.VOLUNTEER: "auth.change_password",
+    Role.VOLUNTEER: "volunteers.my_page",
 }
 
 

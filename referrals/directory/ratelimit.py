@@ -59,23 +59,26 @@ def client_origin(address: str, secret: str) -> str:
     return f"client:{digest}"
 
 
-def recent_from(origin: str, *, since: datetime) -> Select:
-    """When this client's self-referrals since `since` were made (ix_audit_event_origin_at:
-    only this client's rows are read, however busy the audit table)."""
+def recent_from(origin: str, *, since: datetime, entity_type: str = "referral") -> Select:
+    """When this client's self-referrals (or, issue 15, volunteer sign-ups: entity_type
+    "volunteer") since `since` were made (ix_audit_event_origin_at: only this client's
+    rows are read, however busy the audit table)."""
     return select(AuditEvent.at).where(
         AuditEvent.origin == origin,
         AuditEvent.at >= since,
         AuditEvent.action == "create",
-        AuditEvent.entity_type == "referral",
+        AuditEvent.entity_type == entity_type,
     )
 
 
-def over_limit(origin: str, limits: list[Limit], now: datetime) -> Limit | None:
+def over_limit(origin: str, limits: list[Limit], now: datetime,
+               entity_type: str = "referral") -> Limit | None:
     """The first limit this client has reached, or None if it may send another."""
     if not limits:
         return None
     longest = max(limit.span for limit in limits)
-    times = db.session.scalars(recent_from(origin, since=now - longest)).all()
+    times = db.session.scalars(
+        recent_from(origin, since=now - longest, entity_type=entity_type)).all()
     for limit in limits:
         if sum(1 for at in times if at >= now - limit.span) >= limit.count:
             return limit

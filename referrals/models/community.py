@@ -82,6 +82,11 @@ class Volunteer(Base):
     references_checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     dbs_checked_on: Mapped[date | None] = mapped_column(Date)
     dbs_checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Issue 15 (volunteers): who checked, when it was someone without an account (a
+    # referee-checking colleague, the DBS umbrella body); empty: the *_by user did.
+    references_checked_by_name: Mapped[str] = mapped_column(
+        String(200), default="", server_default="")
+    dbs_checked_by_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # A community champion's patch: postcode districts ("LS6", "LS16"); empty: not one.
     champion_districts: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Retention: records untouched for the configured time are deleted (audited).

@@ -276,3 +276,11 @@ def test_every_public_page_reflows_at_375_px(page, live_server, long_words, chec
     assert not failures, "signed out:\n" + "\n".join(failures)
     missing = PUBLIC_MUST_VISIT - set(visited)
     assert not missing, f"the public crawl never reached {sorted(missing)}; it visited {sorted(visited)}"
+
+
+# --- issue 15 (volunteers): the volunteer's own pages, the coordinator's review, the
+# public sign-up.
+MUST_VISIT[Role.VOLUNTEER] = {"volunteers.my_page", "volunteers.edit_details",
+                              "volunteers.step_back", "volunteers.download_page"}
+MUST_VISIT[Role.COORDINATOR] |= {"volunteers.review_list", "volunteers.review"}
+PUBLIC_MUST_VISIT |= {"volunteers.sign_up"}

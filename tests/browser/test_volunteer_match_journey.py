@@ -26,7 +26,7 @@ def assert_reflows(page: Page, what: str) -> None:
 
 def open_weekly_call(page: Page) -> None:
     page.goto("/")
-    page.get_by_role("link", name="Volunteers", exact=True).first.click()
+    page.get_by_role("link", name="Volunteer requests", exact=True).first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Volunteer requests")
     page.locator("#open ~ ul").get_by_role(
         "link", name=re.compile("befriending phone calls")).first.click()

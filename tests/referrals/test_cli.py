@@ -22,6 +22,7 @@ DEMO_EMAILS = [
     "connector@kindly.example",
     "coordinator@kindly.example",
     "admin@kindly.example",
+    "volunteer@kindly.example",  # issue 15 (volunteers)
 ]
 PASSWORD = "a-long-enough-password"
 
@@ -59,8 +60,8 @@ def roles(db) -> dict[Role, int]:
 
 
 def test_a_cli_commit_inside_the_db_fixture_only_releases_a_savepoint(db, seeded):
-    # 11 staff, and Dave the volunteer (issue 15). The command's work is visible inside the test.
-    assert count(db, User) == 12
+    # The command's work is visible inside the test (issue 15: three volunteer accounts).
+    assert count(db, User) == 14
     assert db.session.connection().in_transaction()
     # ...but was not really committed: another connection does not see it. (A read
     # that waits for no write lock: the test's transaction holds SQLite's.)
@@ -96,7 +97,7 @@ def test_seed_demo_builds_a_small_market_town_with_referrals_in_every_status(db,
     assert count(db, Practice) == 3
     assert count(db, Team) == 1
     assert roles(db) == {Role.REFERRER: 3, Role.MANAGER: 3, Role.CONNECTOR: 3,
-                         Role.COORDINATOR: 1, Role.ADMIN: 1, Role.VOLUNTEER: 1}
+                         Role.COORDINATOR: 1, Role.ADMIN: 1, Role.VOLUNTEER: 3}
     # Forty referred by their GP, and one who asked through the public directory.
     handmade = Referral.id.in_(handmade_ids(db, Referral))
     assert count(db, Referral, handmade, Referral.source == "self") == 1
@@ -220,7 +221,7 @@ def test_seed_demo_force_adds_the_demo_beside_other_data(db, make, runner):
     make.user(Role.ADMIN, email="root@elsewhere.example")
     result = runner.invoke(args=["seed-demo", "--force"])
     assert result.exit_code == 0, result.output
-    assert count(db, User) == 13  # the demo, with Dave the volunteer, and root
+    assert count(db, User) == 15  # issue 15: with three volunteer accounts, and root
     assert count(db, Patient) == HANDMADE
 
 

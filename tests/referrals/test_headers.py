@@ -13,7 +13,7 @@ from flask import Response, url_for
 from referrals import create_app
 from referrals.access import API_CLIENT
 from referrals.admin.service import create_api_client
-from referrals.models import ReferralStatus, Role
+from referrals.models import ReferralStatus, Role, Volunteer
 
 PASSWORD = "correct horse battery"
 # Public, person-free and cacheable while the visitor is not signed in.
@@ -62,6 +62,14 @@ def casework(make, db):
     values = {"referral_id": referral.id, "sr_id": str(referral.id),
               "task_id": f"t-{referral.id}", "patient_id": str(referral.patient_id),
               "user_id": users[Role.CONNECTOR].id}
+    # issue 15 (volunteers): a volunteer and their record, for their pages and the review.
+    users[Role.VOLUNTEER] = make.user(Role.VOLUNTEER)
+    volunteer = Volunteer(team=team, user_id=users[Role.VOLUNTEER].id, given_name="Val",
+                          email=users[Role.VOLUNTEER].email, postcode="KB1 1AA",
+                          offers=["lifts"], availability=["mon-morning"])
+    db.session.add(volunteer)
+    db.session.commit()
+    values["volunteer_id"] = volunteer.id
     return users, token, values
 
 
