@@ -1,7 +1,7 @@
 """volunteers: a reference or DBS check done by a named person without an account
 
 Revision ID: a7c3d9e2f415
-Revises: 3e0efbf1ea50
+Revises: 704ad295d765
 Create Date: 2026-12-03 18:35:00.000000
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'a7c3d9e2f415'
-down_revision = '3e0efbf1ea50'
+down_revision = '704ad295d765'
 branch_labels = None
 depends_on = None
 
