@@ -162,6 +162,12 @@ class Config:
     MAP_TILE_URL = ""
     MAP_ATTRIBUTION = ""
 
+    # --- issue 15 (community): retention (referrals/retention.py) ---------------------
+    # Days of inactivity after which a volunteer's record is deleted (or, with history,
+    # stripped of personal details) and after which a logged call is deleted.
+    VOLUNTEER_RETENTION_DAYS = 1095
+    CALL_LOG_RETENTION_DAYS = 730
+
     def finalise(self) -> None:
         """Fail closed: refuse to start on anything missing or unsafe, naming each one."""
         problems = self.problems()

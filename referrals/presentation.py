@@ -45,6 +45,11 @@ NAVIGATION = {
 NAVIGATION[Role.MANAGER].append(("Practice accounts", "accounts.list_users"))
 NAVIGATION[Role.COORDINATOR].append(("Team accounts", "accounts.list_users"))
 NAVIGATION[Role.ADMIN][1:1] = [("Accounts", "accounts.list_users"), ("Outbox", "accounts.outbox_list")]
+# --- issue 15 (community): the phone line, champions' suggestions, a champion's patch ---
+NAVIGATION[Role.CONNECTOR].append(("Calls", "calls.index"))
+NAVIGATION[Role.COORDINATOR][1:1] = [("Calls", "calls.index"),
+                                     ("Suggestions", "champions.suggestions")]
+NAVIGATION.setdefault(Role.VOLUNTEER, []).append(("Your patch", "champions.patch"))
 
 
 def local_time(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
