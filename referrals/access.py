@@ -542,6 +542,11 @@ def champion_record(user: User) -> Volunteer | None:
     return volunteer
 
 
+def holds_volunteer_record(user: User) -> bool:
+    """A volunteer account, whose sign-in counts as activity on their volunteer record."""
+    return getattr(user, "role", None) is Role.VOLUNTEER
+
+
 def coordinates_volunteers(user: User) -> bool:
     """Sets champions' patches and reviews their suggestions: a team's coordinator."""
     return bool(user.is_authenticated and user.active and user.role is Role.COORDINATOR

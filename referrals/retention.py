@@ -17,14 +17,13 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, exists, select, update
 
-from referrals import audit
+from referrals import access, audit
 from referrals.auth import service as auth_service
 from referrals.extensions import db
 from referrals.models import (
     ChampionSuggestion,
     HubCall,
     MatchStatus,
-    Role,
     User,
     Volunteer,
     VolunteerHours,
@@ -133,7 +132,7 @@ def run_job(*, now: datetime) -> int:
 def touch_volunteer(sender, user: User, **extra) -> None:
     """A volunteer signing in is active: their retention clock starts again (committed
     with the sign-in)."""
-    if getattr(user, "role", None) is not Role.VOLUNTEER:
+    if not access.holds_volunteer_record(user):
         return
     db.session.execute(update(Volunteer).where(Volunteer.user_id == user.id)
                        .values(last_active_at=utcnow()))

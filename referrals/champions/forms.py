@@ -47,8 +47,8 @@ class SuggestionForm(HubForm):
     contact_phone = TelField("Contact phone number (optional)")
     email = StringField("Contact email address (optional)")
 
-    def __init__(self, *args, listings: list[Offer], **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, listings: list[Offer], **kwargs):
+        super().__init__(**kwargs)
         self.offer_id.choices = [SelectChoice("", "Select a listing")] + [
             SelectChoice(o.id, o.name) for o in listings]
 

@@ -133,7 +133,7 @@ def suggest():
     if champion is None:
         abort(404)
     listings = service.patch_listings(champion)
-    form = SuggestionForm(listings=listings)
+    form = SuggestionForm(listings)
     if form.is_submitted() and form.validate():
         try:
             service.suggest(champion, form.details(), actor=current_user)
