@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from referrals import demo_reports, ethnicity, geo, reasons, workdays, workflow
+from referrals import demo_community, demo_reports, ethnicity, geo, reasons, workdays, workflow
 from referrals.auth.service import create_user
 from referrals.directory.importing import import_pages
 from referrals.extensions import db
@@ -79,6 +79,8 @@ STAFF = [
     ("coordinator@kindly.example", "Ruth Adeyemi", Role.COORDINATOR, None, None),
     ("admin@kindly.example", "Alex Morgan", Role.ADMIN, None, None),
 ]
+# --- issue 15 (community): the community champion's volunteer account ---
+STAFF += demo_community.STAFF
 
 GIVEN = {
     Sex.FEMALE: ["Margaret", "Joan", "Aisha", "Sarah", "Evelyn", "Grace", "Patricia", "Zainab",
@@ -258,6 +260,7 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
     progress(f"Created {people} people with referrals in every status, and a self-referral.")
     imd = demo_reports.load_imd()
     progress(f"Loaded the demo's synthetic IMD deciles for {imd.created} postcodes.")
+    demo_community.build(team, accounts, now=now, progress=progress)  # issue 15 (community)
     return accounts
 
 

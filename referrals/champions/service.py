@@ -146,8 +146,9 @@ def patch_unmet_needs(champion: Volunteer) -> list[NeedCount]:
         .where(UnmetNeed.postcode_district.in_(champion.champion_districts),
                UnmetNeed.met_at.is_(None))
         .group_by(UnmetNeed.category))
-    counts = sorted(rows, key=lambda row: (-row[1], row[0]))
-    return [NeedCount(code, _category_label(code), suppression.shown(n)) for code, n in counts]
+    # By name, not by size: an order by size would tell what "<5" hides.
+    counts = [NeedCount(code, _category_label(code), suppression.shown(n)) for code, n in rows]
+    return sorted(counts, key=lambda need: need.label)
 
 
 def _category_label(code: str) -> str:

@@ -61,6 +61,13 @@ MUST_VISIT = {
                  "accounts.outbox_list"},
 }
 
+# --- issue 15 (community): the phone line, champions' patches and suggestions ---
+MUST_VISIT[Role.COORDINATOR] |= {"calls.index", "calls.new", "calls.show",
+                                 "champions.suggestions", "champions.review",
+                                 "champions.patches", "champions.set_patch"}
+MUST_VISIT[Role.CONNECTOR] |= {"calls.index", "calls.new", "calls.show"}
+MUST_VISIT.setdefault(Role.VOLUNTEER, set()).update({"champions.patch", "champions.suggest"})
+
 PUBLIC_MUST_VISIT = {"directory.search", "directory.offer", "directory.volunteer",
                      "accounts.forgot_password",
                      "directory.self_referral", "about.privacy", "about.accessibility",
