@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from referrals import access
+from referrals import access, audit
 from referrals.access import allow
 from referrals.champions import service
 from referrals.champions.forms import DecisionForm, PatchForm, SuggestionForm
@@ -25,8 +25,12 @@ ID = "<int(max=2147483647):{}>"
 @allow(Role.COORDINATOR)
 def patches():
     """The team's approved volunteers, and which of them champion which districts."""
-    return render_template("champions/patches.html",
-                           volunteers=service.team_volunteers(current_user))
+    volunteers = service.team_volunteers(current_user)
+    audit.record("list", actor=current_user, entity_type="volunteer",
+                 detail={"page": "champions", "shown": [v.id for v in volunteers]})
+    html = render_template("champions/patches.html", volunteers=volunteers)
+    db.session.commit()  # the audit event of the list
+    return html
 
 
 @bp.route("/hub/champions/" + ID.format("volunteer_id"), methods=["GET", "POST"])
@@ -79,6 +83,9 @@ def review(suggestion_id: int):
     conflict = None
     if not form.is_submitted():
         form.started_from(suggestion.version)
+        audit.record("read", actor=current_user, entity_type="champion_suggestion",
+                     entity_id=suggestion.id)
+        db.session.commit()
     elif form.validate():
         try:
             if form.decision.data == "approve":

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from referrals.champions import service
-from referrals.directory.service import create_offer, create_organisation
 from referrals.directory.details import OfferDetails, OrganisationDetails, Venue
+from referrals.directory.service import create_offer, create_organisation
 from referrals.models import (
     AuditEvent,
     ChampionSuggestion,
