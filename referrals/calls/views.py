@@ -91,10 +91,12 @@ def self_referral(call_id: int):
     elif form.validate():
         try:
             referral = service.make_self_referral(call, form.to_intake(), actor=current_user)
-        except DuplicateOpenReferral as exc:
+        except DuplicateOpenReferral:
             db.session.rollback()
+            # Not which referral: it may be another team's, which this user may not see.
             form.form_errors.append(
-                f"{exc} Log what they asked for on that referral, or tell its connector.")
+                "This person already has an open referral, so a new one cannot be made. "
+                "Tell the connector team what they asked for.")
         except IntakeInvalid as exc:
             db.session.rollback()
             form.add_errors(exc.errors)
