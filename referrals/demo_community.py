@@ -26,6 +26,9 @@ from referrals.models import (
 )
 
 CHAMPION_EMAIL = "champion@kindly.example"
+# Who takes the demo's calls (and sets the champion's patch).
+COORDINATOR_EMAIL = "coordinator@kindly.example"
+CONNECTOR_EMAIL = "connector@kindly.example"
 # Appended to demo.STAFF: (email, name, role, practice index, capacity).
 STAFF = [(CHAMPION_EMAIL, "Maya Singh", Role.VOLUNTEER, None, None)]
 
@@ -57,8 +60,9 @@ CALLS = [  # (hours ago, details)
 
 def build(team: Team, accounts: list[User], *, now: datetime, progress=lambda _: None) -> None:
     """The champion, her suggestion and the calls. Flushes; the caller commits."""
-    coordinator = next(a for a in accounts if a.role is Role.COORDINATOR)
-    connector = next(a for a in accounts if a.role is Role.CONNECTOR)
+    by_email = {a.email: a for a in accounts}
+    coordinator = by_email[COORDINATOR_EMAIL]
+    connector = by_email[CONNECTOR_EMAIL]
     champion = _champion(team, coordinator, now=now)
     if champion is not None and not champions.own_suggestions(champion):
         champions.suggest(champion, champions.SuggestionDetails(

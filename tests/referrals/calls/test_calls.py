@@ -170,3 +170,12 @@ def test_another_teams_call_is_not_found_and_the_service_refuses_outsiders(clien
                                                 outcome=CallOutcome.INFORMATION,
                                                 information_given="c"),
                             actor=make.user(Role.REFERRER))
+
+
+def test_a_connector_logs_calls_for_their_own_team(make, db, team):
+    connector = make.user(Role.CONNECTOR, team=team)
+    call = service.record_call(service.CallDetails(
+        caller_name="Ann", need="Where is the lunch club?", outcome=CallOutcome.INFORMATION,
+        information_given="St Mary's, Wednesdays"), actor=connector)
+    assert (call.team_id, call.taken_by_id) == (team.id, connector.id)
+    assert service.read_call(make.user(Role.CONNECTOR, team=make.team()), call.id) is None
