@@ -193,3 +193,16 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(volunteers_bp)
     scheduler.register("volunteer-renewals", volunteers.renewal_job, hour="6", minute="40")
+    # --- issue 15 (community): the hub's phone line and community champions ---
+    from referrals.calls.views import bp as calls_bp
+    from referrals.champions.views import bp as champions_bp
+
+    app.register_blueprint(calls_bp)
+    app.register_blueprint(champions_bp)
+    # Retention: the nightly job, and a volunteer's sign-in restarting their clock.
+    from flask_login import user_logged_in
+
+    from referrals import retention, scheduler
+
+    scheduler.register("retention", retention.run_job, hour="2", minute="40")
+    user_logged_in.connect(retention.touch_volunteer)

@@ -629,3 +629,80 @@ def own_volunteer_record(user: User) -> Volunteer | None:
     if not (user.is_authenticated and user.active and user.role is Role.VOLUNTEER):
         return None
     return db.session.scalars(select(Volunteer).where(Volunteer.user_id == user.id)).first()
+# --- issue 15 (community: the hub's phone line, community champions) ----------------
+# Imported here, not at the top, so this block merges apart from the other parts'.
+from referrals.models import ChampionSuggestion, HubCall, Volunteer, VolunteerStatus
+
+# Who logs calls to the hub's phone line and reads the team's call log.
+CALL_TAKERS = HUB_ROLES
+
+
+def takes_calls(user: User) -> bool:
+    return bool(user.is_authenticated and user.active and user.role in CALL_TAKERS
+                and user.team_id is not None)
+
+
+def require_call_taker(user: User) -> None:
+    if not takes_calls(user):
+        raise NotPermitted("Only the hub's coordinators and connectors log calls.")
+
+
+def scope_calls(query: Select, user: User) -> Select:
+    """Restrict a query over HubCall to the calls of the user's own team."""
+    if not takes_calls(user):
+        return query.where(false())
+    return query.where(HubCall.team_id == user.team_id)
+
+
+def require_call(user: User, call: HubCall) -> None:
+    if not (takes_calls(user) and call.team_id == user.team_id):
+        raise NotPermitted("This call was logged by another team.")
+
+
+def champion_record(user: User) -> Volunteer | None:
+    """The signed-in volunteer's own record when they are a community champion: an
+    approved volunteer with a patch (postcode districts). None for anyone else."""
+    if not (user.is_authenticated and user.active and user.role is Role.VOLUNTEER):
+        return None
+    volunteer = db.session.scalars(select(Volunteer).where(Volunteer.user_id == user.id)).first()
+    if volunteer is None or volunteer.status is not VolunteerStatus.APPROVED \
+            or not volunteer.champion_districts:
+        return None
+    return volunteer
+
+
+def holds_volunteer_record(user: User) -> bool:
+    """A volunteer account, whose sign-in counts as activity on their volunteer record."""
+    return getattr(user, "role", None) is Role.VOLUNTEER
+
+
+def coordinates_volunteers(user: User) -> bool:
+    """Sets champions' patches and reviews their suggestions: a team's coordinator."""
+    return bool(user.is_authenticated and user.active and user.role is Role.COORDINATOR
+                and user.team_id is not None)
+
+
+def scope_team_volunteers(query: Select, user: User) -> Select:
+    """Restrict a query over Volunteer to the coordinator's own team's."""
+    if not coordinates_volunteers(user):
+        return query.where(false())
+    return query.where(Volunteer.team_id == user.team_id)
+
+
+def scope_suggestions(query: Select, user: User) -> Select:
+    """Restrict a query over ChampionSuggestion to those the coordinator reviews."""
+    if not coordinates_volunteers(user):
+        return query.where(false())
+    return query.where(ChampionSuggestion.team_id == user.team_id)
+
+
+def require_patch_setter(user: User, volunteer: Volunteer) -> None:
+    if not (coordinates_volunteers(user) and volunteer.team_id == user.team_id):
+        raise NotPermitted(COORDINATORS_ONLY)
+
+
+def require_reviewer(user: User, suggestion: ChampionSuggestion) -> None:
+    """A coordinator of the suggestion's team who may also change the directory."""
+    if not (coordinates_volunteers(user) and suggestion.team_id == user.team_id
+            and can(user, Action.EDIT_DIRECTORY)):
+        raise NotPermitted(COORDINATORS_ONLY)

@@ -176,6 +176,11 @@ class Config:
     VOLUNTEER_DBS_RENEW_YEARS = 3
     VOLUNTEER_RENEWAL_WARNING_DAYS = 60
     VOLUNTEER_SIGNUP_RATE_LIMIT = {"hour": 5, "day": 30}
+    # --- issue 15 (community): retention (referrals/retention.py) ---------------------
+    # Days of inactivity after which a volunteer's record is deleted (or, with history,
+    # stripped of personal details) and after which a logged call is deleted.
+    VOLUNTEER_RETENTION_DAYS = 1095
+    CALL_LOG_RETENTION_DAYS = 730
 
     def finalise(self) -> None:
         """Fail closed: refuse to start on anything missing or unsafe, naming each one."""

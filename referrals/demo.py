@@ -11,7 +11,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from referrals import demo_reports, demo_volunteers, ethnicity, geo, reasons, workdays, workflow
+from referrals import (
+    demo_community,
+    demo_reports,
+    demo_volunteers,
+    ethnicity,
+    geo,
+    reasons,
+    workdays,
+    workflow,
+)
 from referrals.auth.service import create_user
 from referrals.directory.importing import import_pages
 from referrals.extensions import db
@@ -81,6 +90,8 @@ STAFF = [
 ]
 # --- issue 15 (volunteers): an approved volunteer's account (referrals/demo_volunteers.py).
 STAFF.append(("volunteer@kindly.example", "Dave Wilson", Role.VOLUNTEER, None, None))
+# --- issue 15 (community): the community champion's volunteer account ---
+STAFF += demo_community.STAFF
 
 GIVEN = {
     Sex.FEMALE: ["Margaret", "Joan", "Aisha", "Sarah", "Evelyn", "Grace", "Patricia", "Zainab",
@@ -268,6 +279,7 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
     from referrals import demo_matching  # noqa: PLC0415 (one line to merge, not two)
 
     accounts += demo_matching.build(team=team, password=password, now=now)
+    demo_community.build(team, accounts, now=now, progress=progress)  # issue 15 (community)
     return accounts
 
 

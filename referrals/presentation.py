@@ -52,6 +52,11 @@ NAVIGATION[Role.COORDINATOR].append(("Volunteer requests", "volunteering.request
 NAVIGATION[Role.COORDINATOR].append(("Volunteers", "volunteers.review_list"))
 NAVIGATION[Role.VOLUNTEER] = [("My volunteering", "volunteers.my_page"),
                               ("Your matches", "volunteering.matches")]
+# --- issue 15 (community): the phone line, champions' suggestions, a champion's patch ---
+NAVIGATION[Role.CONNECTOR].append(("Calls", "calls.index"))
+NAVIGATION[Role.COORDINATOR][1:1] = [("Calls", "calls.index"),
+                                     ("Suggestions", "champions.suggestions")]
+NAVIGATION.setdefault(Role.VOLUNTEER, []).append(("Your patch", "champions.patch"))
 
 
 def local_time(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:

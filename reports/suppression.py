@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
-THRESHOLD = 5
-SMALL = "<5"
+# The primary rule lives in the domain, so pages outside reports apply the same one.
+from referrals.suppression import SMALL, THRESHOLD, is_small
+
 WITHHELD = "[c]"  # secondary: withheld so a small count cannot be worked out
 NOT_SHOWN = "not shown (fewer than 5)"
 
@@ -33,10 +34,6 @@ class Cell:
 
     def __str__(self) -> str:
         return self.text
-
-
-def is_small(count: int) -> bool:
-    return 0 < count < THRESHOLD
 
 
 def count(n: int) -> Cell:

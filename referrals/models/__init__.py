@@ -27,6 +27,8 @@ from referrals.models.community import (
     VolunteerRequest,
     VolunteerStatus,
 )
+# --- issue 15 (community): champions' suggestions ---
+from referrals.models.champions import ChampionSuggestion, SuggestionKind, SuggestionStatus
 from referrals.models.connection import (
     OUTCOME_CONNECTION_STATUSES,
     Connection,
@@ -161,6 +163,10 @@ __all__ = [
     "VolunteerRequest",
     "VolunteerStatus",
     "utcnow",
+    # issue 15 (community)
+    "ChampionSuggestion",
+    "SuggestionKind",
+    "SuggestionStatus",
 ]
 
 # --- issue 15 (matching): check-ins on volunteer matches, safeguarding concerns ---

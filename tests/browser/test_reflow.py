@@ -70,6 +70,14 @@ MUST_VISIT[Role.CONNECTOR] |= {"volunteering.requests", "volunteering.request_de
 # demo's request, the coordinator's list has none open to link to.)
 MUST_VISIT[Role.COORDINATOR] |= {"volunteering.requests"}
 MUST_VISIT.setdefault(Role.VOLUNTEER, set()).add("volunteering.matches")
+# --- issue 15 (community): the phone line, champions' patches and suggestions ---
+MUST_VISIT[Role.COORDINATOR] |= {"calls.index", "calls.new", "calls.show",
+                                 "champions.suggestions", "champions.review",
+                                 "champions.patches", "champions.set_patch"}
+MUST_VISIT[Role.CONNECTOR] |= {"calls.index", "calls.new", "calls.show"}
+# (The crawl signs in as Dave, who is no champion: his "Your patch" says so. The
+# champion's own pages are walked, at 375 px with axe, by test_community_journey.)
+MUST_VISIT.setdefault(Role.VOLUNTEER, set()).add("champions.patch")
 
 PUBLIC_MUST_VISIT = {"directory.search", "directory.offer", "directory.volunteer",
                      "accounts.forgot_password",
@@ -280,7 +288,8 @@ def test_every_public_page_reflows_at_375_px(page, live_server, long_words, chec
 
 # --- issue 15 (volunteers): the volunteer's own pages, the coordinator's review, the
 # public sign-up.
-MUST_VISIT[Role.VOLUNTEER] = {"volunteers.my_page", "volunteers.edit_details",
-                              "volunteers.step_back", "volunteers.download_page"}
+MUST_VISIT.setdefault(Role.VOLUNTEER, set()).update({
+    "volunteers.my_page", "volunteers.edit_details", "volunteers.step_back",
+    "volunteers.download_page"})
 MUST_VISIT[Role.COORDINATOR] |= {"volunteers.review_list", "volunteers.review"}
 PUBLIC_MUST_VISIT |= {"volunteers.sign_up"}

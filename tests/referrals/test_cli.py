@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
+from referrals import demo
 from referrals.database import read_only
 from referrals.models import Patient, Practice, Referral, ReferralStatus, Role, Team, User
 
@@ -60,8 +61,9 @@ def roles(db) -> dict[Role, int]:
 
 
 def test_a_cli_commit_inside_the_db_fixture_only_releases_a_savepoint(db, seeded):
-    # The command's work is visible inside the test (issue 15: three volunteer accounts).
-    assert count(db, User) == 14
+    # The command's work is visible inside the test: the staff, and two volunteers'
+    # accounts that have no STAFF line (issue 15: Carol, approved, and Ron, lapsed).
+    assert count(db, User) == len(demo.STAFF) + 2
     assert db.session.connection().in_transaction()
     # ...but was not really committed: another connection does not see it. (A read
     # that waits for no write lock: the test's transaction holds SQLite's.)
@@ -97,7 +99,9 @@ def test_seed_demo_builds_a_small_market_town_with_referrals_in_every_status(db,
     assert count(db, Practice) == 3
     assert count(db, Team) == 1
     assert roles(db) == {Role.REFERRER: 3, Role.MANAGER: 3, Role.CONNECTOR: 3,
-                         Role.COORDINATOR: 1, Role.ADMIN: 1, Role.VOLUNTEER: 3}
+                         Role.COORDINATOR: 1, Role.ADMIN: 1,
+                         # issue 15: Dave, Carol, Ron and Maya the champion
+                         Role.VOLUNTEER: 4}
     # Forty referred by their GP, and one who asked through the public directory.
     handmade = Referral.id.in_(handmade_ids(db, Referral))
     assert count(db, Referral, handmade, Referral.source == "self") == 1
@@ -221,7 +225,7 @@ def test_seed_demo_force_adds_the_demo_beside_other_data(db, make, runner):
     make.user(Role.ADMIN, email="root@elsewhere.example")
     result = runner.invoke(args=["seed-demo", "--force"])
     assert result.exit_code == 0, result.output
-    assert count(db, User) == 15  # issue 15: with three volunteer accounts, and root
+    assert count(db, User) == len(demo.STAFF) + 2 + 1  # and root
     assert count(db, Patient) == HANDMADE
 
 

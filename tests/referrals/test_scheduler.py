@@ -246,7 +246,8 @@ def test_the_scheduler_has_its_jobs_and_the_sweep_and_is_not_started_by_create_a
     assert {job.id for job in built.get_jobs()} == {"digest", "first-contact", "follow-up",
                                                     "monthly-reports", "jobs",
                                                     "volunteer-check-ins",
-                                                    "volunteer-renewals"}  # issue 15
+                                                    "volunteer-renewals",  # issue 15
+                                                    "retention"}  # issue 15 (community)
     assert not built.running
 
 
@@ -262,7 +263,8 @@ def test_on_start_the_jobs_catch_up_and_the_digest_waits_for_its_hour(app):
             scheduler.build(app, catch_up=True, now=noon).get_jobs()}
     assert late == {"digest": noon, "first-contact": noon, "follow-up": noon,
                     "monthly-reports": noon, "jobs": noon, "volunteer-check-ins": noon,
-                    "volunteer-renewals": noon}  # issue 15
+                    "volunteer-renewals": noon,  # issue 15
+                    "retention": noon}  # issue 15 (community)
 
 
 def test_the_scheduler_command_runs_every_job_once(app, db, make, team_setup):
