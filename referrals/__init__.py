@@ -171,3 +171,8 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(accounts_bp)
     outbox.register_jobs()
+
+    # Issue 15 (partners): a partner organisation's handovers and listings.
+    from referrals.partners.views import bp as partners_bp
+
+    app.register_blueprint(partners_bp)

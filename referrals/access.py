@@ -20,6 +20,11 @@ from referrals.errors import NotPermitted
 from referrals.extensions import db, login_manager
 from referrals.models import (
     ApiClient,
+    Connection,
+    ConnectionKind,
+    ConnectionStatus,
+    DirectoryOrganisation,
+    Offer,
     OutcomeLetter,
     Patient,
     Practice,
@@ -62,6 +67,9 @@ class Action(StrEnum):
     RECORD_UNMET_NEED = "record unmet need"  # "no suitable offer found" for a need
     # issue 14 (intake): a GP adds to a person's open referral instead of referring again.
     ADD_INFORMATION = "add information"
+    # issue 15 (partners): an offer's place, times, capacity and contact, and confirming
+    # them (obj: an Offer): a coordinator, or a partner of the offer's organisation.
+    KEEP_LISTING = "keep listing"
 
 
 # Who may make a referral, and who may withdraw one.
@@ -83,6 +91,7 @@ REFUSALS = {
     Action.MANAGE_TEAM: COORDINATORS_ONLY,
     Action.SET_AVAILABILITY: COORDINATORS_ONLY,
     Action.EDIT_DIRECTORY: "Only a hub coordinator can change the directory.",
+    Action.KEEP_LISTING: "You can only change your own organisation's listings.",
 }
 
 
@@ -135,6 +144,9 @@ def can(user: User | ApiClient, action: Action, obj=None) -> bool:
     if action is Action.EDIT_DIRECTORY:
         # The directory belongs to the whole hub, not to one team.
         return user.role is Role.COORDINATOR
+    if action is Action.KEEP_LISTING:
+        return isinstance(obj, Offer) and (user.role is Role.COORDINATOR
+                                           or may_keep_listing(user, obj))
     if action is Action.MANAGE_TEAM:
         return isinstance(obj, Team) and _coordinates(user, obj.id)
     if action is Action.SET_AVAILABILITY:
@@ -443,11 +455,13 @@ def scope_users(query: Select, actor: User) -> Select:
     query = query.where(User.role.in_(sorted(roles)))
     if actor.role is Role.MANAGER:
         return query.where(User.practice_id == actor.practice_id)
-    return query.where(User.team_id == actor.team_id)
+    return query.where(or_(User.team_id == actor.team_id, _hub_wide_accounts(actor)))
 
 
 def may_manage(actor: User, user: User) -> bool:
     """Is `user`'s account in `actor`'s scope (their own included, to look at)?"""
+    if user.role.belongs_to_organisation:
+        return may_place_in_organisation(actor, user.role)
     return _places(actor, user.role, user.practice_id, user.team_id)
 
 
@@ -498,3 +512,88 @@ def public(view):
     """Declare that a route is open to anyone, signed in or not."""
     view.access = "public"
     return view
+
+
+# --- issue 15 (partners): partner organisations close the loop -----------------------
+# A partner acts for one directory organisation (User.organisation_id): they see the warm
+# handovers (referral connections) to its offers, only what the person agreed to share,
+# answer them, and keep its listings current. Nothing else of Kindly is theirs.
+
+COORDINATOR_GRANTABLE_ROLES = COORDINATOR_GRANTABLE_ROLES | {Role.PARTNER}
+# What a partner may say of a handover (each still a legal move in CONNECTION_MOVES).
+PARTNER_ANSWERS = frozenset({ConnectionStatus.TAKEN_ON, ConnectionStatus.NO_CAPACITY,
+                             ConnectionStatus.ATTENDED, ConnectionStatus.DID_NOT_ATTEND})
+
+
+def _hub_wide_accounts(actor: User) -> ColumnElement[bool]:
+    """Accounts a coordinator manages whatever their team: partners (the directory, and so
+    its organisations' staff, belongs to the whole hub)."""
+    roles = sorted(r for r in manageable_roles(actor) if r.belongs_to_organisation)
+    return User.role.in_(roles) if roles else false()
+
+
+def may_place_in_organisation(actor: User, role: Role) -> bool:
+    """May `actor` give (or manage) `role` at a directory organisation: an admin, or a
+    coordinator (any organisation: the directory is the hub's)."""
+    return role.belongs_to_organisation and role in manageable_roles(actor)
+
+
+def _partner_organisation(user) -> str | None:
+    if not getattr(user, "is_authenticated", False) or not user.active:
+        return None
+    return user.organisation_id if user.role is Role.PARTNER else None
+
+
+def scope_handovers(query: Select, user: User) -> Select:
+    """Restrict a query over Connection (joined to Offer) to the warm handovers `user`
+    answers for: referral connections to their own organisation's offers."""
+    organisation_id = _partner_organisation(user)
+    if organisation_id is None:
+        return query.where(false())
+    return query.where(Connection.kind == ConnectionKind.REFERRAL,
+                       Offer.organisation_id == organisation_id)
+
+
+def can_see_handover(user: User, connection: Connection) -> bool:
+    organisation_id = _partner_organisation(user)
+    return (organisation_id is not None and connection.kind is ConnectionKind.REFERRAL
+            and connection.offer.organisation_id == organisation_id)
+
+
+def may_answer_handover(user: User, connection: Connection, referral: Referral,
+                        status: ConnectionStatus | None = None) -> bool:
+    """A partner answers their own organisation's handover while the referral is open,
+    with one of PARTNER_ANSWERS (any of them when `status` is None)."""
+    return (can_see_handover(user, connection) and referral.status.is_open
+            and (status is None or status in PARTNER_ANSWERS))
+
+
+def may_change_connection(user: User, connection: Connection, referral: Referral,
+                          status: ConnectionStatus | None) -> bool:
+    """Moving a connection on: the connector's casework, or the partner's answer."""
+    return can(user, Action.UPDATE_CONNECTION, referral) or (
+        status is not None and may_answer_handover(user, connection, referral, status))
+
+
+def scope_partner_offers(query: Select, user: User) -> Select:
+    """Restrict a query over Offer to the listings `user` keeps: their organisation's."""
+    organisation_id = _partner_organisation(user)
+    if organisation_id is None:
+        return query.where(false())
+    return query.where(Offer.organisation_id == organisation_id)
+
+
+def may_keep_listing(user: User, offer: Offer) -> bool:
+    organisation_id = _partner_organisation(user)
+    return organisation_id is not None and offer.organisation_id == organisation_id
+
+
+def listing_coordinators() -> ColumnElement[bool]:
+    """Users told of listings nobody has confirmed for six months: every active hub
+    coordinator (the directory belongs to the whole hub)."""
+    return and_(User.role == Role.COORDINATOR, User.active.is_(True))
+
+
+def partner_organisation(user: User) -> DirectoryOrganisation | None:
+    """The organisation a signed-in partner acts for (None for anyone else)."""
+    return user.organisation if _partner_organisation(user) is not None else None

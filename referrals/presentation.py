@@ -45,6 +45,9 @@ NAVIGATION = {
 NAVIGATION[Role.MANAGER].append(("Practice accounts", "accounts.list_users"))
 NAVIGATION[Role.COORDINATOR].append(("Team accounts", "accounts.list_users"))
 NAVIGATION[Role.ADMIN][1:1] = [("Accounts", "accounts.list_users"), ("Outbox", "accounts.outbox_list")]
+# Issue 15 (partners): a partner organisation's handovers and listings.
+NAVIGATION[Role.PARTNER] = [("Handovers", "partners.handovers"),
+                            ("Your listings", "partners.listings")]
 
 
 def local_time(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:

@@ -76,7 +76,7 @@ def record(referral_id: int):
                      if form.source.data == "suggestion" else None)
             connection = service.record_connection(
                 referral, offer, kind=form.kind_choice, notes=form.note.data, match=match,
-                actor=current_user, today=today)
+                handover=form.handover(), actor=current_user, today=today)
         except CaseworkInvalid as exc:
             attach_errors(form, exc.errors)
         else:
