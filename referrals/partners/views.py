@@ -67,6 +67,8 @@ def handover(connection_id: int):
         form.offer(service.answers_for(current_user, connection, referral))
         if conflict is not None:
             form.started_from(connection.version)
+            if not form.status.choices:  # no form to send again: show what they typed
+                conflict.unsaved = conflicts.typed(form)
     else:
         form.started_from(connection.version)
         today = _today()
