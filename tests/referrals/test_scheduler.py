@@ -244,7 +244,9 @@ def test_the_scheduler_has_its_jobs_and_the_sweep_and_is_not_started_by_create_a
     built = scheduler.build(app)
 
     assert {job.id for job in built.get_jobs()} == {"digest", "first-contact", "follow-up",
-                                                    "monthly-reports", "jobs"}
+                                                    "monthly-reports", "jobs",
+                                                    # issue 15 (partners)
+                                                    "unverified-listings"}
     assert not built.running
 
 
@@ -259,7 +261,8 @@ def test_on_start_the_jobs_catch_up_and_the_digest_waits_for_its_hour(app):
     late = {job.id: getattr(job, "next_run_time", None) for job in
             scheduler.build(app, catch_up=True, now=noon).get_jobs()}
     assert late == {"digest": noon, "first-contact": noon, "follow-up": noon,
-                    "monthly-reports": noon, "jobs": noon}
+                    "monthly-reports": noon, "jobs": noon,
+                    "unverified-listings": noon}  # issue 15 (partners)
 
 
 def test_the_scheduler_command_runs_every_job_once(app, db, make, team_setup):
