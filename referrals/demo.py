@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from referrals import demo_reports, ethnicity, geo, reasons, workdays, workflow
+from referrals import demo_partners, demo_reports, ethnicity, geo, reasons, workdays, workflow
 from referrals.auth.service import create_user
 from referrals.directory.importing import import_pages
 from referrals.extensions import db
@@ -79,6 +79,9 @@ STAFF = [
     ("coordinator@kindly.example", "Ruth Adeyemi", Role.COORDINATOR, None, None),
     ("admin@kindly.example", "Alex Morgan", Role.ADMIN, None, None),
 ]
+# Issue 15 (partners): Bev Collins answers for the Kindlebury Befriending Service; her
+# account needs the directory, so referrals/demo_partners.py makes it.
+STAFF.append(("partner@kindly.example", "Bev Collins", Role.PARTNER, None, None))
 
 GIVEN = {
     Sex.FEMALE: ["Margaret", "Joan", "Aisha", "Sarah", "Evelyn", "Grace", "Patricia", "Zainab",
@@ -191,6 +194,7 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
                     team=team if role.belongs_to_team else None, capacity=capacity,
                     phone="01632 960900" if role.belongs_to_team else "")
         for email, name, role, p, capacity in STAFF
+        if not role.belongs_to_organisation  # made with their organisation, below
     ]
     by_role = defaultdict(list)
     for account in accounts:
@@ -254,6 +258,7 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
             demo_reports.unmet_needs(referral, unmet_rng, until=now - timedelta(minutes=10),
                                      closing=False)
     _self_referral(practices[1], now=now - timedelta(hours=3))
+    accounts += demo_partners.build(password=password, now=now, seed=seed)  # issue 15
     db.session.flush()
     progress(f"Created {people} people with referrals in every status, and a self-referral.")
     imd = demo_reports.load_imd()

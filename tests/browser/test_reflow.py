@@ -61,6 +61,10 @@ MUST_VISIT = {
                  "accounts.outbox_list"},
 }
 
+# Issue 15 (partners): a partner organisation's pages.
+MUST_VISIT[Role.PARTNER] = {"partners.handovers", "partners.handover", "partners.listings",
+                            "partners.listing", "partners.edit_listing"}
+
 PUBLIC_MUST_VISIT = {"directory.search", "directory.offer", "directory.volunteer",
                      "accounts.forgot_password",
                      "directory.self_referral", "about.privacy", "about.accessibility",
