@@ -570,9 +570,10 @@ def may_answer_handover(user: User, connection: Connection, referral: Referral,
 
 def may_change_connection(user: User, connection: Connection, referral: Referral,
                           status: ConnectionStatus | None) -> bool:
-    """Moving a connection on: the connector's casework, or the partner's answer."""
-    return can(user, Action.UPDATE_CONNECTION, referral) or (
-        status is not None and may_answer_handover(user, connection, referral, status))
+    """Moving a connection on: the connector's casework, or the partner's answer (with no
+    status yet, the service then says to choose one)."""
+    return can(user, Action.UPDATE_CONNECTION, referral) or \
+        may_answer_handover(user, connection, referral, status)
 
 
 def scope_partner_offers(query: Select, user: User) -> Select:

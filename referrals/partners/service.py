@@ -149,6 +149,9 @@ def answer_handover(
     referral = db.session.get(Referral, connection.referral_id)
     if not access.can_see_handover(actor, connection):
         raise NotPermitted("You cannot answer this handover.")
+    if not access.may_answer_handover(actor, connection, referral):
+        raise CaseworkInvalid({"status": "This handover can no longer be answered: the "
+                                         "connector has finished working with this person"})
     if answer is not None and answer not in access.PARTNER_ANSWERS:
         raise CaseworkInvalid({"status": "Select one of the answers shown"})
     if answer is C.NO_CAPACITY:

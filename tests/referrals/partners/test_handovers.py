@@ -219,3 +219,15 @@ def test_answers_offered_to_a_partner_follow_the_connection(db, hub, referral, o
     answer(connection, partner, C.TAKEN_ON)
     assert service.answers_for(partner, connection, referral) == [
         C.ATTENDED, C.DID_NOT_ATTEND, C.NO_CAPACITY]
+
+
+def test_an_answer_without_a_choice_or_after_the_referral_closed_is_an_error_not_a_crash(
+        db, hub, referral, offer, partner):
+    connection = handover(referral, offer, hub)
+    with pytest.raises(CaseworkInvalid) as missing:
+        answer(connection, partner, None)
+    assert missing.value.errors["status"] == "Select what happened"
+    referral.status = ReferralStatus.COMPLETED
+    with pytest.raises(CaseworkInvalid) as closed:
+        answer(connection, partner, C.TAKEN_ON)
+    assert "no longer be answered" in closed.value.errors["status"]
