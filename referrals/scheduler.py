@@ -361,7 +361,7 @@ def start_in_process(app: Flask) -> BackgroundScheduler:
 
 
 # --- issue 15 (partners): listings nobody has confirmed for six months -------------------
-from referrals.directory import upkeep  # noqa: E402  (it needs nothing of this module)
+from referrals.directory import upkeep
 
 DIGEST_SECTIONS.append(upkeep.digest_lines)
 register("unverified-listings", upkeep.notify_unverified_listings, hour="8", minute="20")

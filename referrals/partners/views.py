@@ -9,7 +9,8 @@ from flask_login import current_user
 from referrals import conflicts
 from referrals.access import allow, partner_organisation
 from referrals.caseload.forms import attach_errors, has_errors
-from referrals.directory import display, service as directory
+from referrals.directory import display
+from referrals.directory import service as directory
 from referrals.directory.details import DirectoryInvalid, offer_problems
 from referrals.directory.manage_forms import ConfirmForm, OfferForm
 from referrals.errors import CaseworkInvalid, StaleConnection

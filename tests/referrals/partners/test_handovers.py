@@ -207,7 +207,7 @@ def test_the_matcher_leaves_out_an_offer_full_until_a_later_day_then_suggests_it
     offer.capacity_status = CapacityStatus.FULL
     offer.capacity_returns_on = TODAY + timedelta(days=10)
     db.session.flush()
-    suggested = lambda day: [s.offer.id for s in matching.suggestions_for(person, today=day)]  # noqa: E731
+    suggested = lambda day: [s.offer.id for s in matching.suggestions_for(person, today=day)]
     assert offer.id not in suggested(TODAY)
     assert offer.id in suggested(TODAY + timedelta(days=10))
     assert matching.match_for(person, offer, today=TODAY) is None
@@ -231,3 +231,15 @@ def test_an_answer_without_a_choice_or_after_the_referral_closed_is_an_error_not
     with pytest.raises(CaseworkInvalid) as closed:
         answer(connection, partner, C.TAKEN_ON)
     assert "no longer be answered" in closed.value.errors["status"]
+
+
+def test_the_matcher_says_until_when_an_offer_is_full(db, make, hub, offer):
+    from referrals.matching.facts import facts_for, needs_for
+    from referrals.matching.scoring import excluded_reason
+
+    person = make.referral(hub.practice, connector=hub.connector,
+                           status=ReferralStatus.IN_PROGRESS)
+    offer.capacity_status = CapacityStatus.FULL
+    offer.capacity_returns_on = TODAY + timedelta(days=10)
+    reason = excluded_reason(needs_for(person, None, TODAY), facts_for(offer))
+    assert reason == f"full: no room until {offer.capacity_returns_on:%-d %B %Y}"

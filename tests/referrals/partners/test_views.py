@@ -222,3 +222,12 @@ def test_a_coordinator_invites_a_partner_for_an_organisation(client, db, login_a
     assert db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.to == "bev@example.org")).first() is not None
     assert "Bev Collins" in client.get("/users").get_data(as_text=True)
+
+
+def test_the_coordinators_directory_shows_until_when_an_offer_is_full(
+        client, db, login_as, offer):
+    offer.capacity_status = CapacityStatus.FULL
+    offer.capacity_returns_on = local_today() + timedelta(days=30)
+    login_as(Role.COORDINATOR)
+    page = client.get(f"/hub/directory/offers/{offer.id}").get_data(as_text=True)
+    assert f"until {offer.capacity_returns_on:%-d %b %Y}" in page
