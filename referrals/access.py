@@ -595,6 +595,12 @@ def listing_coordinators() -> ColumnElement[bool]:
     return and_(User.role == Role.COORDINATOR, User.active.is_(True))
 
 
+def organisation_partners(organisation_id: str) -> ColumnElement[bool]:
+    """Users told of a new warm handover to an organisation: its active partners."""
+    return and_(User.role == Role.PARTNER, User.active.is_(True),
+                User.organisation_id == organisation_id)
+
+
 def partner_organisation(user: User) -> DirectoryOrganisation | None:
     """The organisation a signed-in partner acts for (None for anyone else)."""
     return user.organisation if _partner_organisation(user) is not None else None

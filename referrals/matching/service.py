@@ -40,6 +40,7 @@ from referrals.models import (
     User,
     utcnow,
 )
+from referrals.partners import notices
 
 C = ConnectionStatus
 
@@ -401,6 +402,7 @@ def record_connection(
                           connection_id=connection.id, offer_id=offer.id,
                           kind=kind.value, status=status.value,
                           shared_with_partner=handover.share)
+    notices.handover_made(connection)  # issue 15: the organisation hears someone is coming
     return connection
 
 

@@ -28,6 +28,7 @@ from referrals.models import (
     User,
     utcnow,
 )
+from referrals.partners import notices
 
 C = ConnectionStatus
 # Handovers still waiting for the partner: to be taken on, or to say whether they came.
@@ -167,6 +168,7 @@ def answer_handover(
     if answer is C.NO_CAPACITY:
         directory.set_capacity(connection.offer, CapacityStatus.FULL, actor=actor, now=now,
                                returns_on=capacity_returns_on)
+    notices.handover_answered(connection, referral, actor)
     return event
 
 

@@ -243,3 +243,20 @@ def test_the_matcher_says_until_when_an_offer_is_full(db, make, hub, offer):
     offer.capacity_returns_on = TODAY + timedelta(days=10)
     reason = excluded_reason(needs_for(person, None, TODAY), facts_for(offer))
     assert reason == f"full: no room until {offer.capacity_returns_on:%-d %B %Y}"
+
+
+def test_the_organisation_hears_of_a_handover_and_the_connector_of_the_answer(
+        db, make, hub, referral, offer, partner):
+    from referrals.models import Notification
+
+    def notices(user):
+        return db.session.scalars(select(Notification).where(
+            Notification.user_id == user.id)).all()
+
+    connection = handover(referral, offer, hub)
+    make.user(Role.PARTNER)  # another organisation's: told nothing
+    [told] = notices(partner)
+    assert told.url == f"/partner/handovers/{connection.id}" and "Ada" not in told.body
+    answer(connection, partner, C.TAKEN_ON)
+    [heard] = notices(hub.connector)
+    assert heard.title == f"{referral.reference}: Kindlebury Befrienders says taken on"
