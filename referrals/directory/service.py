@@ -180,14 +180,18 @@ def set_capacity(offer: Offer, capacity: CapacityStatus | None, *, actor: User,
                  now: datetime | None = None, returns_on: date | None = None) -> CapacityStatus:
     """Set whether an offer can take new people ("full" is a real answer) and when that
     was said; returns the capacity before. Saying the same again confirms it as of now.
-    Full may say the day capacity returns (`returns_on`); any other answer clears it."""
+    Full may say the day capacity returns (`returns_on`; without one, a day said before
+    stands); any other answer clears it."""
     access.require(actor, Action.KEEP_LISTING, offer)
     if capacity is None:
         raise DirectoryInvalid({"capacity": "Choose open, waiting list or full"})
     previous = offer.capacity_status
     offer.capacity_status = capacity
     offer.capacity_updated_at = now or utcnow()
-    offer.capacity_returns_on = returns_on if capacity is CapacityStatus.FULL else None
+    if capacity is not CapacityStatus.FULL:
+        offer.capacity_returns_on = None
+    elif returns_on is not None:
+        offer.capacity_returns_on = returns_on
     _audit("capacity", actor, "offer", offer.id, name=offer.name, before=previous.value,
            after=capacity.value,
            returns_on=offer.capacity_returns_on.isoformat() if offer.capacity_returns_on

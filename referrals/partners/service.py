@@ -226,3 +226,5 @@ def set_listing_capacity(offer: Offer, capacity: CapacityStatus | None,
         raise DirectoryInvalid({"returns_on": "The date you will have room again must be "
                                               "in the future"})
     directory.set_capacity(offer, capacity, actor=actor, returns_on=returns_on)
+    offer.capacity_returns_on = returns_on if capacity is CapacityStatus.FULL else None
+    db.session.flush()  # the partner's form says the day (or that none is known)

@@ -231,3 +231,14 @@ def test_the_coordinators_directory_shows_until_when_an_offer_is_full(
     login_as(Role.COORDINATOR)
     page = client.get(f"/hub/directory/offers/{offer.id}").get_data(as_text=True)
     assert f"until {offer.capacity_returns_on:%-d %b %Y}" in page
+
+
+def test_a_coordinators_quick_full_keeps_the_day_the_partner_gave(client, db, login_as, offer):
+    returns = local_today() + timedelta(days=30)
+    offer.capacity_status, offer.capacity_returns_on = CapacityStatus.FULL, returns
+    login_as(Role.COORDINATOR)
+    page = f"/hub/directory/offers/{offer.id}"
+    assert client.submit(f"{page}/capacity", {"capacity": "full"}, page=page).status_code == 302
+    assert offer.capacity_returns_on == returns
+    client.submit(f"{page}/capacity", {"capacity": "open"}, page=page)
+    assert (offer.capacity_status, offer.capacity_returns_on) == (CapacityStatus.OPEN, None)
