@@ -7,7 +7,7 @@ each read or change of a person, and flushes; the caller commits once.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -35,6 +35,8 @@ C = ConnectionStatus
 OPEN = frozenset({C.SUGGESTED, C.ACCEPTED, C.TAKEN_ON})
 FILTERS = {"open": "Open", "answered": "Answered"}
 LIST_LIMIT = 200
+# How far ahead "no capacity until" may be: past that, the listing is not really running.
+RETURNS_WITHIN = timedelta(days=2 * 366)
 NOT_SHARED = "Not shared"
 
 
@@ -155,13 +157,13 @@ def answer_handover(
                                          "connector has finished working with this person"})
     if answer is not None and answer not in access.PARTNER_ANSWERS:
         raise CaseworkInvalid({"status": "Select one of the answers shown"})
-    if answer is C.NO_CAPACITY:
-        if capacity_returns_on is None:
-            raise CaseworkInvalid({"capacity_returns_on": "Enter the date you will have room "
-                                                          "again"})
-        if capacity_returns_on <= today:
-            raise CaseworkInvalid({"capacity_returns_on": "The date you will have room again "
-                                                          "must be in the future"})
+    if answer is C.NO_CAPACITY and capacity_returns_on is None:
+        raise CaseworkInvalid({"capacity_returns_on": "Enter the date you will have room again"})
+    if capacity_returns_on is not None and answer is not C.NO_CAPACITY:
+        raise CaseworkInvalid({"capacity_returns_on": "Leave the date you will have room again "
+                                                      "empty unless you answer no capacity"})
+    if problem := _returns_problem(capacity_returns_on, today):
+        raise CaseworkInvalid({"capacity_returns_on": problem})
     event = matching.update_connection(
         connection, status=answer, on=on, note=note, actor=actor, today=today,
         expected_version=expected_version, now=now)
@@ -170,6 +172,16 @@ def answer_handover(
                                returns_on=capacity_returns_on)
     notices.handover_answered(connection, referral, actor)
     return event
+
+
+def _returns_problem(returns_on: date | None, today: date) -> str | None:
+    if returns_on is None:
+        return None
+    if returns_on <= today:
+        return "The date you will have room again must be in the future"
+    if returns_on > today + RETURNS_WITHIN:
+        return "The date you will have room again must be within the next 2 years"
+    return None
 
 
 # --- listings ----------------------------------------------------------------------
@@ -222,9 +234,8 @@ def set_listing_capacity(offer: Offer, capacity: CapacityStatus | None,
         raise NotPermitted("You can only change your own organisation's listings.")
     if returns_on is not None and capacity is not CapacityStatus.FULL:
         raise DirectoryInvalid({"returns_on": "Leave the date empty unless you are full"})
-    if returns_on is not None and returns_on <= today:
-        raise DirectoryInvalid({"returns_on": "The date you will have room again must be "
-                                              "in the future"})
+    if problem := _returns_problem(returns_on, today):
+        raise DirectoryInvalid({"returns_on": problem})
     directory.set_capacity(offer, capacity, actor=actor, returns_on=returns_on)
     offer.capacity_returns_on = returns_on if capacity is CapacityStatus.FULL else None
     db.session.flush()  # the partner's form says the day (or that none is known)

@@ -151,8 +151,12 @@ def test_no_capacity_needs_a_future_date_and_marks_the_offer_full_until_then(
     with pytest.raises(CaseworkInvalid) as missing:
         answer(connection, partner, C.NO_CAPACITY)
     assert "capacity_returns_on" in missing.value.errors
-    with pytest.raises(CaseworkInvalid):
-        answer(connection, partner, C.NO_CAPACITY, capacity_returns_on=TODAY)
+    for wrong in (TODAY, TODAY + timedelta(days=800)):
+        with pytest.raises(CaseworkInvalid):
+            answer(connection, partner, C.NO_CAPACITY, capacity_returns_on=wrong)
+    with pytest.raises(CaseworkInvalid) as misplaced:
+        answer(connection, partner, C.TAKEN_ON, capacity_returns_on=TODAY + timedelta(days=5))
+    assert "unless you answer no capacity" in misplaced.value.errors["capacity_returns_on"]
     returns = TODAY + timedelta(days=30)
     answer(connection, partner, C.NO_CAPACITY, capacity_returns_on=returns)
     assert connection.status is C.NO_CAPACITY
