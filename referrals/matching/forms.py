@@ -100,6 +100,21 @@ class RecordConnectionForm(KindlyForm):
                         note=self.handover_note.data or "")
 
 
+class SharingForm(VersionedForm):
+    """Issue 15: what the person now agrees the organisation of a warm handover sees."""
+
+    share = BooleanField("They agree to share their first name, how to contact them and "
+                         "the handover note with the organisation")
+    contact = StringField("How the organisation can contact them",
+                          validators=[Length(max=MAX_CONTACT)])
+    handover_note = TextAreaField("Handover note for the organisation",
+                                  validators=[Length(max=MAX_NOTE)])
+
+    def handover(self) -> Handover:
+        return Handover(share=bool(self.share.data), contact=self.contact.data or "",
+                        note=self.handover_note.data or "")
+
+
 _NUMBER = re.compile(r"^\d{1,4}$", re.ASCII)  # not "٣" (see referrals.forms.whole_number)
 
 

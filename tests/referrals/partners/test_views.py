@@ -10,6 +10,7 @@ from flask import g
 from sqlalchemy import select
 
 from referrals.matching import service as matching
+from referrals.partners import service as partners
 from referrals.models import (
     AuditEvent,
     CapacityStatus,
@@ -242,3 +243,26 @@ def test_a_coordinators_quick_full_keeps_the_day_the_partner_gave(client, db, lo
     assert offer.capacity_returns_on == returns
     client.submit(f"{page}/capacity", {"capacity": "open"}, page=page)
     assert (offer.capacity_status, offer.capacity_returns_on) == (CapacityStatus.OPEN, None)
+
+
+def test_the_connector_changes_what_is_shared_and_the_partner_sees_it_then_not(
+        client, db, hub, referral, offer, partner):
+    connection = handed_over(referral, offer, hub, handover=matching.Handover())
+    sign_in(client, db, hub.connector)
+    page = url(referral, f"/connections/{connection.id}")
+    version = connection.version
+    response = client.submit(f"{page}/sharing", {"share": "y", "version": str(version)},
+                             page=page)
+    assert response.status_code == 422
+    assert "Enter how the organisation can contact them" in response.get_data(as_text=True)
+    response = client.submit(f"{page}/sharing", {
+        "share": "y", "contact": "07700 900321", "version": str(version)}, page=page)
+    assert response.status_code == 302
+    assert [h.contact for h in partners.handovers_for(partner)] == ["07700 900321"]
+    response = client.submit(f"{page}/sharing", {"version": str(version + 1)}, page=page)
+    assert response.status_code == 302
+    [seen] = partners.handovers_for(partner)
+    assert (seen.shared, seen.first_name, seen.contact) == (False, "", "")
+    stale = client.submit(f"{page}/sharing", {"share": "y", "contact": "x@example.org",
+                                              "version": str(version)}, page=page)
+    assert stale.status_code == 409
