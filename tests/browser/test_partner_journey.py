@@ -52,8 +52,12 @@ def test_a_partner_takes_on_a_handover_marks_attended_and_the_connector_sees_it(
 
     # Listings: confirm the details are right.
     page.get_by_role("link", name="Your listings").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your listings")
     assert_accessible(axe, page, "the partner's listings")
-    page.locator("tbody tr a").first.click()
+    listing = page.locator("tbody tr td:first-child a").first
+    name = listing.inner_text()
+    listing.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
     assert_accessible(axe, page, "a listing")
     page.get_by_role("button", name="Confirm these details are right").click()
     expect(page.get_by_text("is confirmed as right today")).to_be_visible()
