@@ -21,7 +21,7 @@ ANSWER_LABELS = {
 class AnswerForm(VersionedForm):
     """A partner's answer to one handover."""
 
-    status = RadioField("Your answer", choices=[], validate_choice=False)
+    status = RadioField("What is your answer?", choices=[], validate_choice=False)
     on = DateInputField("Date")
     capacity_returns_on = DateInputField("Date you will have room again")
     note = TextAreaField("Note for the connector (optional)",
@@ -61,5 +61,5 @@ class FilterForm(KindlyForm):
         csrf = False
 
     show = SelectField("Show", validate_choice=False, choices=[
-        SelectChoice("", "All handovers"), SelectChoice("open", "Open: waiting for your answer"),
-        SelectChoice("answered", "Answered")])
+        SelectChoice("open", "Open: waiting for your answer"),
+        SelectChoice("answered", "Answered"), SelectChoice("all", "All handovers")])

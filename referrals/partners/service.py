@@ -33,8 +33,8 @@ from referrals.partners import notices
 C = ConnectionStatus
 # Handovers still waiting for the partner: to be taken on, or to say whether they came.
 OPEN = frozenset({C.SUGGESTED, C.ACCEPTED, C.TAKEN_ON})
-FILTERS = {"open": "Open", "answered": "Answered"}
-LIST_LIMIT = 200
+FILTERS = ("open", "answered", "all")
+LIST_LIMIT = 100
 # How far ahead "no capacity until" may be: past that, the listing is not really running.
 RETURNS_WITHIN = timedelta(days=2 * 366)
 NOT_SHARED = "Not shared"
@@ -75,9 +75,10 @@ def _audit_read(actor: User, connection: Connection, referral: Referral, view: s
                           connection_id=connection.id, shared=connection.share_with_partner)
 
 
-def handovers_for(actor: User, *, which: str = "") -> list[Handover]:
-    """The warm handovers to the actor's organisation's offers, newest first; `which` is
-    "open", "answered" or anything else for all. Each one shown is an audited read."""
+def handovers_for(actor: User, *, which: str = "all") -> list[Handover]:
+    """The warm handovers to the actor's organisation's offers, newest first (at most
+    LIST_LIMIT); `which` is "open", "answered" or "all". Each one shown is an audited
+    read."""
     query = access.scope_handovers(
         select(Connection).join(Offer, Connection.offer_id == Offer.id), actor)
     if which == "open":

@@ -31,10 +31,11 @@ OFFER_ID = "<string(maxlength=64):offer_id>"
 def handovers():
     """The warm handovers to this organisation's offers, newest first."""
     form = FilterForm(formdata=request.args)
-    which = form.show.data if form.show.data in service.FILTERS else ""
+    which = form.show.data if form.show.data in service.FILTERS else "open"
     found = service.handovers_for(current_user, which=which)
     page = render_template("partners/handovers.html", handovers=found, form=form,
-                           which=which, organisation=partner_organisation(current_user))
+                           which=which, organisation=partner_organisation(current_user),
+                           limit=service.LIST_LIMIT)
     db.session.commit()  # the audited reads
     return page
 

@@ -10,7 +10,6 @@ from flask import g
 from sqlalchemy import select
 
 from referrals.matching import service as matching
-from referrals.partners import service as partners
 from referrals.models import (
     AuditEvent,
     CapacityStatus,
@@ -22,6 +21,7 @@ from referrals.models import (
     Role,
     User,
 )
+from referrals.partners import service as partners
 from tests.conftest import Client
 from tests.referrals.matching import test_connections as connections
 from tests.referrals.matching.test_views import local_today, record_form, sign_in, url
@@ -266,3 +266,19 @@ def test_the_connector_changes_what_is_shared_and_the_partner_sees_it_then_not(
     stale = client.submit(f"{page}/sharing", {"share": "y", "contact": "x@example.org",
                                               "version": str(version)}, page=page)
     assert stale.status_code == 409
+
+
+def test_the_handovers_page_opens_on_those_waiting_for_an_answer(
+        client, db, hub, referral, offer, offers, partner):
+    waiting = handed_over(referral, offer, hub)
+    other = offers("Lunch club")
+    other.organisation = offer.organisation
+    answered = handed_over(referral, other, hub)
+    matching.update_connection(answered, status=C.DECLINED, on=local_today(),
+                               actor=hub.connector, today=local_today())
+    sign_in(client, db, partner)
+    default = client.get("/partner").get_data(as_text=True)
+    assert f"/partner/handovers/{waiting.id}" in default
+    assert f"/partner/handovers/{answered.id}" not in default
+    everything = client.get("/partner?show=all").get_data(as_text=True)
+    assert f"/partner/handovers/{answered.id}" in everything
