@@ -206,3 +206,7 @@ def _register_blueprints(app: Flask) -> None:
 
     scheduler.register("retention", retention.run_job, hour="2", minute="40")
     user_logged_in.connect(retention.touch_volunteer)
+    # Issue 15 (partners): a partner organisation's handovers and listings.
+    from referrals.partners.views import bp as partners_bp
+
+    app.register_blueprint(partners_bp)

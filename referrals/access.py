@@ -20,15 +20,28 @@ from referrals.errors import NotPermitted
 from referrals.extensions import db, login_manager
 from referrals.models import (
     ApiClient,
+    ChampionSuggestion,
+    Connection,
+    ConnectionKind,
+    ConnectionStatus,
+    DirectoryOrganisation,
+    HubCall,
+    MatchStatus,
+    Offer,
     OutcomeLetter,
     Patient,
     Practice,
     Referral,
     ReferralStatus,
     Role,
+    SafeguardingConcern,
     StoredReport,
     Team,
     User,
+    Volunteer,
+    VolunteerMatch,
+    VolunteerRequest,
+    VolunteerStatus,
 )
 from referrals.scopes import Scope, ScopeKind
 from referrals.sharing import Audience
@@ -62,6 +75,9 @@ class Action(StrEnum):
     RECORD_UNMET_NEED = "record unmet need"  # "no suitable offer found" for a need
     # issue 14 (intake): a GP adds to a person's open referral instead of referring again.
     ADD_INFORMATION = "add information"
+    # issue 15 (partners): an offer's place, times, capacity and contact, and confirming
+    # them (obj: an Offer): a coordinator, or a partner of the offer's organisation.
+    KEEP_LISTING = "keep listing"
 
 
 # Who may make a referral, and who may withdraw one.
@@ -83,6 +99,7 @@ REFUSALS = {
     Action.MANAGE_TEAM: COORDINATORS_ONLY,
     Action.SET_AVAILABILITY: COORDINATORS_ONLY,
     Action.EDIT_DIRECTORY: "Only a hub coordinator can change the directory.",
+    Action.KEEP_LISTING: "You can only change your own organisation's listings.",
 }
 
 
@@ -135,6 +152,9 @@ def can(user: User | ApiClient, action: Action, obj=None) -> bool:
     if action is Action.EDIT_DIRECTORY:
         # The directory belongs to the whole hub, not to one team.
         return user.role is Role.COORDINATOR
+    if action is Action.KEEP_LISTING:
+        return isinstance(obj, Offer) and (user.role is Role.COORDINATOR
+                                           or may_keep_listing(user, obj))
     if action is Action.MANAGE_TEAM:
         return isinstance(obj, Team) and _coordinates(user, obj.id)
     if action is Action.SET_AVAILABILITY:
@@ -414,8 +434,8 @@ def scope_directory(query: Select, user: User | ApiClient | None = None) -> Sele
 # --- staff accounts (issue 14): who manages whose account -------------------------
 
 # The roles a hub coordinator may give, and whose accounts in their team they manage.
-# Issue 15 adds the partner and volunteer roles here; nothing else needs to change.
-COORDINATOR_GRANTABLE_ROLES = frozenset({Role.CONNECTOR})
+# Partners are hub-wide (issue 15, below); volunteers get their accounts by approval.
+COORDINATOR_GRANTABLE_ROLES = frozenset({Role.CONNECTOR, Role.PARTNER})
 ACCOUNT_MANAGERS = frozenset({Role.ADMIN, Role.MANAGER, Role.COORDINATOR})
 
 
@@ -443,11 +463,13 @@ def scope_users(query: Select, actor: User) -> Select:
     query = query.where(User.role.in_(sorted(roles)))
     if actor.role is Role.MANAGER:
         return query.where(User.practice_id == actor.practice_id)
-    return query.where(User.team_id == actor.team_id)
+    return query.where(or_(User.team_id == actor.team_id, _hub_wide_accounts(actor)))
 
 
 def may_manage(actor: User, user: User) -> bool:
     """Is `user`'s account in `actor`'s scope (their own included, to look at)?"""
+    if user.role.belongs_to_organisation:
+        return may_place_in_organisation(actor, user.role)
     return _places(actor, user.role, user.practice_id, user.team_id)
 
 
@@ -504,18 +526,7 @@ def public(view):
 # A request belongs to a team: its coordinators work all of them, a connector those of the
 # referrals they hold and those from the phone line (no referral). A volunteer answers,
 # logs hours on, and raises concerns about only their own matches; a partner raises
-# concerns only about their organisation's handovers. (Imported here, not at the top, to
-# keep this section one block for merging.)
-from referrals.models import (
-    ConnectionKind,
-    MatchStatus,
-    SafeguardingConcern,
-    Volunteer,
-    VolunteerMatch,
-    VolunteerRequest,
-    VolunteerStatus,
-)
-
+# concerns only about their organisation's handovers.
 
 def may_ask_for_volunteer(user: User, referral: Referral) -> bool:
     """Record that a person needs a volunteer: casework on a referral the user holds."""
@@ -606,7 +617,6 @@ def scope_concerns(query: Select, user: User) -> Select:
 # --- issue 15 (volunteers) ---------------------------------------------------------
 # A coordinator reviews, checks and decides on their own team's volunteers; a volunteer
 # sees and changes only their own record. Matching asks volunteers.service.
-from referrals.models import Volunteer
 
 
 def scope_volunteers(query: Select, user: User) -> Select:
@@ -629,9 +639,9 @@ def own_volunteer_record(user: User) -> Volunteer | None:
     if not (user.is_authenticated and user.active and user.role is Role.VOLUNTEER):
         return None
     return db.session.scalars(select(Volunteer).where(Volunteer.user_id == user.id)).first()
+
+
 # --- issue 15 (community: the hub's phone line, community champions) ----------------
-# Imported here, not at the top, so this block merges apart from the other parts'.
-from referrals.models import ChampionSuggestion, HubCall, Volunteer, VolunteerStatus
 
 # Who logs calls to the hub's phone line and reads the team's call log.
 CALL_TAKERS = HUB_ROLES
@@ -662,9 +672,7 @@ def require_call(user: User, call: HubCall) -> None:
 def champion_record(user: User) -> Volunteer | None:
     """The signed-in volunteer's own record when they are a community champion: an
     approved volunteer with a patch (postcode districts). None for anyone else."""
-    if not (user.is_authenticated and user.active and user.role is Role.VOLUNTEER):
-        return None
-    volunteer = db.session.scalars(select(Volunteer).where(Volunteer.user_id == user.id)).first()
+    volunteer = own_volunteer_record(user)
     if volunteer is None or volunteer.status is not VolunteerStatus.APPROVED \
             or not volunteer.champion_districts:
         return None
@@ -706,3 +714,92 @@ def require_reviewer(user: User, suggestion: ChampionSuggestion) -> None:
     if not (coordinates_volunteers(user) and suggestion.team_id == user.team_id
             and can(user, Action.EDIT_DIRECTORY)):
         raise NotPermitted(COORDINATORS_ONLY)
+# --- issue 15 (partners): partner organisations close the loop -----------------------
+# A partner acts for one directory organisation (User.organisation_id): they see the warm
+# handovers (referral connections) to its offers, only what the person agreed to share,
+# answer them, and keep its listings current. Nothing else of Kindly is theirs.
+
+# What a partner may say of a handover (each still a legal move in CONNECTION_MOVES).
+PARTNER_ANSWERS = frozenset({ConnectionStatus.TAKEN_ON, ConnectionStatus.NO_CAPACITY,
+                             ConnectionStatus.ATTENDED, ConnectionStatus.DID_NOT_ATTEND})
+
+
+def _hub_wide_accounts(actor: User) -> ColumnElement[bool]:
+    """Accounts a coordinator manages whatever their team: partners (the directory, and so
+    its organisations' staff, belongs to the whole hub)."""
+    roles = sorted(r for r in manageable_roles(actor) if r.belongs_to_organisation)
+    return User.role.in_(roles) if roles else false()
+
+
+def may_place_in_organisation(actor: User, role: Role) -> bool:
+    """May `actor` give (or manage) `role` at a directory organisation: an admin, or a
+    coordinator (any organisation: the directory is the hub's)."""
+    return role.belongs_to_organisation and role in manageable_roles(actor)
+
+
+def _partner_organisation(user) -> str | None:
+    if not getattr(user, "is_authenticated", False) or not user.active:
+        return None
+    return user.organisation_id if user.role is Role.PARTNER else None
+
+
+def scope_handovers(query: Select, user: User) -> Select:
+    """Restrict a query over Connection (joined to Offer) to the warm handovers `user`
+    answers for: referral connections to their own organisation's offers."""
+    organisation_id = _partner_organisation(user)
+    if organisation_id is None:
+        return query.where(false())
+    return query.where(Connection.kind == ConnectionKind.REFERRAL,
+                       Offer.organisation_id == organisation_id)
+
+
+def can_see_handover(user: User, connection: Connection) -> bool:
+    organisation_id = _partner_organisation(user)
+    return (organisation_id is not None and connection.kind is ConnectionKind.REFERRAL
+            and connection.offer.organisation_id == organisation_id)
+
+
+def may_answer_handover(user: User, connection: Connection, referral: Referral,
+                        status: ConnectionStatus | None = None) -> bool:
+    """A partner answers their own organisation's handover while the referral is open,
+    with one of PARTNER_ANSWERS (any of them when `status` is None)."""
+    return (can_see_handover(user, connection) and referral.status.is_open
+            and (status is None or status in PARTNER_ANSWERS))
+
+
+def may_change_connection(user: User, connection: Connection, referral: Referral,
+                          status: ConnectionStatus | None) -> bool:
+    """Moving a connection on: the connector's casework, or the partner's answer (with no
+    status yet, the service then says to choose one)."""
+    return can(user, Action.UPDATE_CONNECTION, referral) or \
+        may_answer_handover(user, connection, referral, status)
+
+
+def scope_partner_offers(query: Select, user: User) -> Select:
+    """Restrict a query over Offer to the listings `user` keeps: their organisation's."""
+    organisation_id = _partner_organisation(user)
+    if organisation_id is None:
+        return query.where(false())
+    return query.where(Offer.organisation_id == organisation_id)
+
+
+def may_keep_listing(user: User, offer: Offer) -> bool:
+    organisation_id = _partner_organisation(user)
+    return organisation_id is not None and offer.organisation_id == organisation_id
+
+
+def listing_coordinators() -> ColumnElement[bool]:
+    """Users told of listings nobody has confirmed for six months: every active hub
+    coordinator (the directory belongs to the whole hub)."""
+    return and_(User.role == Role.COORDINATOR, User.active.is_(True))
+
+
+def organisation_partners(organisation_id: str) -> ColumnElement[bool]:
+    """Users told of a new warm handover to an organisation: its active partners."""
+    return and_(User.role == Role.PARTNER, User.active.is_(True),
+                User.organisation_id == organisation_id)
+
+
+def partner_organisation(user: User) -> DirectoryOrganisation | None:
+    """The organisation a signed-in partner acts for (None for anyone else)."""
+    return user.organisation if _partner_organisation(user) is not None else None

@@ -76,7 +76,8 @@ def seed_demo(password: str, force: bool, if_empty: bool) -> None:
     click.echo(f"\nDemo accounts (password: {password})")
     width = max(len(a.email) for a in accounts)
     for account in accounts:
-        where = account.practice.name if account.practice else (account.team.name if account.team else "")
+        place = account.practice or account.team or account.organisation  # issue 15: a partner's
+        where = place.name if place is not None else ""
         click.echo(f"  {account.email:<{width}}  {account.role.label:<17} {where}")
     practices = ", ".join(p.ods_code for p in api_client.practices)
     click.echo(f"\nDemo FHIR API client {api_client.name!r} ({practices}); its token, shown once:")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from referrals import (
     demo_community,
+    demo_partners,
     demo_reports,
     demo_volunteers,
     ethnicity,
@@ -92,6 +93,9 @@ STAFF = [
 STAFF.append(("volunteer@kindly.example", "Dave Wilson", Role.VOLUNTEER, None, None))
 # --- issue 15 (community): the community champion's volunteer account ---
 STAFF += demo_community.STAFF
+# Issue 15 (partners): Bev Collins answers for the Kindlebury Befriending Service; her
+# account needs the directory, so referrals/demo_partners.py makes it.
+STAFF.append(("partner@kindly.example", "Bev Collins", Role.PARTNER, None, None))
 
 GIVEN = {
     Sex.FEMALE: ["Margaret", "Joan", "Aisha", "Sarah", "Evelyn", "Grace", "Patricia", "Zainab",
@@ -204,6 +208,7 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
                     team=team if role.belongs_to_team else None, capacity=capacity,
                     phone="01632 960900" if role.belongs_to_team else "")
         for email, name, role, p, capacity in STAFF
+        if not role.belongs_to_organisation  # made with their organisation, below
     ]
     by_role = defaultdict(list)
     for account in accounts:
@@ -267,6 +272,7 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
             demo_reports.unmet_needs(referral, unmet_rng, until=now - timedelta(minutes=10),
                                      closing=False)
     _self_referral(practices[1], now=now - timedelta(hours=3))
+    accounts += demo_partners.build(password=password, now=now, seed=seed)  # issue 15
     db.session.flush()
     progress(f"Created {people} people with referrals in every status, and a self-referral.")
     imd = demo_reports.load_imd()

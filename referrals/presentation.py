@@ -57,6 +57,9 @@ NAVIGATION[Role.CONNECTOR].append(("Calls", "calls.index"))
 NAVIGATION[Role.COORDINATOR][1:1] = [("Calls", "calls.index"),
                                      ("Suggestions", "champions.suggestions")]
 NAVIGATION.setdefault(Role.VOLUNTEER, []).append(("Your patch", "champions.patch"))
+# Issue 15 (partners): a partner organisation's handovers and listings.
+NAVIGATION[Role.PARTNER] = [("Handovers", "partners.handovers"),
+                            ("Your listings", "partners.listings")]
 
 
 def local_time(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -114,28 +115,36 @@ def send_digests(*, now: datetime) -> int:
     )
     for connector_id, reference, due in first_contacts:
         overdue[connector_id].append(_Due(reference, "first contact", due))
+    extra: dict[int, list[str]] = defaultdict(list)
+    for section in DIGEST_SECTIONS:
+        for user_id, lines in section(day).items():
+            extra[user_id].extend(lines)
     messages = [
-        _digest(connector_id, day, due_today[connector_id], overdue[connector_id])
-        for connector_id in sorted(set(due_today) | set(overdue))
+        _digest(connector_id, day, due_today[connector_id], overdue[connector_id],
+                extra[connector_id])
+        for connector_id in sorted(set(due_today) | set(overdue) | set(extra))
     ]
     db.session.commit()  # end the read before claiming (SQLite: no lock held while waiting)
     return _deliver_all(messages, now)
 
 
-def _digest(connector_id: int, day: date, today: list[_Due], late: list[_Due]) -> Message:
+def _digest(connector_id: int, day: date, today: list[_Due], late: list[_Due],
+            extra: list[str] = ()) -> Message:
     def body(share: sharing.Policy) -> str:
         sections = []
         if today:
             sections.append("Due today:\n" + "\n".join(f"- {d.line(share)}" for d in today))
         if late:
             sections.append("Overdue:\n" + "\n".join(f"- {d.line(share)}" for d in late))
+        sections.extend(extra)
         return "\n\n".join(sections)
 
     return Message(
         key=f"digest:{connector_id}:{day.isoformat()}",
         user_id=connector_id,
         kind="digest",
-        title=f"Your day, {_day(day)}: {len(today)} due today, {len(late)} overdue",
+        title=(f"Your day, {_day(day)}: {len(today)} due today, {len(late)} overdue"
+               if today or late or not extra else f"Your day, {_day(day)}: things to check"),
         body=body(sharing.HUB),
         url=CASELOAD_URL,
         email_body=body(sharing.EMAIL),
@@ -255,6 +264,10 @@ def _coordinators(team_ids: set[int]) -> dict[int, list[int]]:
     return found
 
 
+# Lines other parts of the hub add to a user's digest: each gives, for the day,
+# {user_id: [lines]}. A line may go by email, so it holds counts, never a person.
+DIGEST_SECTIONS: list[Callable[[date], dict[int, list[str]]]] = []
+
 JOBS = {
     "digest": send_digests,
     "first-contact": escalate_first_contacts,
@@ -345,3 +358,10 @@ def start_in_process(app: Flask) -> BackgroundScheduler:
     scheduler = build(app, BackgroundScheduler)
     scheduler.start()
     return scheduler
+
+
+# --- issue 15 (partners): listings nobody has confirmed for six months -------------------
+from referrals.directory import upkeep
+
+DIGEST_SECTIONS.append(upkeep.digest_lines)
+register("unverified-listings", upkeep.notify_unverified_listings, hour="8", minute="20")

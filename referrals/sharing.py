@@ -79,6 +79,10 @@ FREE_TEXT: dict[tuple[type, str], Kind] = {
     (Connection, "notes"): K.ABOUT_PERSON,
     (ConnectionEvent, "note"): K.ABOUT_PERSON,
     (Connection, "match_explanation"): K.HUB_ONLY,  # from their postcode and wishes
+    # Issue 15 (partners): what the person agreed the partner organisation sees at a warm
+    # handover (referrals.partners.service shows these to it only with that consent).
+    (Connection, "partner_contact"): K.IDENTITY,
+    (Connection, "handover_note"): K.HUB_ONLY,
     (Contact, "notes"): K.HUB_ONLY,
     (FollowUp, "purpose"): K.HUB_ONLY,
     (FollowUp, "outcome_note"): K.HUB_ONLY,

@@ -40,6 +40,8 @@ CLOSED = frozenset({ReferralStatus.COMPLETED, ReferralStatus.DECLINED,
 STILL_GOING = {
     ConnectionStatus.SUGGESTED: "Suggested, still being considered",
     ConnectionStatus.ACCEPTED: "Accepted, not started yet",
+    # Issue 15: the organisation has said it will take them on.
+    ConnectionStatus.TAKEN_ON: "Taken on by the organisation, not started yet",
 }
 
 

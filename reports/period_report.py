@@ -41,7 +41,8 @@ CONNECTION_COLUMNS = (
     ("declined", "Declined", (ConnectionStatus.DECLINED,)),
     ("no_capacity", "No capacity", (ConnectionStatus.NO_CAPACITY,)),
     ("withdrawn", "Withdrawn", (ConnectionStatus.WITHDRAWN,)),
-    ("open", "Not settled yet", (ConnectionStatus.SUGGESTED, ConnectionStatus.ACCEPTED)),
+    ("open", "Not settled yet", (ConnectionStatus.SUGGESTED, ConnectionStatus.ACCEPTED,
+                                 ConnectionStatus.TAKEN_ON)),
 )
 IMD_NOT_AVAILABLE = "IMD decile not available: no deprivation table has been imported."
 PDF_STYLESHEETS = ("report.css",)

@@ -13,7 +13,7 @@ from referrals.intake.service import (
     ReasonEntry,
     create_referral,
 )
-from referrals.models import Practice, ReferralStatus, Role, Sex, Team
+from referrals.models import DirectoryOrganisation, Practice, ReferralStatus, Role, Sex, Team
 from referrals.nhs_number import check_digit
 
 S = ReferralStatus
@@ -76,11 +76,23 @@ class Builders:
             practice = self.practice()
         if role.belongs_to_team and team is None:
             team = practice.team if practice is not None else self.team()
+        if role.belongs_to_organisation and kwargs.get("organisation") is None:
+            kwargs["organisation"] = self.organisation()  # issue 15: a partner's
         return create_user(
             email=kwargs.pop("email", f"{role.value}{next(self._seq)}@test.example"),
             name=kwargs.pop("name", f"{role.label} {next(self._seq)}"),
             role=role, password=password, practice=practice, team=team, **kwargs,
         )
+
+    def organisation(self, **kwargs) -> DirectoryOrganisation:
+        """Issue 15: a directory organisation (a partner works for one)."""
+        n = next(self._seq)
+        organisation = DirectoryOrganisation(id=kwargs.pop("id", f"org-{n}"),
+                                             name=kwargs.pop("name", f"Organisation {n}"),
+                                             **kwargs)
+        self.session.add(organisation)
+        self.session.flush()
+        return organisation
 
     def intake(self, practice: Practice, **overrides) -> IntakeRequest:
         person = dict(

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from referrals.auth.forms import ChangePasswordForm
 from referrals.forms import KindlyForm
-from referrals.models import Practice, Role, Team
+from referrals.models import DirectoryOrganisation, Practice, Role, Team
 
 
 def _strip(value):
@@ -25,9 +25,15 @@ class PlacementForm(KindlyForm):
     role = RadioField("Role", validate_choice=False)
     practice = SelectField("Practice", validate_choice=False)
     team = SelectField("Connector team", validate_choice=False)
+    # Issue 15: the directory organisation a partner acts for.
+    organisation = SelectField("Partner organisation", validate_choice=False)
 
-    def __init__(self, roles, practices: list[Practice], teams: list[Team], *args, **kwargs):
+    def __init__(self, roles, practices: list[Practice], teams: list[Team], *args,
+                 organisations: list[DirectoryOrganisation] = (), **kwargs):
         super().__init__(*args, **kwargs)
+        self._organisations = {o.id: o for o in organisations}
+        self.organisation.choices = [SelectChoice("", "Select an organisation")] + [
+            SelectChoice(key, o.name) for key, o in self._organisations.items()]
         self._roles = {role.value: role for role in roles}
         self._practices = {str(p.id): p for p in practices}
         self._teams = {str(t.id): t for t in teams}
@@ -59,6 +65,9 @@ class PlacementForm(KindlyForm):
 
     def chosen_team(self) -> Team | None:
         return self.fixed_team or self._teams.get(self.team.data or "")
+
+    def chosen_organisation(self) -> DirectoryOrganisation | None:
+        return self._organisations.get(self.organisation.data or "")
 
     def add_error(self, field_name: str, message: str) -> None:
         field = self._fields.get(field_name)

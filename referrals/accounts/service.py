@@ -19,6 +19,7 @@ from referrals.errors import DomainError, NotPermitted
 from referrals.extensions import db
 from referrals.models import (
     OPEN_STATUSES,
+    DirectoryOrganisation,
     PasswordResetRequest,
     Practice,
     Referral,
@@ -41,6 +42,7 @@ class LinkInvalid(DomainError):
 
 def invite_user(*, email: str, name: str, role: Role, practice: Practice | None,
                 team: Team | None, actor: User, base_url: str,
+                organisation: DirectoryOrganisation | None = None,
                 now: datetime | None = None) -> User:
     """Make an account with no password and email its holder a link to set one.
 
@@ -54,7 +56,7 @@ def invite_user(*, email: str, name: str, role: Role, practice: Practice | None,
         raise AccountInvalid("Enter the person's full name", field="name")
     if len(name) > 120:
         raise AccountInvalid("Full name must be 120 characters or fewer", field="name")
-    _check_placement(actor, role, practice, team)
+    _check_placement(actor, role, practice, team, organisation)
     if "@" not in email or len(email) > 254 or " " in email:
         raise AccountInvalid("Enter an email address in the correct format, like "
                              "name@example.nhs.uk", field="email")
@@ -63,7 +65,8 @@ def invite_user(*, email: str, name: str, role: Role, practice: Practice | None,
                              field="email")
     user = User(email=email, name=name, role=role, password_hash=auth.unusable_password(),
                 practice=practice if role.belongs_to_practice else None,
-                team=team if role.belongs_to_team else None)
+                team=team if role.belongs_to_team else None,
+                organisation=organisation if role.belongs_to_organisation else None)
     db.session.add(user)
     db.session.flush()
     lifetime = timedelta(days=current_app.config["INVITE_LINK_VALID_DAYS"])
@@ -76,12 +79,12 @@ def invite_user(*, email: str, name: str, role: Role, practice: Practice | None,
         f"If it has expired, ask {actor.name} to send a new one.\n"))
     audit.record("invite", actor=actor, entity_type="user", entity_id=user.id,
                  detail={"role": role.value, "practice_id": user.practice_id,
-                         "team_id": user.team_id})
+                         "team_id": user.team_id, "organisation_id": user.organisation_id})
     return user
 
 
 def change_placement(user: User, *, role: Role, practice: Practice | None, team: Team | None,
-                     actor: User) -> bool:
+                     actor: User, organisation: DirectoryOrganisation | None = None) -> bool:
     """Give `user` a new role, practice or team. Returns False when nothing changed.
 
     Nobody changes their own; a connector holding open referrals keeps their role and
@@ -91,18 +94,22 @@ def change_placement(user: User, *, role: Role, practice: Practice | None, team:
     role = Role(role)
     if user.id == actor.id:
         raise AccountInvalid("You cannot change your own role, practice or team", field="role")
-    _check_placement(actor, role, practice, team)
+    _check_placement(actor, role, practice, team, organisation)
     practice = practice if role.belongs_to_practice else None
     team = team if role.belongs_to_team else None
-    before = {"role": user.role.value, "practice_id": user.practice_id, "team_id": user.team_id}
+    organisation = organisation if role.belongs_to_organisation else None
+    before = {"role": user.role.value, "practice_id": user.practice_id, "team_id": user.team_id,
+              "organisation_id": user.organisation_id}
     after = {"role": role.value, "practice_id": practice.id if practice else None,
-             "team_id": team.id if team else None}
+             "team_id": team.id if team else None,
+             "organisation_id": organisation.id if organisation else None}
     if before == after:
         return False
     if access.holds_caseload(user) and (held := _open_referrals_held(user)):
         raise AccountInvalid(f"{user.name} holds {held} open referral{'s' if held != 1 else ''}. "
                              "Reassign them before changing their role or team", field="role")
     user.role, user.practice, user.team = role, practice, team
+    user.organisation = organisation
     if not role.holds_caseload:
         user.capacity = None
     audit.record("change role", actor=actor, entity_type="user", entity_id=user.id,
@@ -220,9 +227,17 @@ def _check_manages(actor: User, user: User) -> None:
 
 
 def _check_placement(actor: User, role: Role, practice: Practice | None,
-                     team: Team | None) -> None:
+                     team: Team | None, organisation: DirectoryOrganisation | None = None) -> None:
     if role not in access.manageable_roles(actor):
         raise AccountInvalid("Choose a role you are allowed to give", field="role")
+    if role.belongs_to_organisation:
+        # Issue 15: a partner works for a directory organisation, not a practice or team.
+        if organisation is None or organisation.retired_at is not None:
+            raise AccountInvalid("Select the organisation this partner works for",
+                                 field="organisation")
+        if not access.may_place_in_organisation(actor, role):
+            raise AccountInvalid("Choose a role you are allowed to give", field="role")
+        return
     if role.belongs_to_practice and practice is None:
         raise AccountInvalid(f"Select the practice a {role.label.lower()} works at",
                              field="practice")
@@ -244,7 +259,7 @@ def _requests(*where, since: datetime) -> int:
 
 
 def _where(user: User) -> str:
-    place = user.practice or user.team
+    place = user.practice or user.team or user.organisation
     return f", {place.name}" if place is not None else ""
 
 

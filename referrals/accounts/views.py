@@ -29,6 +29,7 @@ from referrals.accounts.forms import (
 )
 from referrals.auth import passwords
 from referrals.auth import service as auth
+from referrals.directory import listing
 from referrals.extensions import db
 from referrals.models import OutboxMessage, Practice, Role, Team, User
 
@@ -48,7 +49,7 @@ def list_users():
     q = (request.args.get("q") or "").strip()[:100]
     status = request.args.get("status", "")
     query = access.scope_users(select(User), current_user).options(
-        selectinload(User.practice), selectinload(User.team))
+        selectinload(User.practice), selectinload(User.team), selectinload(User.organisation))
     if q:
         query = query.where(or_(func.lower(User.name).contains(q.lower(), autoescape=True),
                                 func.lower(User.email).contains(q.lower(), autoescape=True)))
@@ -70,6 +71,7 @@ def invite():
             user = service.invite_user(
                 email=form.email.data, name=form.name.data, role=form.chosen_role(),
                 practice=form.chosen_practice(), team=form.chosen_team(),
+                organisation=form.chosen_organisation(),
                 actor=current_user, base_url=_base_url())
         except service.AccountInvalid as exc:
             form.add_error(exc.field, str(exc))
@@ -100,7 +102,8 @@ def change_role(user_id: int):
         try:
             changed = service.change_placement(
                 account, role=form.chosen_role(), practice=form.chosen_practice(),
-                team=form.chosen_team(), actor=current_user)
+                team=form.chosen_team(), organisation=form.chosen_organisation(),
+                actor=current_user)
         except service.AccountInvalid as exc:
             form.add_error(exc.field or "role", str(exc))
         else:
@@ -244,11 +247,15 @@ def _placement_form(form_class, account: User | None = None):
                         if r.belongs_to_practice)]
     teams = [t for t in db.session.scalars(select(Team).order_by(Team.name))
              if any(access.may_place(actor, r, None, t) for r in roles if r.belongs_to_team)]
+    # Issue 15: partners work for a directory organisation (any, for who may give them).
+    organisations = (listing.organisation_choices(account.organisation_id if account else None)
+                     if any(access.may_place_in_organisation(actor, r) for r in roles) else [])
     data = {}
     if account is not None and request.method == "GET":
         data = {"role": account.role.value, "practice": str(account.practice_id or ""),
-                "team": str(account.team_id or "")}
-    return form_class(roles, practices, teams, data=data)
+                "team": str(account.team_id or ""),
+                "organisation": account.organisation_id or ""}
+    return form_class(roles, practices, teams, data=data, organisations=organisations)
 
 
 def _load_user(user_id: int) -> User:
@@ -260,7 +267,7 @@ def _load_user(user_id: int) -> User:
 
 
 def _place(account: User) -> str:
-    place = account.practice or account.team
+    place = account.practice or account.team or account.organisation
     return f" at {place.name}" if place is not None else ""
 
 

@@ -13,7 +13,7 @@ from referrals.accounts import tokens
 from referrals.auth import passwords, remember, throttle
 from referrals.errors import DomainError
 from referrals.extensions import db
-from referrals.models import Practice, Role, Team, User, utcnow
+from referrals.models import DirectoryOrganisation, Practice, Role, Team, User, utcnow
 from referrals.models.user import new_session_token
 
 # Compared against when the email is unknown, so a miss costs as long as a hit: one
@@ -120,6 +120,7 @@ def create_user(
     team: Team | None = None,
     capacity: int | None = None,
     phone: str = "",
+    organisation: DirectoryOrganisation | None = None,
 ) -> User:
     """Create a staff account, checking that it belongs where its role needs it to and
     that its password meets the rules (referrals/auth/passwords.py)."""
@@ -135,6 +136,8 @@ def create_user(
         raise AccountInvalid(f"A {role.label.lower()} must belong to a practice")
     if role.belongs_to_team and team is None:
         raise AccountInvalid(f"A {role.label.lower()} must belong to a connector team")
+    if role.belongs_to_organisation and organisation is None:
+        raise AccountInvalid(f"A {role.label.lower()} must belong to a directory organisation")
     user = User(
         email=email,
         name=name.strip(),
@@ -142,6 +145,7 @@ def create_user(
         password_hash=hash_password(password),
         practice=practice if role.belongs_to_practice else None,
         team=team if role.belongs_to_team else None,
+        organisation=organisation if role.belongs_to_organisation else None,
         capacity=capacity if role.holds_caseload else None,
         phone=phone,
     )

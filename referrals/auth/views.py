@@ -22,8 +22,7 @@ HOME_ENDPOINTS = {
     Role.CONNECTOR: "caseload.my_caseload",
     Role.COORDINATOR: "hub.workload",
     Role.ADMIN: "admin.users",
-    # Issue 15 gives these their own pages; until then, their account.
-    Role.PARTNER: "auth.change_password",
+    Role.PARTNER: "partners.handovers",
     Role.VOLUNTEER: "volunteers.my_page",
 }
 

@@ -18,7 +18,8 @@ from referrals.models import ConnectionStatus, ContactMethod, Referral, User
 from referrals.notifications.outbound import deliver_email
 
 # Offers still in play for the person: put to them, agreed, or going already.
-CHOSEN = (ConnectionStatus.SUGGESTED, ConnectionStatus.ACCEPTED, ConnectionStatus.ATTENDED)
+CHOSEN = (ConnectionStatus.SUGGESTED, ConnectionStatus.ACCEPTED, ConnectionStatus.TAKEN_ON,
+          ConnectionStatus.ATTENDED)
 
 
 @dataclass(frozen=True)

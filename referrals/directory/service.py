@@ -141,8 +141,9 @@ def create_offer(d: OfferDetails, *, actor: User) -> Offer:
 
 def update_offer(offer: Offer, d: OfferDetails, *, actor: User) -> None:
     """Change an offer as its form says, keeping ids, `extra` and what the form does not
-    show. Flushes; the caller commits."""
-    access.require(actor, Action.EDIT_DIRECTORY)
+    show. A partner may too, for their own organisation's offer (referrals.partners keeps
+    them to its place, times and contact). Flushes; the caller commits."""
+    access.require(actor, Action.KEEP_LISTING, offer)
     _raise_if(offer_problems(d))
     before = _offer_snapshot(offer)
     _apply_offer(offer, d)
@@ -163,8 +164,9 @@ def retire_offer(offer: Offer, *, actor: User) -> None:
 
 
 def mark_verified(offer: Offer, *, actor: User, now: datetime | None = None) -> date:
-    """Record that `actor` checked the offer's details today (UK date)."""
-    access.require(actor, Action.EDIT_DIRECTORY)
+    """Record that `actor` checked the offer's details today (UK date): a coordinator, or
+    a partner of the offer's organisation."""
+    access.require(actor, Action.KEEP_LISTING, offer)
     today = uk_date(now or utcnow())
     offer.last_verified_on = today
     offer.verified_by = actor
@@ -175,17 +177,25 @@ def mark_verified(offer: Offer, *, actor: User, now: datetime | None = None) -> 
 
 
 def set_capacity(offer: Offer, capacity: CapacityStatus | None, *, actor: User,
-                 now: datetime | None = None) -> CapacityStatus:
+                 now: datetime | None = None, returns_on: date | None = None) -> CapacityStatus:
     """Set whether an offer can take new people ("full" is a real answer) and when that
-    was said; returns the capacity before. Saying the same again confirms it as of now."""
-    access.require(actor, Action.EDIT_DIRECTORY)
+    was said; returns the capacity before. Saying the same again confirms it as of now.
+    Full may say the day capacity returns (`returns_on`; without one, a day said before
+    stands); any other answer clears it."""
+    access.require(actor, Action.KEEP_LISTING, offer)
     if capacity is None:
         raise DirectoryInvalid({"capacity": "Choose open, waiting list or full"})
     previous = offer.capacity_status
     offer.capacity_status = capacity
     offer.capacity_updated_at = now or utcnow()
+    if capacity is not CapacityStatus.FULL:
+        offer.capacity_returns_on = None
+    elif returns_on is not None:
+        offer.capacity_returns_on = returns_on
     _audit("capacity", actor, "offer", offer.id, name=offer.name, before=previous.value,
-           after=capacity.value)
+           after=capacity.value,
+           returns_on=offer.capacity_returns_on.isoformat() if offer.capacity_returns_on
+           else None)
     db.session.flush()
     return previous
 

@@ -6,6 +6,7 @@ the postcode up with referrals.geo.locate, so nothing here touches the database.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, time
 
 from referrals.directory.vocabulary import CATEGORY_BY_CODE, WEEKDAY_NAMES, categories_for_reasons
@@ -41,7 +42,18 @@ def facts_for(offer: Offer) -> OfferFacts:
         languages=frozenset(code.strip().lower() for code in offer.languages or () if code),
         capacity=str(offer.capacity_status or CapacityStatus.OPEN),
         active=(offer.status or OfferStatus.ACTIVE) == OfferStatus.ACTIVE,
+        capacity_returns_on=offer.capacity_returns_on,
     )
+
+
+def as_of(facts: OfferFacts, today: date) -> OfferFacts:
+    """The offer's facts on `today`: one full only until a day now come counts as open
+    (its partner said when capacity returns). Facts are cached across days, so this is
+    applied per request rather than when they are made."""
+    returns = facts.capacity_returns_on
+    if facts.capacity == CapacityStatus.FULL and returns is not None and returns <= today:
+        return replace(facts, capacity=str(CapacityStatus.OPEN))
+    return facts
 
 
 def needs_for(referral: Referral, home: tuple[float, float] | None, today: date) -> PersonNeeds:

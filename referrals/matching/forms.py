@@ -11,7 +11,7 @@ from wtforms.validators import Length
 
 from referrals.directory import vocabulary
 from referrals.forms import KindlyForm, MultiCheckboxField, VersionedForm
-from referrals.matching.service import MAX_NOTE, PARTS_OF_DAY
+from referrals.matching.service import MAX_CONTACT, MAX_NOTE, PARTS_OF_DAY, Handover
 from referrals.models import ConnectionKind, ConnectionStatus, UnmetReason
 
 # The availability grid, a row per day: (day code, day name, [(slot, part of day)]).
@@ -79,6 +79,13 @@ class RecordConnectionForm(KindlyForm):
     kind = RadioField("How are you connecting them?", choices=KIND_CHOICES,
                       validate_choice=False, default=ConnectionKind.SIGNPOST.value)
     note = TextAreaField("Note (optional)", validators=[Length(max=MAX_NOTE)])
+    # Issue 15: a warm handover's consent, and what the organisation then sees.
+    share = BooleanField("They agreed to share their first name, how to contact them and "
+                         "the handover note with the organisation")
+    contact = StringField("How the organisation can contact them",
+                          validators=[Length(max=MAX_CONTACT)])
+    handover_note = TextAreaField("Handover note for the organisation",
+                                  validators=[Length(max=MAX_NOTE)])
     # The search that found the offer, so the page comes back to it.
     q = HiddenField(validators=[Length(max=200)])
     category = HiddenField(validators=[Length(max=80)])
@@ -87,6 +94,25 @@ class RecordConnectionForm(KindlyForm):
     @property
     def kind_choice(self) -> ConnectionKind | None:
         return _enum_or_none(ConnectionKind, self.kind.data)
+
+    def handover(self) -> Handover:
+        return Handover(share=bool(self.share.data), contact=self.contact.data or "",
+                        note=self.handover_note.data or "")
+
+
+class SharingForm(VersionedForm):
+    """Issue 15: what the person now agrees the organisation of a warm handover sees."""
+
+    share = BooleanField("They agree to share their first name, how to contact them and "
+                         "the handover note with the organisation")
+    contact = StringField("How the organisation can contact them",
+                          validators=[Length(max=MAX_CONTACT)])
+    handover_note = TextAreaField("Handover note for the organisation",
+                                  validators=[Length(max=MAX_NOTE)])
+
+    def handover(self) -> Handover:
+        return Handover(share=bool(self.share.data), contact=self.contact.data or "",
+                        note=self.handover_note.data or "")
 
 
 _NUMBER = re.compile(r"^\d{1,4}$", re.ASCII)  # not "٣" (see referrals.forms.whole_number)

@@ -127,6 +127,8 @@ class _Screen:
         if not offer.active:
             return "not running at the moment"
         if offer.capacity == "full":
+            if offer.capacity_returns_on is not None:
+                return f"full: no room until {offer.capacity_returns_on:%-d %B %Y}"
             return "full: not taking anyone new"
         age, low, high = self.age, offer.minimum_age, offer.maximum_age
         if age is not None and ((low is not None and age < low) or

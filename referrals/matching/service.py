@@ -27,7 +27,7 @@ from referrals.directory import vocabulary
 from referrals.directory.search import offer_loading
 from referrals.errors import CaseworkInvalid, StaleConnection
 from referrals.extensions import db
-from referrals.matching.facts import facts_for, needs_for
+from referrals.matching.facts import as_of, facts_for, needs_for
 from referrals.matching.scoring import Match, OfferFacts, rank
 from referrals.models import (
     Connection,
@@ -40,14 +40,19 @@ from referrals.models import (
     User,
     utcnow,
 )
+from referrals.partners import notices
 
 C = ConnectionStatus
 
 # THE connection moves. A status with no moves is final; did not attend is not final,
 # because people often go the next week.
+# Issue 15: a partner organisation answers a warm handover: taken on (before or after the
+# person accepted), then attended or did not attend; or no capacity.
 CONNECTION_MOVES: dict[ConnectionStatus, frozenset[ConnectionStatus]] = {
-    C.SUGGESTED: frozenset({C.ACCEPTED, C.DECLINED, C.WITHDRAWN, C.NO_CAPACITY}),
-    C.ACCEPTED: frozenset({C.ATTENDED, C.DID_NOT_ATTEND, C.DECLINED, C.NO_CAPACITY,
+    C.SUGGESTED: frozenset({C.ACCEPTED, C.TAKEN_ON, C.DECLINED, C.WITHDRAWN, C.NO_CAPACITY}),
+    C.ACCEPTED: frozenset({C.TAKEN_ON, C.ATTENDED, C.DID_NOT_ATTEND, C.DECLINED,
+                           C.NO_CAPACITY, C.WITHDRAWN}),
+    C.TAKEN_ON: frozenset({C.ATTENDED, C.DID_NOT_ATTEND, C.DECLINED, C.NO_CAPACITY,
                            C.WITHDRAWN}),
     C.DID_NOT_ATTEND: frozenset({C.ATTENDED, C.WITHDRAWN}),
     C.ATTENDED: frozenset(),
@@ -56,8 +61,8 @@ CONNECTION_MOVES: dict[ConnectionStatus, frozenset[ConnectionStatus]] = {
     C.WITHDRAWN: frozenset(),
 }
 # The order a form lists statuses in: the journey's order.
-STATUS_ORDER = (C.SUGGESTED, C.ACCEPTED, C.ATTENDED, C.DID_NOT_ATTEND, C.DECLINED,
-                C.NO_CAPACITY, C.WITHDRAWN)
+STATUS_ORDER = (C.SUGGESTED, C.ACCEPTED, C.TAKEN_ON, C.ATTENDED, C.DID_NOT_ATTEND,
+                C.DECLINED, C.NO_CAPACITY, C.WITHDRAWN)
 
 PARTS_OF_DAY: tuple[tuple[str, str], ...] = (
     ("morning", "Morning"), ("afternoon", "Afternoon"), ("evening", "Evening"),
@@ -191,7 +196,7 @@ def suggestions_for(referral: Referral, *, today: date, limit: int = 10,
     """
     place = home if home is not None else home_of(referral)
     needs = needs_for(referral, (place.latitude, place.longitude) if place else None, today)
-    facts = _active_offer_facts(connected_offer_ids(referral))
+    facts = [as_of(f, today) for f in _active_offer_facts(connected_offer_ids(referral))]
     matches = rank(needs, facts, limit=limit)
     offers = {offer.id: offer for offer in _load_offers([m.offer_id for m in matches])}
     return [Suggestion(offers[m.offer_id], m) for m in matches if m.offer_id in offers]
@@ -211,7 +216,7 @@ def match_for(referral: Referral, offer: Offer, *, today: date,
     """The matcher's verdict on one offer for this person (None: it rules the offer out)."""
     place = home if home is not None else home_of(referral)
     needs = needs_for(referral, (place.latitude, place.longitude) if place else None, today)
-    found = rank(needs, [facts_for(offer)], limit=1)
+    found = rank(needs, [as_of(facts_for(offer), today)], limit=1)
     return found[0] if found else None
 
 
@@ -293,6 +298,38 @@ def _check_day(on: date | None, today: date, *, not_before: date | None = None,
     return {}
 
 
+MAX_CONTACT = 300
+
+
+@dataclass(frozen=True)
+class Handover:
+    """Issue 15: what the person agreed to share with the organisation at a warm handover.
+    Without `share` the partner sees that a handover exists, and nothing about the person."""
+
+    share: bool = False
+    contact: str = ""  # how they chose to be contacted: a phone number or an email address
+    note: str = ""  # the connector's handover note, for the organisation
+
+    def problems(self, kind: ConnectionKind | None) -> dict[str, str]:
+        contact, note = _note(self.contact), _note(self.note)
+        if not self.share:
+            if contact or note:
+                return {"share": "Select that they agreed to share these details, or clear "
+                                 "the contact and handover note"}
+            return {}
+        if kind is not ConnectionKind.REFERRAL:
+            return {"share": "Details are shared only with a referral (warm handover): "
+                             "select referral, or do not share"}
+        if not contact:
+            return {"contact": "Enter how the organisation can contact them, by phone "
+                               "or email as they chose"}
+        if len(contact) > MAX_CONTACT:
+            return {"contact": f"How to contact them must be {MAX_CONTACT} characters or fewer"}
+        if len(note) > MAX_NOTE:
+            return {"handover_note": f"The handover note must be {MAX_NOTE} characters or fewer"}
+        return {}
+
+
 def open_connection(referral: Referral, offer_id: str) -> Connection | None:
     """This referral's connection to the offer that is still being followed, if any."""
     return next((c for c in referral.connections
@@ -308,12 +345,16 @@ def record_connection(
     on: date | None = None,
     notes: str = "",
     match: Match | None = None,
+    handover: Handover | None = None,
     actor: User,
     today: date,
     now: datetime | None = None,
 ) -> Connection:
     """Put an offer to the person as a signpost or a referral, usually as suggested, or
     straight at a later status when it already happened (they went last week).
+
+    A referral (warm handover) may carry `handover`: what the person agreed the partner
+    organisation sees (first name, how to contact them, the handover note).
 
     Refuses (CaseworkInvalid) an inactive offer, an offer this person is already
     connected to and still being followed, a date in the future, and a missing kind;
@@ -336,6 +377,8 @@ def record_connection(
     errors |= _check_day(on, today)
     if len(_note(notes)) > MAX_NOTE:
         errors["note"] = f"The note must be {MAX_NOTE} characters or fewer"
+    handover = handover or Handover()
+    errors |= handover.problems(kind)
     if errors:
         raise CaseworkInvalid(errors)
     if match is not None and match.offer_id != offer.id:
@@ -346,6 +389,8 @@ def record_connection(
         match_explanation=match.explanation if match else "",
         started_on=on if status is C.ATTENDED else None,
         notes=_note(notes), created_by=actor, created_at=now, updated_at=now,
+        share_with_partner=handover.share, partner_contact=_note(handover.contact),
+        handover_note=_note(handover.note), shared_at=now if handover.share else None,
     )
     connection.events.append(ConnectionEvent(
         at=now, on=on, actor=actor, from_status=None, to_status=status, note=_note(notes)))
@@ -355,7 +400,9 @@ def record_connection(
     db.session.flush()
     audit.record_referral("record-connection", referral, actor=actor,
                           connection_id=connection.id, offer_id=offer.id,
-                          kind=kind.value, status=status.value)
+                          kind=kind.value, status=status.value,
+                          shared_with_partner=handover.share)
+    notices.handover_made(connection)  # issue 15: the organisation hears someone is coming
     return connection
 
 
@@ -382,7 +429,9 @@ def update_connection(
     revisions.reread(connection)
     if expected_version is not None and expected_version != connection.version:
         raise StaleConnection(connection)
-    access.require(actor, Action.UPDATE_CONNECTION, referral)
+    # The connector's casework, or (issue 15) a partner's answer to their handover.
+    if not access.may_change_connection(actor, connection, referral, status):
+        access.require(actor, Action.UPDATE_CONNECTION, referral)
     now = now or utcnow()
     errors = {}
     if status is None:

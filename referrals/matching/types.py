@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 
 from referrals.directory.vocabulary import WEEKDAY_NAMES
 
@@ -47,6 +47,8 @@ class OfferFacts:
     languages: frozenset[str]  # ISO 639 codes; empty means English only
     capacity: str  # "open" | "waiting-list" | "full"
     active: bool
+    # Issue 15: full until this day (a partner's "no capacity"); from it, open again.
+    capacity_returns_on: date | None = None
     # Derived from the fields above when the facts are made, so that rank() need not:
     # venues as points on the unit sphere; sessions as (bits of the day-parts they touch,
     # bits of their day, "Tuesdays 10:00"); when it runs, in words.

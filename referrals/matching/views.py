@@ -15,7 +15,7 @@ from referrals.caseload import workspace
 from referrals.caseload.forms import attach_errors, has_errors
 from referrals.directory import display, vocabulary
 from referrals.directory.search import DirectoryQuery, search
-from referrals.errors import CaseworkInvalid, StaleConnection, StaleReferral
+from referrals.errors import CaseworkInvalid, NotPermitted, StaleConnection, StaleReferral
 from referrals.extensions import db
 from referrals.matching import service, unmet
 from referrals.matching.forms import (
@@ -25,9 +25,11 @@ from referrals.matching.forms import (
     DirectorySearchForm,
     PreferencesForm,
     RecordConnectionForm,
+    SharingForm,
     UnmetNeedForm,
 )
-from referrals.models import Connection, ConnectionEvent, Offer, Referral, utcnow
+from referrals.models import Connection, ConnectionEvent, ConnectionKind, Offer, Referral, utcnow
+from referrals.partners import consent
 
 bp = Blueprint("matching", __name__, url_prefix="/caseload/referrals")
 
@@ -76,7 +78,7 @@ def record(referral_id: int):
                      if form.source.data == "suggestion" else None)
             connection = service.record_connection(
                 referral, offer, kind=form.kind_choice, notes=form.note.data, match=match,
-                actor=current_user, today=today)
+                handover=form.handover(), actor=current_user, today=today)
         except CaseworkInvalid as exc:
             attach_errors(form, exc.errors)
         else:
@@ -184,11 +186,58 @@ def connection(referral_id: int, connection_id: int):
         audit.record_referral("read", referral, actor=current_user, view="connection",
                               connection_id=found.id)
         db.session.commit()
+    return _connection_page(referral, found, form if may_move else None, conflict)
+
+
+@bp.route(f"/{REFERRAL_ID}/connections/{CONNECTION_ID}/sharing", methods=["POST"])
+@allow(*HUB_ROLES)
+def sharing(referral_id: int, connection_id: int):
+    """Issue 15: change what the person agrees the organisation of a warm handover sees."""
+    referral = _load_referral(referral_id, for_change=True)
+    found = _connection_of(referral, connection_id)
+    form = SharingForm()
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            changed = consent.set_sharing(found, form.handover(), actor=current_user,
+                                          expected_version=form.expected_version)
+        except StaleConnection as exc:
+            conflict = conflicts.stale(exc, form)
+        except CaseworkInvalid as exc:
+            attach_errors(form, exc.errors)
+        except NotPermitted:
+            db.session.rollback()
+            return _cannot(referral, found)
+        else:
+            db.session.commit()
+            flash("What is shared with the organisation is saved." if changed
+                  else "Nothing was changed.", "success")
+            return redirect(url_for("matching.connection", referral_id=referral.id,
+                                    connection_id=found.id))
+    db.session.rollback()
+    referral = _load_referral(referral_id)
+    found = _connection_of(referral, connection_id)
+    if conflict is not None:
+        form.started_from(found.version)
+    return _connection_page(referral, found, None, conflict, sharing_form=form)
+
+
+def _connection_page(referral: Referral, found: Connection, form, conflict,
+                     sharing_form: SharingForm | None = None):
+    may_share = (found.kind is ConnectionKind.REFERRAL
+                 and access.can(current_user, Action.UPDATE_CONNECTION, referral))
+    if may_share and sharing_form is None:
+        sharing_form = SharingForm(formdata=None, data={
+            "share": found.share_with_partner, "contact": found.partner_contact,
+            "handover_note": found.handover_note})
+        sharing_form.started_from(found.version)
+    failed = (form is not None and has_errors(form)) or (
+        sharing_form is not None and has_errors(sharing_form))
     return render_template(
-        "matching/connection.html", referral=referral, connection=found,
-        form=form if may_move else None, is_final=service.is_final(found.status),
-        display=display, conflict=conflict,
-    ), (409 if conflict else 422 if has_errors(form) else 200)
+        "matching/connection.html", referral=referral, connection=found, form=form,
+        is_final=service.is_final(found.status), display=display, conflict=conflict,
+        sharing_form=sharing_form if may_share else None,
+    ), (409 if conflict else 422 if failed else 200)
 
 
 # --- shared ----------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, event
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, event, false
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from referrals.models.base import Base, UTCDateTime, utcnow
@@ -83,6 +83,13 @@ class Connection(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Issue 15: a warm handover's consent. The partner organisation sees the person's first
+    # name, how they chose to be contacted and the handover note only when the person
+    # agreed; without it, only that a handover exists.
+    share_with_partner: Mapped[bool] = mapped_column(default=False, server_default=false())
+    partner_contact: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    handover_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    shared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     offer: Mapped[Offer] = relationship()
 

@@ -94,6 +94,9 @@ class Offer(Base):
     capacity_status: Mapped[CapacityStatus] = mapped_column(
         enum_column_type(CapacityStatus), default=CapacityStatus.OPEN)
     capacity_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Issue 15: a partner's "no capacity until <date>". Full until then; from that day the
+    # matcher counts it open again (referrals.matching.facts).
+    capacity_returns_on: Mapped[date | None] = mapped_column(Date)
     url: Mapped[str] = mapped_column(String(500), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     contact_name: Mapped[str] = mapped_column(String(200), default="")

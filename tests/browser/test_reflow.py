@@ -78,6 +78,10 @@ MUST_VISIT[Role.CONNECTOR] |= {"calls.index", "calls.new", "calls.show"}
 # (The crawl signs in as Dave, who is no champion: his "Your patch" says so. The
 # champion's own pages are walked, at 375 px with axe, by test_community_journey.)
 MUST_VISIT.setdefault(Role.VOLUNTEER, set()).add("champions.patch")
+# Issue 15 (partners): a partner organisation's pages.
+MUST_VISIT.setdefault(Role.PARTNER, set()).update({
+    "partners.handovers", "partners.handover", "partners.listings", "partners.listing",
+    "partners.edit_listing"})
 
 PUBLIC_MUST_VISIT = {"directory.search", "directory.offer", "directory.volunteer",
                      "accounts.forgot_password",

@@ -93,6 +93,7 @@ def test_seed_demo_creates_and_prints_the_demo_accounts_everyone_uses(db, seeded
         Volunteer.email == "volunteer@kindly.example")).one()
     assert dave.status is VolunteerStatus.APPROVED and dave.user.role is Role.VOLUNTEER
     assert "volunteer@kindly.example" in seeded.output
+    partner_has_warm_handovers(db, seeded)  # issue 15
 
 
 def test_seed_demo_builds_a_small_market_town_with_referrals_in_every_status(db, seeded):
@@ -101,7 +102,7 @@ def test_seed_demo_builds_a_small_market_town_with_referrals_in_every_status(db,
     assert roles(db) == {Role.REFERRER: 3, Role.MANAGER: 3, Role.CONNECTOR: 3,
                          Role.COORDINATOR: 1, Role.ADMIN: 1,
                          # issue 15: Dave, Carol, Ron and Maya the champion
-                         Role.VOLUNTEER: 4}
+                         Role.VOLUNTEER: 4, Role.PARTNER: 1}
     # Forty referred by their GP, and one who asked through the public directory.
     handmade = Referral.id.in_(handmade_ids(db, Referral))
     assert count(db, Referral, handmade, Referral.source == "self") == 1
@@ -110,6 +111,24 @@ def test_seed_demo_builds_a_small_market_town_with_referrals_in_every_status(db,
     assert count(db, Practice, Practice.team_id == team.id) == 3
     statuses = set(db.session.scalars(select(Referral.status).distinct().where(handmade)))
     assert statuses == set(ReferralStatus)
+
+
+def partner_has_warm_handovers(db, seeded):
+    """Issue 15: Bev answers for one organisation, with handovers shared and not (checked
+    inside another seeded test: a demo build per test is too slow)."""
+    from referrals.models import Connection, ConnectionKind, ConnectionStatus, Offer
+
+    bev = db.session.scalars(select(User).where(User.email == "partner@kindly.example")).one()
+    assert (bev.role, bev.organisation.name) == (Role.PARTNER, "Kindlebury Befriending Service")
+    handovers = db.session.scalars(select(Connection).join(Offer).where(
+        Offer.organisation_id == bev.organisation_id,
+        Connection.kind == ConnectionKind.REFERRAL,
+        Connection.referral_id.in_(handmade_ids(db, Referral)),
+        Connection.status.in_([ConnectionStatus.SUGGESTED, ConnectionStatus.TAKEN_ON]))).all()
+    shared = [c for c in handovers if c.share_with_partner]
+    assert len(shared) >= 2 and any(not c.share_with_partner for c in handovers)
+    assert {c.status for c in shared} == {ConnectionStatus.SUGGESTED, ConnectionStatus.TAKEN_ON}
+    assert "partner@kindly.example" in seeded.output
 
 
 def test_seed_demo_gives_connectors_casework_to_look_at(db, seeded):

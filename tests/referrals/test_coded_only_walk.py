@@ -69,6 +69,7 @@ WORDS = {
     "connection_event": "qzxconnectionstep",
     "explanation": "qzxmatchexplanation",
     "addition": "qzxaddedinformation",  # issue 14: a practice adds to an open referral
+    "handover": "qzxhandovernote",  # issue 15: for the partner organisation, by consent
 }
 GP_ACTIONS = "qzxgpactions"  # for the practice to act on: the letter carries it
 PEOPLE = [{"given_name": "Zenobia", "family_name": "Quillfeather"},
@@ -167,7 +168,9 @@ def build_world(db, make):
     db.session.flush()
     connection = matching.record_connection(r, offer, kind=ConnectionKind.REFERRAL,
                                             notes=WORDS["connection"], actor=connector,
-                                            today=today)
+                                            today=today, handover=matching.Handover(
+                                                share=True, contact="07700 900999",
+                                                note=WORDS["handover"]))
     connection.match_explanation = WORDS["explanation"]
     matching.update_connection(connection, status=C.ACCEPTED, on=today,
                                note=WORDS["connection_event"], actor=connector, today=today)

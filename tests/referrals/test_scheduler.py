@@ -247,7 +247,9 @@ def test_the_scheduler_has_its_jobs_and_the_sweep_and_is_not_started_by_create_a
                                                     "monthly-reports", "jobs",
                                                     "volunteer-check-ins",
                                                     "volunteer-renewals",  # issue 15
-                                                    "retention"}  # issue 15 (community)
+                                                    "retention",  # issue 15 (community)
+                                                    # issue 15 (partners)
+                                                    "unverified-listings"}
     assert not built.running
 
 
@@ -264,7 +266,8 @@ def test_on_start_the_jobs_catch_up_and_the_digest_waits_for_its_hour(app):
     assert late == {"digest": noon, "first-contact": noon, "follow-up": noon,
                     "monthly-reports": noon, "jobs": noon, "volunteer-check-ins": noon,
                     "volunteer-renewals": noon,  # issue 15
-                    "retention": noon}  # issue 15 (community)
+                    "retention": noon,  # issue 15 (community)
+                    "unverified-listings": noon}  # issue 15 (partners)
 
 
 def test_the_scheduler_command_runs_every_job_once(app, db, make, team_setup):

@@ -39,8 +39,9 @@ def test_each_account_manager_gives_only_the_roles_in_their_scope(make):
 
     assert access.manageable_roles(admin) == frozenset(Role)
     assert access.manageable_roles(manager) == {Role.REFERRER, Role.MANAGER}
+    # Issue 15: coordinators also give the community roles.
     assert access.manageable_roles(coordinator) == access.COORDINATOR_GRANTABLE_ROLES \
-        == {Role.CONNECTOR}
+        >= {Role.CONNECTOR, Role.PARTNER}
     for role in (Role.REFERRER, Role.CONNECTOR):
         assert access.manageable_roles(make.user(role)) == frozenset()
 

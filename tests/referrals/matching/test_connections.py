@@ -236,8 +236,11 @@ def test_a_colleague_or_another_team_cannot_record_but_the_coordinator_can(
 # --- moving a connection on ------------------------------------------------------------
 
 ALLOWED = {
-    C.SUGGESTED: {C.ACCEPTED, C.DECLINED, C.WITHDRAWN, C.NO_CAPACITY},
-    C.ACCEPTED: {C.ATTENDED, C.DID_NOT_ATTEND, C.DECLINED, C.NO_CAPACITY, C.WITHDRAWN},
+    # Issue 15: "taken on" is the partner organisation's answer to a warm handover.
+    C.SUGGESTED: {C.ACCEPTED, C.TAKEN_ON, C.DECLINED, C.WITHDRAWN, C.NO_CAPACITY},
+    C.ACCEPTED: {C.TAKEN_ON, C.ATTENDED, C.DID_NOT_ATTEND, C.DECLINED, C.NO_CAPACITY,
+                 C.WITHDRAWN},
+    C.TAKEN_ON: {C.ATTENDED, C.DID_NOT_ATTEND, C.DECLINED, C.NO_CAPACITY, C.WITHDRAWN},
     C.DID_NOT_ATTEND: {C.ATTENDED, C.WITHDRAWN},
 }
 FINAL = {C.ATTENDED, C.DECLINED, C.NO_CAPACITY, C.WITHDRAWN}
@@ -248,7 +251,7 @@ def test_the_table_is_the_issues_journey():
     assert {s for s in ConnectionStatus if service.is_final(s)} == FINAL
 
 
-@pytest.mark.parametrize("start", [C.SUGGESTED, C.ACCEPTED, C.DID_NOT_ATTEND])
+@pytest.mark.parametrize("start", [C.SUGGESTED, C.ACCEPTED, C.TAKEN_ON, C.DID_NOT_ATTEND])
 @pytest.mark.parametrize("to", list(ConnectionStatus))
 def test_every_move_is_allowed_or_refused_as_the_table_says(hub, referral, offers, start, to):
     connection = record(referral, offers(), hub.connector, status=start)

@@ -303,7 +303,7 @@ def test_a_connection_moves_on_through_its_page_to_attended(
 
     page = Page(client.get(page_url))
     assert [i.get("value") for i in page.findall(".//input[@name='status']")] == [
-        "accepted", "declined", "no_capacity", "withdrawn"]
+        "accepted", "taken_on", "declined", "no_capacity", "withdrawn"]
     assert page.value_of("on_year") == str(local_today().year)
     assert page.label_for("on_day") == ["Day", "Date"]
 

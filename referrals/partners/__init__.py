@@ -1,0 +1,1 @@
+"""Partner organisations: their warm handovers and their own listings (issue 15)."""
