@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from sqlalchemy import func, select
@@ -35,6 +36,7 @@ from referrals.models import (
 )
 from referrals.notifications.service import notify
 from referrals.volunteering import ranking
+from referrals.volunteers import service as volunteers
 
 FIRST_CHECK_IN = timedelta(weeks=2)
 MAX_NOTE = 2000
@@ -157,12 +159,16 @@ def close_request(request: VolunteerRequest, *, reason: str, actor: User,
 # --- ranking and proposing ------------------------------------------------------------
 
 
-def rank_volunteers(request: VolunteerRequest) -> tuple[list[ranking.Ranked],
-                                                        list[ranking.Excluded]]:
-    """The team's approved volunteers offering the request's need, explained, best first;
-    and those left out with why (already declined this request, already proposed, too far)."""
-    volunteers = list(db.session.scalars(
-        select(Volunteer).where(access.matchable_volunteers(request.team_id))))
+def rank_volunteers(request: VolunteerRequest, *, today: date | None = None
+                    ) -> tuple[list[ranking.Ranked], list[ranking.Excluded]]:
+    """The team's volunteers who may be matched `today` (the volunteers part's rule:
+    approved, references done, DBS check current), with an active account, offering the
+    request's need, explained, best first; and those left out with why (already declined
+    this request, already proposed, too far)."""
+    today = today or local_day(utcnow())
+    volunteers_now = list(db.session.scalars(
+        volunteers.matchable_volunteers(request.team_id, today=today)
+        .where(access.matchable_volunteers(request.team_id))))
     running = dict(db.session.execute(
         select(VolunteerMatch.volunteer_id, func.count())
         .where(VolunteerMatch.status == MatchStatus.ACCEPTED)
@@ -177,7 +183,7 @@ def rank_volunteers(request: VolunteerRequest) -> tuple[list[ranking.Ranked],
     facts = [ranking.VolunteerFacts(
         v.id, v.name, frozenset(v.offers), (v.latitude, v.longitude)
         if v.latitude is not None and v.longitude is not None else None,
-        frozenset(v.availability), v.travel_km, running.get(v.id, 0)) for v in volunteers]
+        frozenset(v.availability), v.travel_km, running.get(v.id, 0)) for v in volunteers_now]
     wanted = ranking.RequestFacts(request.need.value, request.need.label, home,
                                   frozenset(request.when))
     return ranking.rank(wanted, facts, left_out=left_out)
@@ -187,8 +193,10 @@ def propose(request: VolunteerRequest, volunteer: Volunteer, *, actor: User,
             now: datetime | None = None) -> VolunteerMatch:
     """Propose `volunteer` for the request: a PROPOSED match with the ranking's score and
     explanation; the volunteer is told in the app and by email, with a link to answer.
-    A volunteer who is not approved (applied, declined, lapsed, left), offers something
-    else, or is left out of the ranking is refused."""
+    A volunteer who is not approved (applied, declined, lapsed, left), whose checks do not
+    stand today, offers something else, or is left out of the ranking is refused."""
+    now = now or utcnow()
+    today = local_day(now)
     if not access.may_work_request(actor, request):
         raise NotPermitted("You cannot propose volunteers for this request.")
     if request.status != "open":
@@ -200,7 +208,10 @@ def propose(request: VolunteerRequest, volunteer: Volunteer, *, actor: User,
                else "in another team")
         raise CaseworkInvalid({"volunteer": f"{volunteer.name} cannot be matched: they are "
                                             f"{why}"})
-    ranked, excluded = rank_volunteers(request)
+    if not volunteers.is_matchable(volunteer, today):
+        raise CaseworkInvalid({"volunteer": f"{volunteer.name} cannot be matched: "
+                                            f"{checks_missing(volunteer)}"})
+    ranked, excluded = rank_volunteers(request, today=today)
     left = next((e for e in excluded if e.volunteer_id == volunteer.id), None)
     if left is not None:
         raise CaseworkInvalid({"volunteer": f"{volunteer.name} cannot be proposed: {left.reason}"})
@@ -208,7 +219,6 @@ def propose(request: VolunteerRequest, volunteer: Volunteer, *, actor: User,
     if found is None:
         raise CaseworkInvalid({"volunteer": f"{volunteer.name} does not offer "
                                             f"{request.need.label.lower()}"})
-    now = now or utcnow()
     match = VolunteerMatch(volunteer=volunteer, request=request, status=MatchStatus.PROPOSED,
                            score=found.score, explanation=found.explanation,
                            proposed_by_id=actor.id, proposed_at=now)
@@ -224,6 +234,18 @@ def propose(request: VolunteerRequest, volunteer: Volunteer, *, actor: User,
     _audit(request, "volunteer-match-proposed", actor, match_id=match.id,
            volunteer_id=volunteer.id)
     return match
+
+
+def checks_missing(volunteer: Volunteer) -> str:
+    """Why an approved volunteer may not be matched (volunteers.is_matchable said no)."""
+    if volunteer.references_checked_on is None:
+        return "their references have not been checked"
+    return ("their DBS check needs renewing" if volunteer.dbs_checked_on is not None
+            else "their DBS check has not been recorded")
+
+
+def local_day(now: datetime) -> date:
+    return now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 def _email_body(text: str, link: str) -> str:
@@ -270,6 +292,9 @@ def answer(match: VolunteerMatch, *, accept: bool, note: str = "", actor: User,
         raise CaseworkInvalid({"note": "Enter why you cannot take this on"})
     if len(note) > MAX_NOTE:
         raise CaseworkInvalid({"note": f"The reason must be {MAX_NOTE} characters or fewer"})
+    if accept and not volunteers.is_matchable(match.volunteer, today):
+        raise CaseworkInvalid({"answer": "You cannot accept this until the hub has renewed "
+                                         "your checks. They will be in touch"})
     now = now or utcnow()
     match.status = MatchStatus.ACCEPTED if accept else MatchStatus.DECLINED
     match.responded_at = now
