@@ -153,7 +153,7 @@ def close_request(request: VolunteerRequest, *, reason: str, actor: User,
     request.notes = f"{request.notes}\n\nClosed: {reason}".strip()
     request.version += 1
     db.session.flush()
-    _audit(request, "volunteer-request-closed", actor)
+    audit_request(request, "volunteer-request-closed", actor)
 
 
 # --- ranking and proposing ------------------------------------------------------------
@@ -231,7 +231,7 @@ def propose(request: VolunteerRequest, volunteer: Volunteer, *, actor: User,
     outbox.write(to=volunteer.user.email, subject=title, body=_email_body(
         f"Hello {volunteer.given_name},\n\nA connector at the hub would like to match you with "
         f"{first_name(request)}: {request.need.label.lower()}.", link), now=now)
-    _audit(request, "volunteer-match-proposed", actor, match_id=match.id,
+    audit_request(request, "volunteer-match-proposed", actor, match_id=match.id,
            volunteer_id=volunteer.id)
     return match
 
@@ -255,7 +255,8 @@ def _email_body(text: str, link: str) -> str:
     return f"{text}\n\n{where}\n"
 
 
-def _audit(request: VolunteerRequest, action: str, actor: User, **detail) -> None:
+def audit_request(request: VolunteerRequest, action: str, actor: User | None,
+                  **detail) -> None:
     """Every change to a person's match is on their record's trail (or the request's)."""
     if request.referral is not None:
         audit.record_referral(action, request.referral, actor=actor, request_id=request.id,
@@ -268,7 +269,7 @@ def _audit(request: VolunteerRequest, action: str, actor: User, **detail) -> Non
 # --- changing a match: one winner -------------------------------------------------------
 
 
-def _begin(match: VolunteerMatch, expected_version: int | None) -> None:
+def lock_match(match: VolunteerMatch, expected_version: int | None) -> None:
     """Take the match's row lock and read it afresh; refuse a change from an old version."""
     db.session.execute(select(VolunteerMatch.id).where(VolunteerMatch.id == match.id)
                        .with_for_update())
@@ -282,7 +283,7 @@ def answer(match: VolunteerMatch, *, accept: bool, note: str = "", actor: User,
            now: datetime | None = None) -> None:
     """The volunteer accepts (the first check-in falls due two weeks later) or declines
     (with a reason) a proposed match; whoever proposed it is told."""
-    _begin(match, expected_version)
+    lock_match(match, expected_version)
     if not access.is_own_match(actor, match):
         raise NotPermitted("Only the volunteer in this match can answer it.")
     if match.status is not MatchStatus.PROPOSED:
@@ -311,7 +312,7 @@ def answer(match: VolunteerMatch, *, accept: bool, note: str = "", actor: User,
                f"{match.volunteer.name} {verb} the match with {first_name(match.request)}",
                note, url_for("volunteering.request_detail", request_id=match.request_id),
                now=now)
-    _audit(match.request, f"volunteer-match-{'accepted' if accept else 'declined'}", actor,
+    audit_request(match.request, f"volunteer-match-{'accepted' if accept else 'declined'}", actor,
            match_id=match.id)
 
 
@@ -319,7 +320,7 @@ def end_match(match: VolunteerMatch, *, reason: str, actor: User,
               expected_version: int | None = None, now: datetime | None = None) -> None:
     """End (or withdraw) a proposed or running match, with the reason; the other side is
     told. The match and everything logged on it stay."""
-    _begin(match, expected_version)
+    lock_match(match, expected_version)
     if not access.may_end_match(actor, match):
         raise NotPermitted("You cannot end this match.")
     if match.status not in RUNNING:
@@ -330,20 +331,10 @@ def end_match(match: VolunteerMatch, *, reason: str, actor: User,
     if len(reason) > MAX_NOTE:
         raise CaseworkInvalid({"reason": f"The reason must be {MAX_NOTE} characters or fewer"})
     now = now or utcnow()
-    was_running = match.status is MatchStatus.ACCEPTED
-    match.status = MatchStatus.ENDED
-    match.ended_at = now
-    match.ended_by_id = actor.id
-    match.end_reason = reason
-    match.next_check_in_on = None
-    if was_running:
-        match.request.status = "open"  # the person may still want someone: the hub decides
-        match.request.version += 1
-    match.version += 1
-    db.session.flush()
+    close_match(match, reason=reason, ended_by=actor, now=now)
     title = f"Match ended: {match.volunteer.name} and {first_name(match.request)}"
     if access.is_own_match(actor, match):
-        for user in _hub_side(match):
+        for user in hub_side(match):
             notify(user, "volunteer-match-ended", title, reason,
                    url_for("volunteering.request_detail", request_id=match.request_id), now=now)
     else:
@@ -352,10 +343,27 @@ def end_match(match: VolunteerMatch, *, reason: str, actor: User,
         outbox.write(to=match.volunteer.user.email, subject=title, body=_email_body(
             f"Hello {match.volunteer.given_name},\n\nThe hub has ended your match with "
             f"{first_name(match.request)}. The reason given: {reason}", link), now=now)
-    _audit(match.request, "volunteer-match-ended", actor, match_id=match.id)
+    audit_request(match.request, "volunteer-match-ended", actor, match_id=match.id)
 
 
-def _hub_side(match: VolunteerMatch) -> list[User]:
+def close_match(match: VolunteerMatch, *, reason: str, ended_by: User | None,
+                now: datetime) -> None:
+    """End a proposed or running match (locked by the caller): who, when and why are
+    kept with everything logged on it. A running match's request opens again."""
+    was_running = match.status is MatchStatus.ACCEPTED
+    match.status = MatchStatus.ENDED
+    match.ended_at = now
+    match.ended_by_id = ended_by.id if ended_by is not None else None
+    match.end_reason = reason
+    match.next_check_in_on = None
+    if was_running:
+        match.request.status = "open"  # the person may still want someone: the hub decides
+        match.request.version += 1
+    match.version += 1
+    db.session.flush()
+
+
+def hub_side(match: VolunteerMatch) -> list[User]:
     """Who hears from the volunteer's side: the referral's connector, else the proposer."""
     referral = match.request.referral
     users = [u for u in (referral.connector if referral else None, match.proposed_by)
@@ -371,7 +379,7 @@ def record_check_in(match: VolunteerMatch, *, rating: str | None, note: str,
                     expected_version: int | None = None,
                     now: datetime | None = None) -> VolunteerCheckIn:
     """How a running match is going; sets the next check-in (two weeks on if not given)."""
-    _begin(match, expected_version)
+    lock_match(match, expected_version)
     if not access.may_work_request(actor, match.request):
         raise NotPermitted("You cannot check in on this match.")
     if match.status is not MatchStatus.ACCEPTED:
@@ -394,7 +402,7 @@ def record_check_in(match: VolunteerMatch, *, rating: str | None, note: str,
     match.next_check_in_on = check_in.next_check_in_on
     match.version += 1
     db.session.flush()
-    _audit(match.request, "volunteer-check-in", actor, match_id=match.id, rating=rating)
+    audit_request(match.request, "volunteer-check-in", actor, match_id=match.id, rating=rating)
     return check_in
 
 
@@ -438,7 +446,7 @@ def log_hours(match: VolunteerMatch, *, on: date | None, hours: float | None, no
     db.session.add(entry)
     match.volunteer.last_active_at = utcnow()
     db.session.flush()
-    _audit(match.request, "volunteer-hours", actor, match_id=match.id)
+    audit_request(match.request, "volunteer-hours", actor, match_id=match.id)
     return entry
 
 

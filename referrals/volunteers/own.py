@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from referrals import audit, geo
+from referrals import audit, geo, signals
 from referrals.extensions import db
 from referrals.models import (
     User,
@@ -77,7 +77,8 @@ def update_details(volunteer: Volunteer, *, actor: User, offers: list[str], skil
 def step_back(volunteer: Volunteer, *, actor: User, kind: str, reason: str,
               expected_version: int | None = None, now: datetime | None = None) -> None:
     """"I need a break" (lapsed: not matched until they come back) or "I want to leave"
-    (left), with their reason. Their matches keep their history."""
+    (left), with their reason. Their matches keep their history; matching settles the
+    running ones (signals.volunteer_stepped_back)."""
     begin_change(volunteer, expected_version)
     reason = (reason or "").strip()
     errors = {}
@@ -98,6 +99,7 @@ def step_back(volunteer: Volunteer, *, actor: User, kind: str, reason: str,
     audit.record("step back", actor=actor, entity_type="volunteer", entity_id=volunteer.id,
                  detail={"kind": kind})
     db.session.flush()
+    signals.volunteer_stepped_back.send(volunteer, actor=actor, actor_label="", now=now)
 
 
 def on_a_break(volunteer: Volunteer) -> bool:
