@@ -16,6 +16,7 @@ from referrals.models import (
 from referrals.volunteering import service
 from referrals.volunteers import decisions, own
 from referrals.volunteers.service import lapse_expired, years_before
+from tests.referrals.volunteering.test_views import sign_in
 
 
 @pytest.fixture
@@ -100,3 +101,15 @@ def test_the_renewal_job_lapsing_a_volunteer_withdraws_proposals_and_flags_match
     flagged = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "volunteer-match-flagged")).one()
     assert flagged.actor_id is None and flagged.detail["by"].startswith("Scheduled job")
+
+
+def test_the_step_back_page_says_what_happens_to_their_matches(client, db, dave_matched):
+    dave, running, _ = dave_matched
+    sign_in(client, db, dave.user)
+    page = client.get("/volunteering/step-back").get_data(as_text=True)
+    assert "If you leave, your matches end" in page
+    response = client.submit("/volunteering/step-back", {
+        "version": str(dave.version), "kind": "leave", "reason": ""})
+    assert response.status_code == 303
+    db.session.refresh(running)
+    assert running.status is MatchStatus.ENDED
