@@ -185,6 +185,15 @@ def _register_blueprints(app: Flask) -> None:
 
     scheduler.register("volunteer-check-ins", reminders.remind_check_ins, hour="8-18",
                        minute="10-59/30")
+    from referrals import signals
+    from referrals.volunteering import stepping_back
+
+    signals.volunteer_stepped_back.connect(stepping_back.on_volunteer_stepped_back)
+    from referrals.volunteering import own_views
+    from referrals.volunteers import views as volunteers_views
+
+    if own_views.page_section not in volunteers_views.PAGE_SECTIONS:  # once, however many apps
+        volunteers_views.PAGE_SECTIONS.append(own_views.page_section)
     # --- issue 15 (volunteers): sign-up, review, the volunteer's page; DBS renewals.
     from referrals import scheduler
     from referrals.volunteers import review_views  # noqa: F401  (routes on the blueprint)

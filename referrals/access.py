@@ -559,7 +559,8 @@ def may_work_request(user: User, volunteer_request) -> bool:
 
 def matchable_volunteers(team_id: int) -> ColumnElement[bool]:
     """Volunteers who may be proposed for a team's requests: approved (never applied,
-    declined, lapsed or left) and with an active account."""
+    declined, lapsed or left) and with an active account. Matching narrows
+    volunteers.service.matchable_volunteers() (checks done and current) with this."""
     return and_(Volunteer.team_id == team_id, Volunteer.status == VolunteerStatus.APPROVED,
                 Volunteer.user_id.in_(select(User.id).where(User.active.is_(True))))
 

@@ -12,3 +12,8 @@ _signals = Namespace()
 # Sent with the Referral as sender and `event` (its ReferralEvent), `actor`, `actor_label`
 # and `now`, once the referral has reached completed, declined or unable to contact.
 referral_closed = _signals.signal("referral-closed")
+
+# Issue 15 (volunteers → matching): sent with the Volunteer as sender, and `actor` (None for
+# the renewal job), `actor_label` and `now`, once a volunteer is declined, lapses (an
+# expired DBS check), takes a break or leaves. Matching ends or flags their matches.
+volunteer_stepped_back = _signals.signal("volunteer-stepped-back")

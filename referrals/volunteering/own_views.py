@@ -11,7 +11,7 @@ from referrals.access import allow
 from referrals.caseload.forms import attach_errors
 from referrals.errors import CaseworkInvalid
 from referrals.extensions import db
-from referrals.models import MatchStatus, Role, VolunteerMatch
+from referrals.models import MatchStatus, Role, Volunteer, VolunteerMatch
 from referrals.volunteering import service
 from referrals.volunteering.blueprint import MATCH_ID, PREFIX, bp, today
 from referrals.volunteering.forms import AnswerForm, EndMatchForm, HoursForm
@@ -31,6 +31,18 @@ def matches():
         past=[s for s in own if s.match.status in (MatchStatus.DECLINED, MatchStatus.ENDED)])
     db.session.commit()
     return page
+
+
+def page_section(volunteer: Volunteer) -> dict:
+    """The volunteer's own page (volunteers.views.PAGE_SECTIONS): the matches waiting for
+    their answer and those running, shown by templates/volunteers/_matches.html. The same
+    few words as their matches page (first name, need, when): never health information.
+    Each match shown names a person, so each is an audited read."""
+    shown = [service.for_volunteer(m) for m in service.own_matches(current_user)
+             if m.volunteer_id == volunteer.id and m.status in service.RUNNING]
+    for each in shown:
+        _audit_read(each.match)
+    return {"my_matches": shown}
 
 
 def _audit_read(match: VolunteerMatch) -> None:

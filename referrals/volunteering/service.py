@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from sqlalchemy import func, select
@@ -35,6 +36,7 @@ from referrals.models import (
 )
 from referrals.notifications.service import notify
 from referrals.volunteering import ranking
+from referrals.volunteers import service as volunteers
 
 FIRST_CHECK_IN = timedelta(weeks=2)
 MAX_NOTE = 2000
@@ -151,18 +153,22 @@ def close_request(request: VolunteerRequest, *, reason: str, actor: User,
     request.notes = f"{request.notes}\n\nClosed: {reason}".strip()
     request.version += 1
     db.session.flush()
-    _audit(request, "volunteer-request-closed", actor)
+    audit_request(request, "volunteer-request-closed", actor)
 
 
 # --- ranking and proposing ------------------------------------------------------------
 
 
-def rank_volunteers(request: VolunteerRequest) -> tuple[list[ranking.Ranked],
-                                                        list[ranking.Excluded]]:
-    """The team's approved volunteers offering the request's need, explained, best first;
-    and those left out with why (already declined this request, already proposed, too far)."""
-    volunteers = list(db.session.scalars(
-        select(Volunteer).where(access.matchable_volunteers(request.team_id))))
+def rank_volunteers(request: VolunteerRequest, *, today: date | None = None
+                    ) -> tuple[list[ranking.Ranked], list[ranking.Excluded]]:
+    """The team's volunteers who may be matched `today` (the volunteers part's rule:
+    approved, references done, DBS check current), with an active account, offering the
+    request's need, explained, best first; and those left out with why (already declined
+    this request, already proposed, too far)."""
+    today = today or local_day(utcnow())
+    volunteers_now = list(db.session.scalars(
+        volunteers.matchable_volunteers(request.team_id, today=today)
+        .where(access.matchable_volunteers(request.team_id))))
     running = dict(db.session.execute(
         select(VolunteerMatch.volunteer_id, func.count())
         .where(VolunteerMatch.status == MatchStatus.ACCEPTED)
@@ -177,7 +183,7 @@ def rank_volunteers(request: VolunteerRequest) -> tuple[list[ranking.Ranked],
     facts = [ranking.VolunteerFacts(
         v.id, v.name, frozenset(v.offers), (v.latitude, v.longitude)
         if v.latitude is not None and v.longitude is not None else None,
-        frozenset(v.availability), v.travel_km, running.get(v.id, 0)) for v in volunteers]
+        frozenset(v.availability), v.travel_km, running.get(v.id, 0)) for v in volunteers_now]
     wanted = ranking.RequestFacts(request.need.value, request.need.label, home,
                                   frozenset(request.when))
     return ranking.rank(wanted, facts, left_out=left_out)
@@ -187,8 +193,10 @@ def propose(request: VolunteerRequest, volunteer: Volunteer, *, actor: User,
             now: datetime | None = None) -> VolunteerMatch:
     """Propose `volunteer` for the request: a PROPOSED match with the ranking's score and
     explanation; the volunteer is told in the app and by email, with a link to answer.
-    A volunteer who is not approved (applied, declined, lapsed, left), offers something
-    else, or is left out of the ranking is refused."""
+    A volunteer who is not approved (applied, declined, lapsed, left), whose checks do not
+    stand today, offers something else, or is left out of the ranking is refused."""
+    now = now or utcnow()
+    today = local_day(now)
     if not access.may_work_request(actor, request):
         raise NotPermitted("You cannot propose volunteers for this request.")
     if request.status != "open":
@@ -200,7 +208,10 @@ def propose(request: VolunteerRequest, volunteer: Volunteer, *, actor: User,
                else "in another team")
         raise CaseworkInvalid({"volunteer": f"{volunteer.name} cannot be matched: they are "
                                             f"{why}"})
-    ranked, excluded = rank_volunteers(request)
+    if not volunteers.is_matchable(volunteer, today):
+        raise CaseworkInvalid({"volunteer": f"{volunteer.name} cannot be matched: "
+                                            f"{checks_missing(volunteer)}"})
+    ranked, excluded = rank_volunteers(request, today=today)
     left = next((e for e in excluded if e.volunteer_id == volunteer.id), None)
     if left is not None:
         raise CaseworkInvalid({"volunteer": f"{volunteer.name} cannot be proposed: {left.reason}"})
@@ -208,7 +219,6 @@ def propose(request: VolunteerRequest, volunteer: Volunteer, *, actor: User,
     if found is None:
         raise CaseworkInvalid({"volunteer": f"{volunteer.name} does not offer "
                                             f"{request.need.label.lower()}"})
-    now = now or utcnow()
     match = VolunteerMatch(volunteer=volunteer, request=request, status=MatchStatus.PROPOSED,
                            score=found.score, explanation=found.explanation,
                            proposed_by_id=actor.id, proposed_at=now)
@@ -221,9 +231,21 @@ def propose(request: VolunteerRequest, volunteer: Volunteer, *, actor: User,
     outbox.write(to=volunteer.user.email, subject=title, body=_email_body(
         f"Hello {volunteer.given_name},\n\nA connector at the hub would like to match you with "
         f"{first_name(request)}: {request.need.label.lower()}.", link), now=now)
-    _audit(request, "volunteer-match-proposed", actor, match_id=match.id,
+    audit_request(request, "volunteer-match-proposed", actor, match_id=match.id,
            volunteer_id=volunteer.id)
     return match
+
+
+def checks_missing(volunteer: Volunteer) -> str:
+    """Why an approved volunteer may not be matched (volunteers.is_matchable said no)."""
+    if volunteer.references_checked_on is None:
+        return "their references have not been checked"
+    return ("their DBS check needs renewing" if volunteer.dbs_checked_on is not None
+            else "their DBS check has not been recorded")
+
+
+def local_day(now: datetime) -> date:
+    return now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 def _email_body(text: str, link: str) -> str:
@@ -233,7 +255,8 @@ def _email_body(text: str, link: str) -> str:
     return f"{text}\n\n{where}\n"
 
 
-def _audit(request: VolunteerRequest, action: str, actor: User, **detail) -> None:
+def audit_request(request: VolunteerRequest, action: str, actor: User | None,
+                  **detail) -> None:
     """Every change to a person's match is on their record's trail (or the request's)."""
     if request.referral is not None:
         audit.record_referral(action, request.referral, actor=actor, request_id=request.id,
@@ -246,7 +269,7 @@ def _audit(request: VolunteerRequest, action: str, actor: User, **detail) -> Non
 # --- changing a match: one winner -------------------------------------------------------
 
 
-def _begin(match: VolunteerMatch, expected_version: int | None) -> None:
+def lock_match(match: VolunteerMatch, expected_version: int | None) -> None:
     """Take the match's row lock and read it afresh; refuse a change from an old version."""
     db.session.execute(select(VolunteerMatch.id).where(VolunteerMatch.id == match.id)
                        .with_for_update())
@@ -260,7 +283,7 @@ def answer(match: VolunteerMatch, *, accept: bool, note: str = "", actor: User,
            now: datetime | None = None) -> None:
     """The volunteer accepts (the first check-in falls due two weeks later) or declines
     (with a reason) a proposed match; whoever proposed it is told."""
-    _begin(match, expected_version)
+    lock_match(match, expected_version)
     if not access.is_own_match(actor, match):
         raise NotPermitted("Only the volunteer in this match can answer it.")
     if match.status is not MatchStatus.PROPOSED:
@@ -270,6 +293,9 @@ def answer(match: VolunteerMatch, *, accept: bool, note: str = "", actor: User,
         raise CaseworkInvalid({"note": "Enter why you cannot take this on"})
     if len(note) > MAX_NOTE:
         raise CaseworkInvalid({"note": f"The reason must be {MAX_NOTE} characters or fewer"})
+    if accept and not volunteers.is_matchable(match.volunteer, today):
+        raise CaseworkInvalid({"answer": "You cannot accept this until the hub has renewed "
+                                         "your checks. They will be in touch"})
     now = now or utcnow()
     match.status = MatchStatus.ACCEPTED if accept else MatchStatus.DECLINED
     match.responded_at = now
@@ -286,7 +312,7 @@ def answer(match: VolunteerMatch, *, accept: bool, note: str = "", actor: User,
                f"{match.volunteer.name} {verb} the match with {first_name(match.request)}",
                note, url_for("volunteering.request_detail", request_id=match.request_id),
                now=now)
-    _audit(match.request, f"volunteer-match-{'accepted' if accept else 'declined'}", actor,
+    audit_request(match.request, f"volunteer-match-{'accepted' if accept else 'declined'}", actor,
            match_id=match.id)
 
 
@@ -294,7 +320,7 @@ def end_match(match: VolunteerMatch, *, reason: str, actor: User,
               expected_version: int | None = None, now: datetime | None = None) -> None:
     """End (or withdraw) a proposed or running match, with the reason; the other side is
     told. The match and everything logged on it stay."""
-    _begin(match, expected_version)
+    lock_match(match, expected_version)
     if not access.may_end_match(actor, match):
         raise NotPermitted("You cannot end this match.")
     if match.status not in RUNNING:
@@ -305,20 +331,10 @@ def end_match(match: VolunteerMatch, *, reason: str, actor: User,
     if len(reason) > MAX_NOTE:
         raise CaseworkInvalid({"reason": f"The reason must be {MAX_NOTE} characters or fewer"})
     now = now or utcnow()
-    was_running = match.status is MatchStatus.ACCEPTED
-    match.status = MatchStatus.ENDED
-    match.ended_at = now
-    match.ended_by_id = actor.id
-    match.end_reason = reason
-    match.next_check_in_on = None
-    if was_running:
-        match.request.status = "open"  # the person may still want someone: the hub decides
-        match.request.version += 1
-    match.version += 1
-    db.session.flush()
+    close_match(match, reason=reason, ended_by=actor, now=now)
     title = f"Match ended: {match.volunteer.name} and {first_name(match.request)}"
     if access.is_own_match(actor, match):
-        for user in _hub_side(match):
+        for user in hub_side(match):
             notify(user, "volunteer-match-ended", title, reason,
                    url_for("volunteering.request_detail", request_id=match.request_id), now=now)
     else:
@@ -327,10 +343,27 @@ def end_match(match: VolunteerMatch, *, reason: str, actor: User,
         outbox.write(to=match.volunteer.user.email, subject=title, body=_email_body(
             f"Hello {match.volunteer.given_name},\n\nThe hub has ended your match with "
             f"{first_name(match.request)}. The reason given: {reason}", link), now=now)
-    _audit(match.request, "volunteer-match-ended", actor, match_id=match.id)
+    audit_request(match.request, "volunteer-match-ended", actor, match_id=match.id)
 
 
-def _hub_side(match: VolunteerMatch) -> list[User]:
+def close_match(match: VolunteerMatch, *, reason: str, ended_by: User | None,
+                now: datetime) -> None:
+    """End a proposed or running match (locked by the caller): who, when and why are
+    kept with everything logged on it. A running match's request opens again."""
+    was_running = match.status is MatchStatus.ACCEPTED
+    match.status = MatchStatus.ENDED
+    match.ended_at = now
+    match.ended_by_id = ended_by.id if ended_by is not None else None
+    match.end_reason = reason
+    match.next_check_in_on = None
+    if was_running:
+        match.request.status = "open"  # the person may still want someone: the hub decides
+        match.request.version += 1
+    match.version += 1
+    db.session.flush()
+
+
+def hub_side(match: VolunteerMatch) -> list[User]:
     """Who hears from the volunteer's side: the referral's connector, else the proposer."""
     referral = match.request.referral
     users = [u for u in (referral.connector if referral else None, match.proposed_by)
@@ -346,7 +379,7 @@ def record_check_in(match: VolunteerMatch, *, rating: str | None, note: str,
                     expected_version: int | None = None,
                     now: datetime | None = None) -> VolunteerCheckIn:
     """How a running match is going; sets the next check-in (two weeks on if not given)."""
-    _begin(match, expected_version)
+    lock_match(match, expected_version)
     if not access.may_work_request(actor, match.request):
         raise NotPermitted("You cannot check in on this match.")
     if match.status is not MatchStatus.ACCEPTED:
@@ -369,7 +402,7 @@ def record_check_in(match: VolunteerMatch, *, rating: str | None, note: str,
     match.next_check_in_on = check_in.next_check_in_on
     match.version += 1
     db.session.flush()
-    _audit(match.request, "volunteer-check-in", actor, match_id=match.id, rating=rating)
+    audit_request(match.request, "volunteer-check-in", actor, match_id=match.id, rating=rating)
     return check_in
 
 
@@ -413,7 +446,7 @@ def log_hours(match: VolunteerMatch, *, on: date | None, hours: float | None, no
     db.session.add(entry)
     match.volunteer.last_active_at = utcnow()
     db.session.flush()
-    _audit(match.request, "volunteer-hours", actor, match_id=match.id)
+    audit_request(match.request, "volunteer-hours", actor, match_id=match.id)
     return entry
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 
-from referrals import audit
+from referrals import audit, signals
 from referrals.accounts import outbox, tokens
 from referrals.accounts.service import SET_PASSWORD_PATH
 from referrals.auth import service as auth
@@ -131,8 +131,8 @@ def approve(volunteer: Volunteer, *, actor: User, reason: str, today: date, base
 
 def decline(volunteer: Volunteer, *, actor: User, reason: str,
             expected_version: int | None = None, now: datetime | None = None) -> None:
-    """Decline `volunteer`, with the reason: they are never matched, and an account they
-    had stops working."""
+    """Decline `volunteer`, with the reason: they are never matched, an account they
+    had stops working, and matching ends their matches (signals.volunteer_stepped_back)."""
     begin_change(volunteer, expected_version)
     reason = _reason(reason, "declining")
     if volunteer.status not in DECIDABLE:
@@ -141,11 +141,13 @@ def decline(volunteer: Volunteer, *, actor: User, reason: str,
         raise VolunteerInvalid({"decision": f"{volunteer.name} is already declined"})
     if volunteer.user is not None and volunteer.user.active:
         auth.deactivate_user(volunteer.user, actor=actor)
+    now = now or utcnow()
     volunteer.status, volunteer.status_reason = VolunteerStatus.DECLINED, reason
-    volunteer.decided_by, volunteer.decided_at = actor, now or utcnow()
+    volunteer.decided_by, volunteer.decided_at = actor, now
     touch(volunteer)
     audit.record("decline", actor=actor, entity_type="volunteer", entity_id=volunteer.id)
     db.session.flush()
+    signals.volunteer_stepped_back.send(volunteer, actor=actor, actor_label="", now=now)
 
 
 def _reason(reason: str, doing: str) -> str:

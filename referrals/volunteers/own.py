@@ -8,11 +8,13 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from referrals import audit, geo
+from referrals import audit, geo, signals
 from referrals.extensions import db
 from referrals.models import (
+    SafeguardingConcern,
     User,
     Volunteer,
+    VolunteerCheckIn,
     VolunteerHours,
     VolunteerMatch,
     VolunteerOffer,
@@ -77,7 +79,8 @@ def update_details(volunteer: Volunteer, *, actor: User, offers: list[str], skil
 def step_back(volunteer: Volunteer, *, actor: User, kind: str, reason: str,
               expected_version: int | None = None, now: datetime | None = None) -> None:
     """"I need a break" (lapsed: not matched until they come back) or "I want to leave"
-    (left), with their reason. Their matches keep their history."""
+    (left), with their reason. Their matches keep their history; matching settles the
+    running ones (signals.volunteer_stepped_back)."""
     begin_change(volunteer, expected_version)
     reason = (reason or "").strip()
     errors = {}
@@ -98,6 +101,7 @@ def step_back(volunteer: Volunteer, *, actor: User, kind: str, reason: str,
     audit.record("step back", actor=actor, entity_type="volunteer", entity_id=volunteer.id,
                  detail={"kind": kind})
     db.session.flush()
+    signals.volunteer_stepped_back.send(volunteer, actor=actor, actor_label="", now=now)
 
 
 def on_a_break(volunteer: Volunteer) -> bool:
@@ -126,11 +130,21 @@ def come_back(volunteer: Volunteer, *, actor: User, today: date,
 def export(volunteer: Volunteer, *, actor: User) -> dict:
     """Everything Kindly holds about the volunteer, for them to download: their record,
     their matches (the need only: never anything about the person's health), the hours
-    they logged and their check-in dates. Audited."""
+    they logged, their matches' check-ins (dates; the hub records them, so the hub's notes
+    stay with the hub, and only words the volunteer wrote are theirs to take) and the
+    safeguarding concerns they raised (their own words, and where each went). Audited."""
     matches = db.session.scalars(select(VolunteerMatch).where(
         VolunteerMatch.volunteer_id == volunteer.id).order_by(VolunteerMatch.id)).all()
     hours = db.session.scalars(select(VolunteerHours).where(
         VolunteerHours.volunteer_id == volunteer.id).order_by(VolunteerHours.on)).all()
+    check_ins = db.session.scalars(select(VolunteerCheckIn).where(
+        VolunteerCheckIn.match_id.in_([m.id for m in matches]))
+        .order_by(VolunteerCheckIn.recorded_at, VolunteerCheckIn.id)).all()
+    # A volunteer's concerns are those their account raised (a record without one has none).
+    concerns = db.session.scalars(select(SafeguardingConcern).where(
+        SafeguardingConcern.raised_by_id == volunteer.user_id,
+        SafeguardingConcern.raised_by_id.is_not(None))
+        .order_by(SafeguardingConcern.raised_at, SafeguardingConcern.id)).all()
     audit.record("download", actor=actor, entity_type="volunteer", entity_id=volunteer.id)
     db.session.flush()
     return {
@@ -159,7 +173,26 @@ def export(volunteer: Volunteer, *, actor: User) -> dict:
             "end_reason": m.end_reason,
         } for m in matches],
         "hours": [{"on": _day(h.on), "hours": h.hours, "note": h.note} for h in hours],
+        "check_ins": [_check_in(c, volunteer) for c in check_ins],
+        "safeguarding_concerns": [{
+            "raised_at": c.raised_at.isoformat(),
+            "status": "Sent to the hub's coordinators" + (
+                ", and emailed to the hub" if c.hub_emailed else ""),
+            "immediate_danger": c.immediate_danger, "concern": c.concern,
+            "contact_phone": c.contact_phone,
+        } for c in concerns],
     }
+
+
+def _check_in(check_in: VolunteerCheckIn, volunteer: Volunteer) -> dict:
+    mine = volunteer.user_id is not None and check_in.recorded_by_id == volunteer.user_id
+    shown = {"need": check_in.match.request.need.label,
+             "recorded_at": check_in.recorded_at.isoformat(),
+             "next_check_in_on": _day(check_in.next_check_in_on),
+             "recorded_by": "You" if mine else "The hub"}
+    if mine:
+        shown["note"] = check_in.note
+    return shown
 
 
 def _day(value: date | None) -> str | None:

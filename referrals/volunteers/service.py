@@ -15,7 +15,7 @@ from datetime import date, datetime
 from flask import current_app
 from sqlalchemy import Select, and_, select
 
-from referrals import audit, geo
+from referrals import audit, geo, signals
 from referrals.auth import service as auth
 from referrals.errors import DomainError
 from referrals.extensions import db
@@ -221,9 +221,13 @@ def renewal_job(*, now: datetime) -> int:
     return lapsed
 
 
+RENEWALS_JOB = "Scheduled job: volunteer renewals"
+
+
 def lapse_expired(*, now: datetime) -> int:
     """Every approved volunteer whose DBS check has run out becomes lapsed (audited), so
-    nobody matches them until a new check is recorded. Returns how many lapsed."""
+    nobody matches them until a new check is recorded, and matching settles their running
+    matches (signals.volunteer_stepped_back). Returns how many lapsed."""
     today = now.date()
     due = db.session.scalars(
         select(Volunteer).where(Volunteer.status == VolunteerStatus.APPROVED,
@@ -233,9 +237,12 @@ def lapse_expired(*, now: datetime) -> int:
         volunteer.status, volunteer.status_reason = VolunteerStatus.LAPSED, DBS_EXPIRED
         volunteer.decided_by, volunteer.decided_at = None, now
         touch(volunteer)
-        audit.record("lapse", actor=None, actor_label="Scheduled job: volunteer renewals",
+        audit.record("lapse", actor=None, actor_label=RENEWALS_JOB,
                      entity_type="volunteer", entity_id=volunteer.id,
                      detail={"dbs_checked_on": str(volunteer.dbs_checked_on)})
+        db.session.flush()
+        signals.volunteer_stepped_back.send(volunteer, actor=None, actor_label=RENEWALS_JOB,
+                                            now=now)
     db.session.flush()
     return len(due)
 

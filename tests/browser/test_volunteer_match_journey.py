@@ -92,6 +92,13 @@ def test_a_connector_proposes_dave_for_a_weekly_call_and_he_accepts(page, sign_i
     expect(page.locator("main")).to_contain_text("999")
     assert_reflows(page, "raising a safeguarding concern")
     assert_accessible(axe, page, "raising a safeguarding concern")
+    # His own page lists the running match (issue 15 seams), on a phone too.
+    page.goto("/volunteering")
+    mine = page.locator("#my-matches ~ table")
+    expect(mine).to_contain_text(first_name)
+    expect(mine).to_contain_text("Accepted")
+    assert_reflows(page, "the volunteer's own page with a match")
+    assert_accessible(axe, page, "the volunteer's own page with a match")
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # Jo sees it accepted, with the first check-in two weeks on.

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -408,9 +409,11 @@ def volunteer_dave(hub) -> tuple[int, Client]:
         make = Builders(db.session)
         user = make.user(Role.VOLUNTEER, email="dave-race@race.example")
         team_id = db.session.get(User, hub.ids["connector"]).team_id
+        checked_on = date.today() - timedelta(days=30)  # matchable: checks done, current
         volunteer = Volunteer(team_id=team_id, user_id=user.id, given_name="Dave",
                               email=user.email, offers=["befriending_calls"],
-                              status="approved")
+                              status="approved", references_checked_on=checked_on,
+                              dbs_checked_on=checked_on)
         db.session.add(volunteer)
         db.session.commit()
         volunteer_id = volunteer.id

@@ -11,12 +11,15 @@ from referrals.models import (
     AuditEvent,
     CallOutcome,
     ChampionSuggestion,
+    CheckInRating,
     HubCall,
     MatchStatus,
     Role,
+    SafeguardingConcern,
     SuggestionKind,
     User,
     Volunteer,
+    VolunteerCheckIn,
     VolunteerMatch,
     VolunteerOffer,
     VolunteerRequest,
@@ -109,3 +112,42 @@ def test_a_volunteer_signing_in_restarts_their_clock(client, make, db):
     client.submit("/login", {"email": account.email, "password": "correct horse battery"})
     db.session.expire_all()
     assert db.session.get(Volunteer, record.id).last_active_at > long_ago + timedelta(days=399)
+
+
+def test_a_volunteer_with_check_ins_and_concerns_on_their_matches_keeps_that_history(
+        make, db):
+    """Check-ins and safeguarding concerns point at the volunteer's matches: the volunteer
+    is anonymised, never deleted from under them, on SQLite and PostgreSQL alike."""
+    now = utcnow()
+    team = make.team()
+    account = make.user(Role.VOLUNTEER)
+    connector = make.user(Role.CONNECTOR, team=team)
+    old = now - timedelta(days=31)
+    volunteer = Volunteer(team_id=team.id, user_id=account.id, given_name="Pat",
+                          family_name="Jones", email="pat@example.org", last_active_at=old,
+                          status=VolunteerStatus.LEFT)
+    request = VolunteerRequest(team_id=team.id, need=VolunteerOffer.BEFRIENDING_CALLS)
+    db.session.add_all([volunteer, request])
+    db.session.flush()
+    match = VolunteerMatch(volunteer_id=volunteer.id, request_id=request.id,
+                           status=MatchStatus.ENDED, end_reason="Pat stopped volunteering")
+    db.session.add(match)
+    db.session.flush()
+    check_in = VolunteerCheckIn(match_id=match.id, rating=CheckInRating.GOING_WELL,
+                                note="Weekly calls", recorded_by_id=connector.id)
+    concern = SafeguardingConcern(team_id=team.id, match_id=match.id,
+                                  raised_by_id=account.id, concern="Not eating")
+    db.session.add_all([check_in, concern])
+    db.session.flush()
+    ids = volunteer.id, match.id, check_in.id, concern.id
+
+    run = retention.purge(now=now, volunteer_days=30, call_days=30)
+    db.session.commit()
+
+    assert run.volunteers_anonymised == [ids[0]] and run.volunteers_deleted == []
+    db.session.expire_all()
+    assert db.session.get(Volunteer, ids[0]).given_name == "Removed"
+    assert db.session.get(VolunteerCheckIn, ids[2]).match_id == ids[1]
+    kept = db.session.get(SafeguardingConcern, ids[3])
+    assert kept.match_id == ids[1] and not kept.raised_by.active
+    assert "Pat" not in kept.raised_by.name

@@ -19,6 +19,7 @@ from referrals.models import (
     OutboxMessage,
     ReferralStatus,
     Role,
+    SafeguardingConcern,
     User,
 )
 from referrals.partners import service as partners
@@ -282,3 +283,22 @@ def test_the_handovers_page_opens_on_those_waiting_for_an_answer(
     assert f"/partner/handovers/{answered.id}" not in default
     everything = client.get("/partner?show=all").get_data(as_text=True)
     assert f"/partner/handovers/{answered.id}" in everything
+
+
+# --- safeguarding (issue 15, matching) -----------------------------------------------
+
+
+def test_a_partner_raises_a_safeguarding_concern_from_the_handover_page(
+        client, db, hub, referral, offer, partner):
+    connection = handed_over(referral, offer, hub)
+    sign_in(client, db, partner)
+    page = client.get(f"/partner/handovers/{connection.id}").get_data(as_text=True)
+    link = f"/volunteering/concerns/new?connection={connection.id}"
+    assert f'href="{link}"' in page
+    form = client.get(link)
+    assert form.status_code == 200 and "999" in form.get_data(as_text=True)
+    sent = client.submit(link, {"concern": "Seemed frightened of a neighbour"})
+    assert sent.status_code == 302
+    concern = db.session.scalars(select(SafeguardingConcern)).one()
+    assert (concern.connection_id, concern.raised_by_id, concern.referral_id) == (
+        connection.id, partner.id, referral.id)

@@ -18,6 +18,7 @@ from referrals.models import (
     VolunteerStatus,
 )
 from referrals.volunteering import service
+from referrals.volunteers.service import years_before
 from tests.referrals.volunteering.conftest import TODAY
 
 
@@ -226,3 +227,40 @@ def test_a_volunteer_whose_account_was_closed_is_neither_ranked_nor_proposed(
     assert service.rank_volunteers(weekly_call) == ([], [])
     with app.test_request_context(), pytest.raises(CaseworkInvalid, match="active account"):
         service.propose(weekly_call, dave, actor=hub.connector)
+
+
+# --- who may be matched: the volunteers part's rule (checks done and current) ----------
+
+
+def test_a_volunteer_whose_dbs_check_expired_yesterday_is_neither_ranked_nor_proposed(
+        app, weekly_call, hub, volunteers):
+    today = service.local_day(service.utcnow())
+    renew_years = app.config["VOLUNTEER_DBS_RENEW_YEARS"]
+    # Expired yesterday: still "approved", as the renewal job has not run yet.
+    expired = volunteers(hub.team, "Eve Expired",
+                         dbs_on=years_before(today - timedelta(days=1), renew_years))
+    unchecked = volunteers(hub.team, "Una Unchecked", checked_on=None)
+    current = volunteers(hub.team, "Cara Current")
+    ranked, excluded = service.rank_volunteers(weekly_call, today=today)
+    assert [r.name for r in ranked] == [current.name] and excluded == []
+    with app.test_request_context():
+        with pytest.raises(CaseworkInvalid, match="DBS check needs renewing"):
+            service.propose(weekly_call, expired, actor=hub.connector)
+        with pytest.raises(CaseworkInvalid, match="references have not been checked"):
+            service.propose(weekly_call, unchecked, actor=hub.connector)
+        assert service.propose(weekly_call, current, actor=hub.connector).status \
+            is MatchStatus.PROPOSED
+
+
+def test_a_volunteer_whose_check_ran_out_after_the_proposal_cannot_accept(
+        app, weekly_call, hub, volunteers):
+    dave = volunteers(hub.team)
+    with app.test_request_context():
+        match = service.propose(weekly_call, dave, actor=hub.connector)
+        later = dave.dbs_checked_on.replace(year=dave.dbs_checked_on.year
+                                            + app.config["VOLUNTEER_DBS_RENEW_YEARS"])
+        with pytest.raises(CaseworkInvalid, match="renewed your checks"):
+            service.answer(match, accept=True, actor=dave.user, today=later)
+        service.answer(match, accept=False, note="My check ran out", actor=dave.user,
+                       today=later)
+    assert match.status is MatchStatus.DECLINED

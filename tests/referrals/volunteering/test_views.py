@@ -258,3 +258,31 @@ def test_a_closed_referral_shows_its_requests_but_takes_no_new_one(client, db, m
     text = response.get_data(as_text=True)
     assert "No volunteer was asked for" in text and "Typed text" in text
     assert db.session.scalar(select(VolunteerRequest.id)) is None
+
+
+def test_the_volunteers_own_page_lists_their_matches_without_health_details(
+        client, db, proposed, referral):
+    dave = proposed.volunteer
+    sign_in(client, db, dave.user)
+    page = client.get("/volunteering").get_data(as_text=True)
+    assert "My matches" in page
+    row = page[page.index(f'id="my-match-{proposed.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert f'href="/volunteering/matches/{proposed.id}"' in row
+    assert "Ada" in row and "Befriending phone calls" in row
+    assert "Waiting for your answer" in row and "None yet" in row
+    for secret in (referral.patient.nhs_number, "Lovelace", "oneliness", "07700 900123"):
+        assert secret not in page
+    assert 'href="/volunteering/matches"' in page
+    reads = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.actor_id == dave.user_id, AuditEvent.action == "read",
+        AuditEvent.patient_id == referral.patient_id)).all()
+    assert [r.detail["match_id"] for r in reads] == [proposed.id]
+
+    client.submit(f"/volunteering/matches/{proposed.id}/answer",
+                  {"answer": "accept", "version": str(proposed.version)},
+                  page=f"/volunteering/matches/{proposed.id}")
+    db.session.refresh(proposed)
+    page = client.get("/volunteering").get_data(as_text=True)
+    day = proposed.next_check_in_on
+    assert "Accepted" in page and f"{day.day} " in page and str(day.year) in page

@@ -11,8 +11,11 @@ from sqlalchemy import select
 
 from referrals.models import (
     AuditEvent,
+    CheckInRating,
     MatchStatus,
     Role,
+    SafeguardingConcern,
+    VolunteerCheckIn,
     VolunteerHours,
     VolunteerMatch,
     VolunteerOffer,
@@ -170,3 +173,37 @@ def test_other_parts_add_their_sections_to_the_page_through_the_registry(
 
     assert client.get("/volunteering").status_code == 200
     assert seen == [dave.id]
+
+
+def test_the_download_holds_check_in_dates_and_the_concerns_they_raised(
+        client, dave, team, db, make):
+    request = VolunteerRequest(team=team, need=VolunteerOffer.BEFRIENDING_CALLS,
+                               given_name="Margaret")
+    match = VolunteerMatch(volunteer=dave, request=request, status=MatchStatus.ACCEPTED)
+    db.session.add_all([request, match])
+    db.session.flush()
+    connector = make.user(Role.CONNECTOR, team=team)
+    db.session.add_all([
+        VolunteerCheckIn(match_id=match.id, rating=CheckInRating.SOME_CONCERNS,
+                         note="Her memory is getting worse", next_check_in_on=date(2026, 12, 31),
+                         recorded_by_id=connector.id),
+        SafeguardingConcern(team_id=team.id, match_id=match.id, raised_by_id=dave.user_id,
+                            concern="I saw bruises on her arm", hub_emailed=True),
+        SafeguardingConcern(team_id=team.id, match_id=match.id, raised_by_id=connector.id,
+                            concern="Someone else's words")])
+    db.session.commit()
+
+    data = json.loads(client.get("/volunteering/download.json").get_data(as_text=True))
+    readable = client.get("/volunteering/download").get_data(as_text=True)
+
+    [check_in] = data["check_ins"]
+    assert (check_in["need"], check_in["next_check_in_on"], check_in["recorded_by"]) == (
+        "Befriending phone calls", "2026-12-31", "The hub")
+    assert "note" not in check_in and check_in["recorded_at"]
+    [concern] = data["safeguarding_concerns"]
+    assert concern["concern"] == "I saw bruises on her arm"
+    assert concern["status"] == "Sent to the hub's coordinators, and emailed to the hub"
+    assert concern["raised_at"]
+    assert "I saw bruises on her arm" in readable and "2026-12-31" in readable
+    for body in (json.dumps(data), readable):
+        assert "memory" not in body and "Someone else" not in body and "Margaret" not in body
