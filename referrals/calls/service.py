@@ -149,7 +149,9 @@ def _volunteer_request(d: CallDetails, person: str, *, actor: User,
         phone=d.caller_phone.strip(), postcode=postcode,
         latitude=place.latitude if place else None,
         longitude=place.longitude if place else None,
-        when=[w for w in WHEN_CHOICES if w in d.when], notes=d.need.strip(),
+        # The request's notes are what the volunteer reads; the caller's words are the
+        # hub's only (referrals.sharing: HubCall.need), and may say why, not just what.
+        when=[w for w in WHEN_CHOICES if w in d.when], notes="",
         status="open", created_by_id=actor.id, created_at=now)
     db.session.add(request)
     return request

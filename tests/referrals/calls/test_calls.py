@@ -50,6 +50,8 @@ def test_a_call_becomes_a_volunteer_request_the_matching_pages_can_list(client, 
         VolunteerOffer.BEFRIENDING_CALLS, "KB1 2AB", "07700 900123", "open")
     assert request.when == ["mon-morning", "wed-morning"]
     assert request.team_id == coordinator.team_id and request.given_name == "Pat Jones"
+    # The volunteer reads the request's notes: the caller's words stay in the call log.
+    assert request.notes == "" and call.need.startswith("Lonely since her husband died")
     assert call.taken_by_id == coordinator.id and call.outcome is CallOutcome.VOLUNTEER_REQUEST
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Pat Jones" in page and "Became a volunteer request" in page
