@@ -37,7 +37,8 @@ CALLS = [  # (hours ago, details)
         caller_name="Pat Jones", caller_phone="07700 900123", need="Lonely since her "
         "husband died; would like someone to ring for a chat each week",
         outcome=CallOutcome.VOLUNTEER_REQUEST, request_need=VolunteerOffer.BEFRIENDING_CALLS,
-        when=["tue-morning", "thu-morning"], postcode="KB1 2AA")),
+        when=["tue-morning", "thu-morning"], postcode="KB1 2AA",
+        volunteer_note="A friendly chat each week; she loves her garden")),
     (5, calls.CallDetails(
         caller_name="Ken Ward", caller_phone="07700 900456", for_someone_else=True,
         person_name="Doreen Ward", need="His neighbour never goes out; wants to know "
@@ -48,7 +49,8 @@ CALLS = [  # (hours ago, details)
         caller_name="Frank Hall", caller_phone="01632 960777", need="A lift to the "
         "Tuesday lunch club after his hip operation", urgent=True,
         outcome=CallOutcome.VOLUNTEER_REQUEST, request_need=VolunteerOffer.LIFTS,
-        when=["tue-morning"], postcode="KB2 1EX")),
+        when=["tue-morning"], postcode="KB2 1EX",
+        volunteer_note="A lift to the Tuesday lunch club and back, door to door")),
     (30, calls.CallDetails(
         caller_name="Grace Turner", caller_phone="07700 900789", need="Feeling low since "
         "moving here; would like to meet people", outcome=CallOutcome.SELF_REFERRAL)),

@@ -156,7 +156,9 @@ def _calls(team: Team, period: Period, rng: random.Random, *, staff, now: dateti
             call.request = VolunteerRequest(
                 team_id=team.id, need=VolunteerOffer.BEFRIENDING_CALLS,
                 given_name=caller.split()[-1], postcode=rng.choice(POSTCODES),
-                notes=CALL_NEEDS[outcome], status="closed", created_at=received,
+                # Written for the volunteer: the caller's words stay in the call log.
+                notes="A friendly chat on the phone each week.", status="closed",
+                created_at=received,
                 created_by_id=call.taken_by_id)
         db.session.add(call)
 

@@ -36,6 +36,7 @@ from referrals.models import (
     ConnectionEvent,
     Contact,
     FollowUp,
+    HubCall,
     Measurement,
     OutcomeLetter,
     Patient,
@@ -45,7 +46,12 @@ from referrals.models import (
     ReferralChange,
     ReferralEvent,
     ReferralReason,
+    SafeguardingConcern,
     UnmetNeed,
+    VolunteerCheckIn,
+    VolunteerHours,
+    VolunteerMatch,
+    VolunteerRequest,
 )
 
 CODED_ONLY_NOTICE = "The person asked that only coded information is shared"
@@ -96,6 +102,32 @@ FREE_TEXT: dict[tuple[type, str], Kind] = {
     (PatientDiscrepancy, "stored"): K.IDENTITY,
     # What a practice added instead of referring again (intake.additions).
     (ReferralAddition, "text"): K.ABOUT_PERSON,
+    # --- issue 15: the community side. Volunteers, partners and the phone line work
+    # with the hub, never with the practice: none of these words is for the practice,
+    # its GP system or an email (a volunteer reads only what the hub wrote for them,
+    # through referrals.volunteering.service.for_volunteer).
+    # A request for a volunteer: the person's first name, phone and postcode when it came
+    # from the phone line (a referral's request takes them from the Patient)…
+    (VolunteerRequest, "given_name"): K.IDENTITY,
+    (VolunteerRequest, "phone"): K.IDENTITY,
+    (VolunteerRequest, "postcode"): K.IDENTITY,
+    # …and the connector's note written for the volunteer (the form says: no health).
+    (VolunteerRequest, "notes"): K.HUB_ONLY,
+    (VolunteerMatch, "explanation"): K.HUB_ONLY,  # from their postcode and wishes
+    (VolunteerMatch, "response_note"): K.HUB_ONLY,  # the volunteer's why-not, for the hub
+    (VolunteerMatch, "end_reason"): K.HUB_ONLY,
+    (VolunteerCheckIn, "note"): K.HUB_ONLY,
+    (VolunteerHours, "note"): K.HUB_ONLY,  # the volunteer's note on the time given
+    # What a volunteer or partner saw or heard: for the hub's coordinators only (the
+    # hub's email says that a concern was raised, never what it is).
+    (SafeguardingConcern, "concern"): K.HUB_ONLY,
+    (SafeguardingConcern, "contact_phone"): K.HUB_ONLY,  # the raiser's, to call back
+    # The phone line's log: who called, for whom, what they need and were told.
+    (HubCall, "caller_name"): K.IDENTITY,
+    (HubCall, "caller_phone"): K.IDENTITY,
+    (HubCall, "person_name"): K.IDENTITY,
+    (HubCall, "need"): K.HUB_ONLY,
+    (HubCall, "information_given"): K.HUB_ONLY,
 }
 
 # The other text columns of a person's record, and why they need no rule: they hold
@@ -134,6 +166,9 @@ NOT_FREE_TEXT: dict[tuple[type, str], str] = {
     (AuditEvent, "detail"): "the audit trail, shown to no one outside it",
     (AuditEvent, "ip"): "the audit trail, shown to no one outside it",
     (AuditEvent, "origin"): "the audit trail: a keyed hash of a client address",
+    # --- issue 15
+    (VolunteerRequest, "when"): "codes (days and times)",
+    (VolunteerRequest, "status"): "code (open, matched, closed)",
 }
 
 _SHARED_WITH_PRACTICE = {K.ABOUT_PERSON: True, K.FOR_PRACTICE: True, K.IDENTITY: True,

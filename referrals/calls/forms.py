@@ -37,6 +37,7 @@ class CallForm(HubForm):
         "Times of day that suit them (optional)", validate_choice=False,
         choices=[SelectChoice(p, p.capitalize()) for p in PARTS_OF_DAY])
     postcode = StringField("Their postcode")
+    volunteer_note = TextAreaField("Note for the volunteer (optional)")
 
     def details(self) -> CallDetails:
         days = [d for d in DAYS if d in (self.days.data or [])]
@@ -57,6 +58,7 @@ class CallForm(HubForm):
             request_need=_member(VolunteerOffer, self.request_need.data),
             when=when,
             postcode=self.postcode.data or "",
+            volunteer_note=self.volunteer_note.data or "",
         )
 
     def add_errors(self, errors: dict[str, str]) -> None:

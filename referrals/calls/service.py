@@ -63,6 +63,9 @@ class CallDetails:
     request_need: VolunteerOffer | None = None
     when: list[str] = field(default_factory=list)
     postcode: str = ""
+    # What the volunteer reads (the request's notes); the caller's words in `need` are
+    # the hub's only (referrals.sharing: HubCall.need) and never copied there.
+    volunteer_note: str = ""
 
 
 def problems(d: CallDetails) -> dict[str, str]:
@@ -108,6 +111,9 @@ def problems(d: CallDetails) -> dict[str, str]:
             errors["caller_phone"] = "Enter a phone number, so a volunteer can be arranged"
         if any(w not in WHEN_CHOICES for w in d.when):
             errors["when"] = "Select times from the list"
+        if len(d.volunteer_note.strip()) > MAX_TEXT:
+            errors["volunteer_note"] = (
+                f"The note for the volunteer must be {MAX_TEXT} characters or fewer")
     return errors
 
 
@@ -149,7 +155,7 @@ def _volunteer_request(d: CallDetails, person: str, *, actor: User,
         phone=d.caller_phone.strip(), postcode=postcode,
         latitude=place.latitude if place else None,
         longitude=place.longitude if place else None,
-        when=[w for w in WHEN_CHOICES if w in d.when], notes=d.need.strip(),
+        when=[w for w in WHEN_CHOICES if w in d.when], notes=d.volunteer_note.strip(),
         status="open", created_by_id=actor.id, created_at=now)
     db.session.add(request)
     return request

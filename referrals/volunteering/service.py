@@ -228,9 +228,11 @@ def propose(request: VolunteerRequest, volunteer: Volunteer, *, actor: User,
     title = f"Can you help {first_name(request)}? {request.need.label}"
     notify(volunteer.user, "volunteer-match", title,
            "A connector would like to match you. Open it to accept or decline.", link, now=now)
-    outbox.write(to=volunteer.user.email, subject=title, body=_email_body(
-        f"Hello {volunteer.given_name},\n\nA connector at the hub would like to match you with "
-        f"{first_name(request)}: {request.need.label.lower()}.", link), now=now)
+    # An email leaves Kindly: what is asked, never who (referrals.sharing: EMAIL).
+    outbox.write(to=volunteer.user.email, subject=f"Can you help? {request.need.label}",
+                 body=_email_body(
+                     f"Hello {volunteer.given_name},\n\nA connector at the hub would like to "
+                     f"match you with someone: {request.need.label.lower()}.", link), now=now)
     audit_request(request, "volunteer-match-proposed", actor, match_id=match.id,
            volunteer_id=volunteer.id)
     return match
@@ -340,9 +342,12 @@ def end_match(match: VolunteerMatch, *, reason: str, actor: User,
     else:
         link = url_for("volunteering.match", match_id=match.id)
         notify(match.volunteer.user, "volunteer-match-ended", title, reason, link, now=now)
-        outbox.write(to=match.volunteer.user.email, subject=title, body=_email_body(
-            f"Hello {match.volunteer.given_name},\n\nThe hub has ended your match with "
-            f"{first_name(match.request)}. The reason given: {reason}", link), now=now)
+        # The reason and the person's name stay behind sign-in (referrals.sharing: EMAIL).
+        outbox.write(to=match.volunteer.user.email,
+                     subject=f"Match ended: {match.request.need.label.lower()}",
+                     body=_email_body(
+                         f"Hello {match.volunteer.given_name},\n\nThe hub has ended one of "
+                         "your matches. Sign in to read why.", link), now=now)
     audit_request(match.request, "volunteer-match-ended", actor, match_id=match.id)
 
 

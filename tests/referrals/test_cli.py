@@ -85,7 +85,8 @@ def test_seed_demo_creates_and_prints_the_demo_accounts_everyone_uses(db, seeded
     # in this test rather than a new one).
     from referrals.models import Volunteer, VolunteerRequest, VolunteerStatus
 
-    request = db.session.scalars(select(VolunteerRequest)).one()
+    request = db.session.scalars(select(VolunteerRequest).where(
+        VolunteerRequest.referral_id.is_not(None))).one()
     assert request.need.value == "befriending_calls" and request.status == "open"
     assert request.referral.connector.email == "connector@kindly.example"
     assert request.latitude is not None
@@ -93,6 +94,13 @@ def test_seed_demo_creates_and_prints_the_demo_accounts_everyone_uses(db, seeded
         Volunteer.email == "volunteer@kindly.example")).one()
     assert dave.status is VolunteerStatus.APPROVED and dave.user.role is Role.VOLUNTEER
     assert "volunteer@kindly.example" in seeded.output
+    # The phone line's requests (issue 15, community) carry the note written for the
+    # volunteer, never the caller's words (the hub's only).
+    from referrals.models import HubCall
+
+    for call in db.session.scalars(select(HubCall).where(HubCall.request_id.is_not(None))):
+        assert call.request.notes and call.request.notes != call.need
+        assert call.request.referral_id is None
     partner_has_warm_handovers(db, seeded)  # issue 15
 
 

@@ -18,17 +18,20 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from referrals import scheduler, sharing, workflow
 from referrals.access import API_CLIENT
 from referrals.admin.service import create_api_client
+from referrals.calls import service as calls
 from referrals.caseload import service as casework
 from referrals.hub import service as hub_service
 from referrals.intake.additions import AdditionRequest, add_information
 from referrals.intake.service import ReasonEntry, create_referral
 from referrals.matching import service as matching
 from referrals.models import (
+    CallOutcome,
     CompletionMode,
     ConnectionKind,
     ConnectionStatus,
@@ -38,15 +41,21 @@ from referrals.models import (
     LetterTrigger,
     Offer,
     OfferStatus,
+    OutboxMessage,
+    PostcodePlace,
     ReferralStatus,
     Role,
     Timepoint,
+    Volunteer,
+    VolunteerStatus,
     utcnow,
 )
 from referrals.notifications import mail
 from referrals.outcomes.service import record_measurement
 from referrals.scopes import Period, Scope, ScopeKind
 from referrals.sharing import Kind
+from referrals.volunteering import concerns
+from referrals.volunteering import service as volunteering
 from tests.conftest import Client
 from tests.referrals.test_routes import access_of
 
@@ -70,6 +79,17 @@ WORDS = {
     "explanation": "qzxmatchexplanation",
     "addition": "qzxaddedinformation",  # issue 14: a practice adds to an open referral
     "handover": "qzxhandovernote",  # issue 15: for the partner organisation, by consent
+    # Issue 15: a volunteer for the person, and a call to the hub's phone line about them.
+    "volunteer_notes": "qzxnoteforthevolunteer",
+    "volunteer_score": "qzxvolunteerscore",
+    "volunteer_answer": "qzxvolunteeranswer",
+    "check_in": "qzxcheckinnote",
+    "hours": "qzxhoursnote",
+    "concern": "qzxsafeguardingconcern",
+    "concern_phone": "qzxconcernphone",
+    "match_ended": "qzxmatchendreason",
+    "call_need": "qzxcallerneed",
+    "call_information": "qzxinformationgiven",
 }
 GP_ACTIONS = "qzxgpactions"  # for the practice to act on: the letter carries it
 PEOPLE = [{"given_name": "Zenobia", "family_name": "Quillfeather"},
@@ -176,9 +196,43 @@ def build_world(db, make):
                                note=WORDS["connection_event"], actor=connector, today=today)
     matching.update_connection(connection, status=C.ATTENDED, on=today, actor=connector,
                                today=today)
+    with current_app.test_request_context():  # the volunteer's links are URLs
+        volunteer_for(db, make, w, r, today)
+    call = calls.record_call(calls.CallDetails(
+        caller_name="Zenobia Quillfeather", caller_phone="07700 900111",
+        need=WORDS["call_need"], outcome=CallOutcome.INFORMATION,
+        information_given=WORDS["call_information"]), actor=connector, now=now)
+    call.referral_id = r.id  # as a call that became this referral is linked
     casework.set_coded_only(r, actor=connector, coded_only=True, expected_version=r.version)
     db.session.commit()
     return w
+
+
+def volunteer_for(db, make, w, r, today):
+    """Issue 15: a weekly call for the person, matched, checked on, with hours logged and a
+    safeguarding concern raised, then ended: every word of it written."""
+    db.session.merge(PostcodePlace(postcode="LS1 4AP", latitude=53.7960, longitude=-1.5470))
+    account = make.user(Role.VOLUNTEER, password=PASSWORD)
+    vera = Volunteer(team_id=w.team.id, user=account, given_name="Vera", family_name="Vale",
+                     email=account.email, postcode="LS1 1AA", latitude=53.8050,
+                     longitude=-1.5470, offers=["befriending_calls"],
+                     availability=["mon-morning"], consent_to_contact=True,
+                     status=VolunteerStatus.APPROVED)
+    db.session.add(vera)
+    db.session.flush()
+    request = volunteering.create_request(r, need="befriending_calls", when=["mon-morning"],
+                                          notes=WORDS["volunteer_notes"], actor=w.connector)
+    match = volunteering.propose(request, vera, actor=w.connector)
+    match.explanation = WORDS["volunteer_score"]
+    volunteering.answer(match, accept=True, note=WORDS["volunteer_answer"], actor=account,
+                        today=today)
+    volunteering.record_check_in(match, rating="going_well", note=WORDS["check_in"],
+                                 next_on=None, actor=w.connector, today=today)
+    volunteering.log_hours(match, on=today, hours=1.0, note=WORDS["hours"], actor=account,
+                           today=today)
+    concerns.raise_concern(actor=account, concern=WORDS["concern"], match=match,
+                           contact_phone=WORDS["concern_phone"])
+    volunteering.end_match(match, reason=WORDS["match_ended"], actor=w.connector)
 
 
 def finish(db, w, now):
@@ -326,6 +380,9 @@ def test_nothing_the_person_did_not_agree_to_share_reaches_the_practice(
         app, db, make, emails, pdftotext):
     w = build_world(db, make)
     assert_every_field_was_filled(db)
+    # Issue 15: what was written to the outbox (to the volunteer, to the hub's address).
+    account_mail = [(m.to, m.subject, m.body) for m in db.session.scalars(select(OutboxMessage))]
+    assert len(account_mail) >= 3, "no volunteer or hub email: the walk is broken"
     # The scheduler's emails, on a day when everything above is overdue.
     later = utcnow() + timedelta(days=30)
     delivered = scheduler.run_all(now=later)
@@ -365,6 +422,8 @@ def test_nothing_the_person_did_not_agree_to_share_reaches_the_practice(
     assert emails, "the scheduler sent no email: the walk is broken"
     outputs |= {f"email to {m['to']}: {m['subject']}": f"{m['subject']}\n{m['body']}"
                 for m in emails}
+    outputs |= {f"email (outbox) to {to}: {subject}": f"{subject}\n{body}"
+                for to, subject, body in account_mail}
 
     leaked = {where: found for where, text in outputs.items()
               if (found := leaks(text, WORDS.values()))}

@@ -13,7 +13,26 @@ from flask import Response, url_for
 from referrals import create_app
 from referrals.access import API_CLIENT
 from referrals.admin.service import create_api_client
-from referrals.models import ReferralStatus, Role, Volunteer
+from referrals.models import (
+    CallOutcome,
+    ChampionSuggestion,
+    Connection,
+    ConnectionKind,
+    ConnectionStatus,
+    HubCall,
+    MatchStatus,
+    Offer,
+    OfferStatus,
+    ReferralStatus,
+    Role,
+    SafeguardingConcern,
+    SuggestionKind,
+    Volunteer,
+    VolunteerMatch,
+    VolunteerOffer,
+    VolunteerRequest,
+    VolunteerStatus,
+)
 
 PASSWORD = "correct horse battery"
 # Public, person-free and cacheable while the visitor is not signed in.
@@ -70,7 +89,44 @@ def casework(make, db):
     db.session.add(volunteer)
     db.session.commit()
     values["volunteer_id"] = volunteer.id
+    values |= community(db, make, team, referral, users, volunteer)
     return users, token, values
+
+
+def community(db, make, team, referral, users, volunteer) -> dict:
+    """Issue 15: a partner whose organisation was handed the person over, the volunteer
+    as a champion matched with them (who raised a concern), a call, a suggestion: the
+    route arguments of the partner's, volunteer's, champion's and phone line's pages."""
+    users[Role.PARTNER] = make.user(Role.PARTNER)
+    offer = Offer(id="offer-headers", name="Header Walkers", status=OfferStatus.ACTIVE,
+                  organisation_id=users[Role.PARTNER].organisation_id, languages=[])
+    connection = Connection(referral_id=referral.id, offer=offer, kind=ConnectionKind.REFERRAL,
+                            status=ConnectionStatus.SUGGESTED, share_with_partner=True,
+                            partner_contact="07700 900456",
+                            created_by_id=users[Role.CONNECTOR].id)
+    volunteer.status = VolunteerStatus.APPROVED
+    volunteer.champion_districts = ["KB1"]
+    request = VolunteerRequest(team_id=team.id, referral=referral, need=VolunteerOffer.LIFTS,
+                               postcode="KB1 1AA", created_by_id=users[Role.CONNECTOR].id)
+    match = VolunteerMatch(volunteer=volunteer, request=request, status=MatchStatus.PROPOSED,
+                           proposed_by_id=users[Role.CONNECTOR].id)
+    call = HubCall(team_id=team.id, taken_by_id=users[Role.COORDINATOR].id,
+                   caller_name="Pat Jones", need="A weekly call",
+                   outcome=CallOutcome.INFORMATION, information_given="The lunch club")
+    suggestion = ChampionSuggestion(team_id=team.id, volunteer=volunteer,
+                                    kind=SuggestionKind.NEW_GROUP, name="Knit and natter",
+                                    postcode="KB1 1AA")
+    db.session.add_all([offer, connection, request, match, call, suggestion])
+    db.session.flush()
+    concern = SafeguardingConcern(team_id=team.id, match_id=match.id,
+                                  referral_id=referral.id, concern="Seemed frightened",
+                                  raised_by_id=users[Role.VOLUNTEER].id)
+    db.session.add(concern)
+    db.session.commit()
+    return {"offer_id": offer.id, "organisation_id": offer.organisation_id,
+            "connection_id": connection.id, "request_id": request.id,
+            "match_id": match.id, "call_id": call.id, "suggestion_id": suggestion.id,
+            "concern_id": concern.id}
 
 
 def callers_of(access, token):
@@ -125,7 +181,15 @@ def test_every_get_route_sends_the_security_headers_to_everyone_it_serves(app, c
                  ("hub.workload", "coordinator"), ("admin.users", "admin"),
                  ("fhir.read_patient", "an API client"), ("fhir.read_task", "an API client"),
                  ("fhir.read_service_request", "an API client"),
-                 ("fhir.search_patients", "an API client"), ("health.healthz", "a visitor")]:
+                 ("fhir.search_patients", "an API client"), ("health.healthz", "a visitor"),
+                 # issue 15: the partner's, volunteer's and champion's pages, the phone line
+                 ("partners.handovers", "partner"), ("partners.handover", "partner"),
+                 ("partners.listing", "partner"), ("volunteers.my_page", "volunteer"),
+                 ("volunteering.match", "volunteer"), ("volunteering.concern", "volunteer"),
+                 ("volunteering.concern", "coordinator"), ("champions.patch", "volunteer"),
+                 ("champions.review", "coordinator"), ("calls.show", "connector"),
+                 ("volunteering.request_detail", "connector"),
+                 ("volunteers.review", "coordinator")]:
         assert must in reached, f"the walk never got a 200 from {must}"
 
 

@@ -50,6 +50,17 @@ def test_a_call_becomes_a_volunteer_request_the_matching_pages_can_list(client, 
         VolunteerOffer.BEFRIENDING_CALLS, "KB1 2AB", "07700 900123", "open")
     assert request.when == ["mon-morning", "wed-morning"]
     assert request.team_id == coordinator.team_id and request.given_name == "Pat Jones"
+    # The volunteer reads the request's notes: the caller's words stay in the call log.
+    assert request.notes == "" and call.need.startswith("Lonely since her husband died")
+
+
+def test_a_volunteer_request_from_a_call_carries_only_the_note_written_for_the_volunteer(
+        client, coordinator, db):
+    response = client.submit("/hub/calls/new", {**CALL, "volunteer_note": "Likes cricket"})
+    assert response.status_code == 303
+    call = db.session.scalars(select(HubCall)).one()
+    assert call.request.notes == "Likes cricket"
+    assert "husband" not in call.request.notes and "husband" in call.need
     assert call.taken_by_id == coordinator.id and call.outcome is CallOutcome.VOLUNTEER_REQUEST
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Pat Jones" in page and "Became a volunteer request" in page
@@ -85,6 +96,7 @@ def test_calling_for_someone_who_has_not_agreed_can_only_give_information(client
     ({"outcome": ""}, "outcome", "Select what the call became"),
     ({"postcode": "nowhere"}, "postcode", "Enter a full UK postcode"),
     ({"request_need": ""}, "request_need", "Select what kind of help"),
+    ({"volunteer_note": "x" * 2001}, "volunteer_note", "The note for the volunteer must be"),
     ({"caller_phone": "call me"}, "caller_phone", "Enter a phone number"),
     ({"outcome": "information"}, "information_given", "Enter what information you gave"),
 ])

@@ -80,12 +80,19 @@ def test_the_hub_is_emailed_when_no_coordinator_signed_in_today(app, db, hub, ma
                                 at=utcnow() - timedelta(days=1, hours=1)))
     with app.test_request_context():
         raised = concerns.raise_concern(actor=match.volunteer.user, concern="Not eating",
-                                        immediate_danger=True, match=match)
+                                        immediate_danger=True, contact_phone="07700 900321",
+                                        match=match)
     assert raised.hub_emailed
     mail = db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.to == app.config["HUB_EMAIL"])).one()
     assert mail.subject.startswith("URGENT safeguarding concern")
-    assert "Not eating" not in mail.body  # the detail stays in Kindly
+    # The email says a concern was raised and by whom; what it is, about whom, and how to
+    # reach anyone stay in Kindly (referrals.sharing: EMAIL, whatever the kind).
+    sent = f"{mail.subject}\n{mail.body}"
+    person = match.request.referral.patient
+    for words in ("Not eating", "07700 900321", person.given_name, person.family_name,
+                  person.phone, person.postcode, person.nhs_number):
+        assert words not in sent, words
 
 
 def test_a_partner_raises_a_concern_about_their_own_handover_only(app, db, make, hub,

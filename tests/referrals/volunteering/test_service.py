@@ -91,7 +91,26 @@ def test_proposing_stores_the_explained_score_and_tells_the_volunteer(
     assert note.url == f"/volunteering/matches/{match.id}"
     mail = db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.to == dave.user.email)).one()
-    assert "Ada" in mail.subject and "Lovelace" not in mail.body
+    # An email leaves Kindly: what is asked, never who (referrals.sharing: EMAIL).
+    assert mail.subject == "Can you help? Befriending phone calls"
+    assert not {"Ada", "Lovelace"} & set(f"{mail.subject} {mail.body}".split())
+    assert "Ada" in note.title  # behind sign-in, the volunteer sees the first name
+
+
+def test_the_email_telling_a_volunteer_the_hub_ended_their_match_says_neither_who_nor_why(
+        app, db, weekly_call, hub, volunteers):
+    dave = volunteers(hub.team)
+    with app.test_request_context():
+        match = service.propose(weekly_call, dave, actor=hub.connector)
+        service.end_match(match, reason="Ada went into hospital", actor=hub.connector)
+    mails = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.to == dave.user.email, OutboxMessage.subject.startswith("Match ended"))
+    ).all()
+    assert len(mails) == 1
+    assert "hospital" not in mails[0].body and "Ada" not in f"{mails[0].subject} {mails[0].body}"
+    assert db.session.scalars(select(Notification.body).where(
+        Notification.user_id == dave.user_id,
+        Notification.kind == "volunteer-match-ended")).one() == "Ada went into hospital"
 
 
 def test_a_volunteer_who_declined_is_left_out_with_the_reason(app, weekly_call, hub,

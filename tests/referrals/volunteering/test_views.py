@@ -286,3 +286,24 @@ def test_the_volunteers_own_page_lists_their_matches_without_health_details(
     page = client.get("/volunteering").get_data(as_text=True)
     day = proposed.next_check_in_on
     assert "Accepted" in page and f"{day.day} " in page and str(day.year) in page
+@pytest.mark.parametrize("coded_only", [True, False])
+def test_a_volunteer_requests_note_never_reaches_the_practices_referral_page(
+        client, db, hub, referral, coded_only):
+    """The note for the volunteer is the hub's (referrals.sharing: HUB_ONLY). No practice
+    output shows a volunteer request at all: its page, letter and FHIR are walked in
+    tests/referrals/test_coded_only_walk.py; here the referral page, coded only or not,
+    while the request's page in the hub shows the same words."""
+    referral.coded_only = coded_only
+    sign_in(client, db, hub.connector)
+    asked = ask(client, referral, notes="Loves talking about steam trains")
+    assert asked.status_code == 302
+    hub_page = client.get(asked.headers["Location"])
+    assert "Loves talking about steam trains" in hub_page.get_data(as_text=True)
+
+    sign_in(client, db, referral.referrer)
+    practice_page = client.get(f"/referrals/{referral.id}")
+
+    assert practice_page.status_code == 200
+    text = practice_page.get_data(as_text=True)
+    assert referral.reference in text
+    assert "steam trains" not in text
