@@ -12,10 +12,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from referrals import (
-    demo_community,
+    demo_community_side,
     demo_partners,
     demo_reports,
-    demo_volunteers,
     ethnicity,
     geo,
     reasons,
@@ -89,13 +88,7 @@ STAFF = [
     ("coordinator@kindly.example", "Ruth Adeyemi", Role.COORDINATOR, None, None),
     ("admin@kindly.example", "Alex Morgan", Role.ADMIN, None, None),
 ]
-# --- issue 15 (volunteers): an approved volunteer's account (referrals/demo_volunteers.py).
-STAFF.append(("volunteer@kindly.example", "Dave Wilson", Role.VOLUNTEER, None, None))
-# --- issue 15 (community): the community champion's volunteer account ---
-STAFF += demo_community.STAFF
-# Issue 15 (partners): Bev Collins answers for the Kindlebury Befriending Service; her
-# account needs the directory, so referrals/demo_partners.py makes it.
-STAFF.append(("partner@kindly.example", "Bev Collins", Role.PARTNER, None, None))
+STAFF += demo_community_side.STAFF  # issue 15: a volunteer, a champion, a partner
 
 GIVEN = {
     Sex.FEMALE: ["Margaret", "Joan", "Aisha", "Sarah", "Evelyn", "Grace", "Patricia", "Zainab",
@@ -277,15 +270,8 @@ def build(*, password: str, progress: Callable[[str], None] = lambda _: None,
     progress(f"Created {people} people with referrals in every status, and a self-referral.")
     imd = demo_reports.load_imd()
     progress(f"Loaded the demo's synthetic IMD deciles for {imd.created} postcodes.")
-    # --- issue 15 (numbers): the hub report's volunteers, hours, calls and handovers ---
-    from referrals import demo_numbers
-    demo_numbers.add(team, now=now)
-    demo_volunteers.build(team, accounts, now=now, progress=progress)  # issue 15 (volunteers)
-    # Issue 15 (matching): a weekly-call volunteer request, and Dave the volunteer if absent.
-    from referrals import demo_matching  # noqa: PLC0415 (one line to merge, not two)
-
-    accounts += demo_matching.build(team=team, password=password, now=now)
-    demo_community.build(team, accounts, now=now, progress=progress)  # issue 15 (community)
+    accounts += demo_community_side.build(team, accounts, password=password, now=now,
+                                          progress=progress)
     return accounts
 
 

@@ -286,6 +286,8 @@ def test_the_volunteers_own_page_lists_their_matches_without_health_details(
     page = client.get("/volunteering").get_data(as_text=True)
     day = proposed.next_check_in_on
     assert "Accepted" in page and f"{day.day} " in page and str(day.year) in page
+
+
 @pytest.mark.parametrize("coded_only", [True, False])
 def test_a_volunteer_requests_note_never_reaches_the_practices_referral_page(
         client, db, hub, referral, coded_only):
