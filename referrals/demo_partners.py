@@ -51,7 +51,8 @@ def build(*, password: str, now: datetime, seed: int = 2026) -> list[User]:
     connector = db.session.scalars(select(User).where(User.email == CONNECTOR)).one()
     held = list(db.session.scalars(select(Referral).where(
         Referral.connector_id == connector.id, Referral.status == ReferralStatus.IN_PROGRESS)
-        .order_by(Referral.id)))
+        # Her newest: the journeys record their own suggestions on Jo's first ones.
+        .order_by(Referral.id.desc())))
     today, made = uk_date(now), now - timedelta(days=2)
     shared = []
     for referral, share, note in zip(held, (True, True, False), NOTES):

@@ -91,7 +91,7 @@ def test_a_connector_moves_through_the_sections_by_keyboard_and_records_a_contac
     page.goto(base + "/suggestions")
     fold = page.locator("details#poor-fits")
     if fold.count():  # the offers that do not fit, folded: opened from the keyboard
-        fold.locator("summary").focus()
+        fold.locator("> summary").focus()
         page.keyboard.press("Enter")
         expect(fold).to_have_attribute("open", "")
     page.screenshot(path=screenshot_dir / "suggestions-375.png", full_page=True)
