@@ -69,6 +69,8 @@ def test_a_connector_proposes_dave_for_a_weekly_call_and_he_accepts(page, sign_i
     sign_in(DAVE)
     page.goto("/")
     page.get_by_role("link", name="Your matches").first.click()
+    expect(page).to_have_url(re.compile(r"/volunteering/matches$"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert_accessible(axe, page, "the volunteer's matches")
     page.get_by_role("link", name=f"{first_name}: befriending phone calls").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(

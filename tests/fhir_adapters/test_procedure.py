@@ -41,8 +41,9 @@ def walk(db):
     return offers.offer(db.session, name="Riverside walk")
 
 
-def test_the_table_covers_every_connection_status_but_suggested_and_accepted():
-    assert set(EXPECTED) == set(ConnectionStatus) - {C.SUGGESTED, C.ACCEPTED}
+def test_the_table_covers_every_connection_status_but_suggested_accepted_and_taken_on():
+    # A partner's "taken on" (issue 15) is not a Procedure yet: nothing has happened.
+    assert set(EXPECTED) == set(ConnectionStatus) - {C.SUGGESTED, C.ACCEPTED, C.TAKEN_ON}
 
 
 @pytest.mark.parametrize("status", list(EXPECTED))

@@ -217,7 +217,10 @@ def volunteer_for(db, make, w, r, today):
                      email=account.email, postcode="LS1 1AA", latitude=53.8050,
                      longitude=-1.5470, offers=["befriending_calls"],
                      availability=["mon-morning"], consent_to_contact=True,
-                     status=VolunteerStatus.APPROVED)
+                     status=VolunteerStatus.APPROVED,
+                     # Checked a month ago: only a checked volunteer can be matched.
+                     references_checked_on=today - timedelta(days=30),
+                     dbs_checked_on=today - timedelta(days=30))
     db.session.add(vera)
     db.session.flush()
     request = volunteering.create_request(r, need="befriending_calls", when=["mon-morning"],
