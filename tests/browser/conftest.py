@@ -219,3 +219,22 @@ def _buffered(app):
                 response.close()
 
     return wsgi
+
+
+# --- issue 15: one measure of "scrolls sideways at 375 px" for the journeys -----------
+NOT_SIDEWAYS = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+
+
+def sideways_at_375(page) -> int:
+    """Narrow the window to 375 px and say how far the page then scrolls sideways. The
+    header's menu lays itself out again after the resize (nhsuk-frontend's script, on
+    the resize event), so on a busy machine give it up to 2 s before measuring."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.set_viewport_size({"width": 375, "height": 800})
+    try:
+        page.wait_for_function(NOT_SIDEWAYS, timeout=2000)
+    except PlaywrightTimeout:
+        pass  # still too wide: the caller's assertion says by how much
+    return page.evaluate("document.documentElement.scrollWidth "
+                         "- document.documentElement.clientWidth")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from referrals.extensions import db
 from referrals.models import OutboxMessage
-from tests.browser.conftest import PROJECT_ROOT
+from tests.browser.conftest import PROJECT_ROOT, sideways_at_375
 
 pytestmark = pytest.mark.browser
 
@@ -47,10 +47,8 @@ def check(page, axe, shots):
             f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in violations)
         if shots:
             page.screenshot(path=str(shots / f"accounts-{name}-1280.png"))
-        page.set_viewport_size({"width": 375, "height": 800})
         try:
-            wide = page.evaluate("document.documentElement.scrollWidth "
-                                 "- document.documentElement.clientWidth")
+            wide = sideways_at_375(page)
             assert wide <= 0, f"{page.url} scrolls sideways by {wide}px at 375 px"
             if shots:
                 page.screenshot(path=str(shots / f"accounts-{name}-375.png"))

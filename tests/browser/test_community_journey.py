@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sideways_at_375
+
 pytestmark = pytest.mark.browser
 
 COORDINATOR = "coordinator@kindly.example"
@@ -20,10 +22,8 @@ def check(page, axe):
         violations = axe()
         assert not violations, f"axe-core on {page.url}: " + "; ".join(
             f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in violations)
-        page.set_viewport_size({"width": 375, "height": 800})
         try:
-            wide = page.evaluate("document.documentElement.scrollWidth "
-                                 "- document.documentElement.clientWidth")
+            wide = sideways_at_375(page)
             assert wide <= 0, f"{page.url} scrolls sideways by {wide}px at 375 px"
         finally:
             page.set_viewport_size({"width": 1280, "height": 900})

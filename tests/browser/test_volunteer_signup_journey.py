@@ -15,6 +15,7 @@ from sqlalchemy import select
 from referrals.directory import ratelimit
 from referrals.extensions import db
 from referrals.models import OutboxMessage
+from tests.browser.conftest import sideways_at_375
 
 pytestmark = pytest.mark.browser
 
@@ -31,10 +32,8 @@ def check(page, axe):
         violations = axe()
         assert not violations, f"axe-core on {page.url}: " + "; ".join(
             f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in violations)
-        page.set_viewport_size({"width": 375, "height": 800})
         try:
-            wide = page.evaluate("document.documentElement.scrollWidth "
-                                 "- document.documentElement.clientWidth")
+            wide = sideways_at_375(page)
             assert wide <= 0, f"{page.url} scrolls sideways by {wide}px at 375 px"
         finally:
             page.set_viewport_size({"width": 1280, "height": 900})
