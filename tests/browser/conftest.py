@@ -238,3 +238,21 @@ def sideways_at_375(page) -> int:
         pass  # still too wide: the caller's assertion says by how much
     return page.evaluate("document.documentElement.scrollWidth "
                          "- document.documentElement.clientWidth")
+
+
+def assert_axe_and_375(page, axe) -> None:
+    """axe-core finds nothing on the page, and at 375 px it does not scroll sideways."""
+    violations = axe()
+    assert not violations, f"axe-core on {page.url}: " + "; ".join(
+        f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in violations)
+    try:
+        wide = sideways_at_375(page)
+        assert wide <= 0, f"{page.url} scrolls sideways by {wide}px at 375 px"
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
+@pytest.fixture
+def check(page, axe):
+    """The journeys' check of each page they reach (assert_axe_and_375)."""
+    return lambda: assert_axe_and_375(page, axe)

@@ -7,28 +7,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sideways_at_375
-
 pytestmark = pytest.mark.browser
 
 COORDINATOR = "coordinator@kindly.example"
 CHAMPION = "champion@kindly.example"
 GROUP = "Lantern Lane Board Games"
-
-
-@pytest.fixture
-def check(page, axe):
-    def run() -> None:
-        violations = axe()
-        assert not violations, f"axe-core on {page.url}: " + "; ".join(
-            f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in violations)
-        try:
-            wide = sideways_at_375(page)
-            assert wide <= 0, f"{page.url} scrolls sideways by {wide}px at 375 px"
-        finally:
-            page.set_viewport_size({"width": 1280, "height": 900})
-
-    return run
 
 
 def test_a_call_a_champions_suggestion_and_its_approval(page, sign_in, check):

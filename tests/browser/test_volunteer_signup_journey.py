@@ -15,30 +15,12 @@ from sqlalchemy import select
 from referrals.directory import ratelimit
 from referrals.extensions import db
 from referrals.models import OutboxMessage
-from tests.browser.conftest import sideways_at_375
 
 pytestmark = pytest.mark.browser
 
 COORDINATOR = "coordinator@kindly.example"
 EVIE = "evie.lambert@example.com"
 PASSWORD = "harbour lantern thistle"
-
-
-@pytest.fixture
-def check(page, axe):
-    """axe-core finds nothing, and at 375 px nothing scrolls sideways."""
-
-    def run() -> None:
-        violations = axe()
-        assert not violations, f"axe-core on {page.url}: " + "; ".join(
-            f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in violations)
-        try:
-            wide = sideways_at_375(page)
-            assert wide <= 0, f"{page.url} scrolls sideways by {wide}px at 375 px"
-        finally:
-            page.set_viewport_size({"width": 1280, "height": 900})
-
-    return run
 
 
 def test_a_person_signs_up_is_approved_and_reaches_their_volunteering_page(
