@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from referrals import access, audit, geo, workdays
 from referrals.errors import DomainError
@@ -178,8 +178,15 @@ def make_self_referral(call: HubCall, referral_intake: intake.IntakeRequest, *,
     referral = intake.create_referral(referral_intake, actor=actor,
                                       actor_label=f"Phone call to the hub ({actor.email})",
                                       now=now)
-    call.referral = referral
-    db.session.flush()
+    # Checked against what the call was when this began: of two people making the
+    # referral at once, the one whose update finds it still unmade wins; the other's
+    # referral is rolled back with the error (the caller commits nothing).
+    claimed = db.session.execute(
+        update(HubCall).where(HubCall.id == call.id, HubCall.referral_id.is_(None))
+        .values(referral_id=referral.id).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise CallInvalid({"outcome": "This call's self-referral has already been made"})
+    db.session.refresh(call, ["referral_id"])
     audit.record("update", actor=actor, entity_type="hub_call", entity_id=call.id,
                  patient_id=referral.patient_id,
                  detail={"referral_id": referral.id, "reference": referral.reference})

@@ -462,3 +462,55 @@ def test_withdrawing_while_the_volunteer_accepts_leaves_exactly_one_winner(hub,
         assert "Someone else changed this match" in loser.get_data(as_text=True)
         assert status is (MatchStatus.ACCEPTED if accepted.status_code == 302
                           else MatchStatus.ENDED)
+
+
+# --- issue 15: two people make the self-referral of one phone call at once -----------
+
+
+def test_two_people_making_one_calls_self_referral_leave_exactly_one_referral(hub):
+    from referrals.calls import service as calls
+    from referrals.errors import DomainError
+    from referrals.models import CallOutcome, HubCall, Patient, Practice, User
+
+    with hub.app.app_context():
+        coordinator = db.session.get(User, hub.ids["coordinator"])
+        call = HubCall(team_id=coordinator.team_id, taken_by_id=coordinator.id,
+                       caller_name="Ivy Race", caller_phone="07700 900777",
+                       need="Company", outcome=CallOutcome.SELF_REFERRAL)
+        db.session.add(call)
+        db.session.commit()
+        call_id = call.id
+        db.session.remove()
+
+    def make(who: str, seq: int):
+        def run():
+            with hub.app.app_context():
+                make = Builders(db.session)
+                for _ in range(seq):  # two different people, so only the call decides
+                    make.nhs_number()
+                actor = db.session.get(User, hub.ids[who])
+                practice = db.session.get(Practice, hub.practice_id)
+                try:
+                    referral = calls.make_self_referral(
+                        db.session.get(HubCall, call_id),
+                        make.intake(practice, person={"given_name": f"Ivy{seq}"}),
+                        actor=actor)
+                    db.session.commit()
+                    return referral.id
+                except DomainError:
+                    db.session.rollback()
+                    return None
+                finally:
+                    db.session.remove()
+        return run
+
+    made = race(make("coordinator", 50), make("connector", 51))
+
+    assert sorted(r is None for r in made) == [False, True], made
+    with hub.app.app_context():
+        call = db.session.get(HubCall, call_id)
+        assert call.referral_id == next(r for r in made if r is not None)
+        ivies = db.session.scalar(select(func.count()).select_from(Referral).join(
+            Referral.patient).where(Patient.given_name.in_(["Ivy50", "Ivy51"])))
+        assert ivies == 1
+        db.session.remove()
