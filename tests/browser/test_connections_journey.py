@@ -30,7 +30,8 @@ def test_a_connector_records_a_suggestion_and_follows_it_to_attended(page, sign_
     open_referral_in_progress(page)
     name = page.get_by_role("heading", level=1).inner_text()
 
-    # What suits them: Tuesday and Thursday mornings, step-free access.
+    # What suits them: Tuesdays and Thursdays, step-free access. Whole days, not mornings
+    # only, so some offer still fits whichever person the shared demo puts first.
     page.get_by_role("link", name="What suits them").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         re.compile(rf"^What suits {re.escape(name.split()[0])}"))
@@ -43,7 +44,8 @@ def test_a_connector_records_a_suggestion_and_follows_it_to_attended(page, sign_
     for box in page.locator("input[name='availability']").all():
         box.uncheck()  # the demo recorded other days for them
     for day in ("Tuesday", "Thursday"):
-        page.get_by_role("group", name=day, exact=True).get_by_label("Morning").check()
+        for part in ("Morning", "Afternoon"):
+            page.get_by_role("group", name=day, exact=True).get_by_label(part).check()
     page.get_by_label("How far will they travel?").fill("10")
     page.get_by_label("Step-free access").check()
     page.get_by_role("button", name="Save what suits them").click()
@@ -52,7 +54,8 @@ def test_a_connector_records_a_suggestion_and_follows_it_to_attended(page, sign_
     expect(page).to_have_url(re.compile(r"/suggestions$"))
     expect(page.get_by_text("is saved. The suggestions use it.")).to_be_visible()
     needs = page.locator(".nhsuk-summary-list")
-    expect(needs).to_contain_text("Tuesday morning; Thursday morning")
+    expect(needs).to_contain_text(
+        "Tuesday morning, afternoon; Thursday morning, afternoon")
     expect(needs).to_contain_text("Up to 10 km")
     assert_accessible(axe, page, "the suggestions")
     first = page.locator("#suggestions ~ ol > li").first
