@@ -39,30 +39,22 @@ def set_patch(volunteer_id: int):
     """Set or clear one volunteer's patch (postcode districts)."""
     volunteer = _team_volunteer(volunteer_id)
     form = PatchForm()
-    conflict = None
+    status = 200
     if not form.is_submitted():
         form.districts.data = ", ".join(volunteer.champion_districts or [])
         form.started_from(volunteer.version)
-    elif form.validate():
-        try:
+    else:
+        def change() -> str:
             service.set_patch(volunteer, service.parse_districts(form.districts.data),
                               actor=current_user, expected_version=form.expected_version)
-        except service.StaleRecord as exc:
-            conflict = str(exc)
-        except service.ChampionInvalid as exc:
-            form.add_errors(exc.errors)
-        else:
-            db.session.commit()
-            flash(f"{volunteer.name} is now a community champion for "
-                  f"{', '.join(volunteer.champion_districts)}." if volunteer.champion_districts
-                  else f"{volunteer.name} is no longer a community champion.", "success")
+            if volunteer.champion_districts:
+                return (f"{volunteer.name} is now a community champion for "
+                        f"{', '.join(volunteer.champion_districts)}.")
+            return f"{volunteer.name} is no longer a community champion."
+
+        volunteer, status = _save(form, change, lambda: _team_volunteer(volunteer_id))
+        if status == 303:
             return redirect(url_for("champions.patches"), 303)
-        db.session.rollback()
-        volunteer = _team_volunteer(volunteer_id)
-        if conflict:
-            form.form_errors.append(conflict)
-            form.started_from(volunteer.version)
-    status = 409 if conflict else 422 if form.errors or form.form_errors else 200
     return render_template("champions/set_patch.html", volunteer=volunteer, form=form), status
 
 
@@ -80,40 +72,53 @@ def review(suggestion_id: int):
     """One suggestion: approve it (it goes into the directory) or say why not."""
     suggestion = _team_suggestion(suggestion_id)
     form = DecisionForm()
-    conflict = None
+    status = 200
     if not form.is_submitted():
         form.started_from(suggestion.version)
         audit.record("read", actor=current_user, entity_type="champion_suggestion",
                      entity_id=suggestion.id)
         db.session.commit()
-    elif form.validate():
-        try:
+    else:
+        def decide() -> str:
             if form.decision.data == "approve":
                 offer = service.approve(suggestion, actor=current_user,
                                         expected_version=form.expected_version)
-            elif form.decision.data == "reject":
+                return f"Approved: {offer.name} is in the directory."
+            if form.decision.data == "reject":
                 service.reject(suggestion, form.reason.data or "", actor=current_user,
                                expected_version=form.expected_version)
-                offer = None
-            else:
-                raise service.ChampionInvalid({"decision": "Select your decision"})
+                return "Suggestion not approved; the champion can see your reason."
+            raise service.ChampionInvalid({"decision": "Select your decision"})
+
+        suggestion, status = _save(form, decide, lambda: _team_suggestion(suggestion_id))
+        if status == 303:
+            return redirect(url_for("champions.suggestions"), 303)
+    return render_template("champions/review.html", suggestion=suggestion, form=form,
+                           decided=suggestion.status is not SuggestionStatus.PENDING), status
+
+
+def _save(form, change, reload):
+    """A submitted form: if valid, `change()` (it returns the message to flash) committed,
+    and (None, 303). Otherwise, or when refused, the record reloaded and 422, or 409 on a
+    conflict, with the form on the record's new version so what was typed is kept."""
+    conflict = None
+    if form.validate():
+        try:
+            message = change()
         except service.StaleRecord as exc:
             conflict = str(exc)
         except service.ChampionInvalid as exc:
             form.add_errors(exc.errors)
         else:
             db.session.commit()
-            flash(f"Approved: {offer.name} is in the directory." if offer
-                  else "Suggestion not approved; the champion can see your reason.", "success")
-            return redirect(url_for("champions.suggestions"), 303)
-        db.session.rollback()
-        suggestion = _team_suggestion(suggestion_id)
-        if conflict:
-            form.form_errors.append(conflict)
-            form.started_from(suggestion.version)
-    status = 409 if conflict else 422 if form.errors or form.form_errors else 200
-    return render_template("champions/review.html", suggestion=suggestion, form=form,
-                           decided=suggestion.status is not SuggestionStatus.PENDING), status
+            flash(message, "success")
+            return None, 303
+    db.session.rollback()
+    record = reload()
+    if conflict:
+        form.form_errors.append(conflict)
+        form.started_from(record.version)
+    return record, 409 if conflict else 422
 
 
 # --- the champion ----------------------------------------------------------------

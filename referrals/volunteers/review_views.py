@@ -62,68 +62,60 @@ def review(volunteer_id: int):
 @allow(Role.COORDINATOR)
 def record_checks(volunteer_id: int):
     """Record that references and/or a DBS check were done (dates and who only)."""
-    volunteer = _load(volunteer_id, for_change=True)
-    form, conflict = ChecksForm(), None
-    if form.validate():
-        try:
-            done = decisions.record_checks(
-                volunteer, actor=current_user, today=utcnow().date(),
-                references_on=form.references_on.data, references_by=form.references_by.data or "",
-                dbs_on=form.dbs_on.data, dbs_by=form.dbs_by.data or "",
-                expected_version=form.expected_version)
-        except (StaleVolunteer, StaleDataError) as exc:
-            conflict = str(exc) if isinstance(exc, StaleVolunteer) else RACED
-        except VolunteerInvalid as exc:
-            for name, message in exc.errors.items():
-                form[name].errors = [message]
-        else:
-            db.session.commit()
-            flash(f"Recorded for {volunteer.name}: {', '.join(done)}.", "success")
-            return redirect(url_for("volunteers.review", volunteer_id=volunteer.id), 303)
-    db.session.rollback()
-    volunteer = _load(volunteer_id)
-    if conflict:
-        form.started_from(volunteer.version)
-    decision = DecisionForm(formdata=None)
-    decision.started_from(volunteer.version)
-    return _page(volunteer, form, decision, conflict=conflict), 409 if conflict else 422
+    def record(volunteer: Volunteer, form: ChecksForm) -> str:
+        done = decisions.record_checks(
+            volunteer, actor=current_user, today=utcnow().date(),
+            references_on=form.references_on.data, references_by=form.references_by.data or "",
+            dbs_on=form.dbs_on.data, dbs_by=form.dbs_by.data or "",
+            expected_version=form.expected_version)
+        return f"Recorded for {volunteer.name}: {', '.join(done)}."
+
+    return _submit(volunteer_id, ChecksForm(), record)
 
 
 @bp.route(f"/hub/volunteers/{VOLUNTEER_ID}/decision", methods=["POST"])
 @allow(Role.COORDINATOR)
 def decide(volunteer_id: int):
     """Approve (which invites them to set a password) or decline, with the reason."""
+    def decide_on(volunteer: Volunteer, form: DecisionForm) -> str:
+        if form.decision.data != "approve":
+            decisions.decline(volunteer, actor=current_user, reason=form.reason.data,
+                              expected_version=form.expected_version)
+            return f"{volunteer.name} is declined."
+        invited = decisions.approve(
+            volunteer, actor=current_user, reason=form.reason.data,
+            today=utcnow().date(), base_url=_base_url(), expected_version=form.expected_version)
+        return f"{volunteer.name} is approved." + (
+            " We have emailed them a link to set their password." if invited else "")
+
+    return _submit(volunteer_id, DecisionForm(), decide_on)
+
+
+def _submit(volunteer_id: int, form: ChecksForm | DecisionForm, change):
+    """`change(volunteer, form)` if the form is valid, then back to the volunteer with its
+    message; otherwise (or when it is refused) the page again, keeping what was typed."""
     volunteer = _load(volunteer_id, for_change=True)
-    form, conflict = DecisionForm(), None
+    conflict = None
     if form.validate():
         try:
-            if form.decision.data == "approve":
-                invited = decisions.approve(
-                    volunteer, actor=current_user, reason=form.reason.data,
-                    today=utcnow().date(), base_url=_base_url(),
-                    expected_version=form.expected_version)
-            else:
-                decisions.decline(volunteer, actor=current_user, reason=form.reason.data,
-                                expected_version=form.expected_version)
+            message = change(volunteer, form)
         except (StaleVolunteer, StaleDataError) as exc:
             conflict = str(exc) if isinstance(exc, StaleVolunteer) else RACED
         except VolunteerInvalid as exc:
-            for name, message in exc.errors.items():
-                form[name].errors = [message]
+            for name, error in exc.errors.items():
+                form[name].errors = [error]
         else:
             db.session.commit()
-            flash(f"{volunteer.name} is approved."
-                  + (" We have emailed them a link to set their password." if invited else "")
-                  if form.decision.data == "approve" else f"{volunteer.name} is declined.",
-                  "success")
+            flash(message, "success")
             return redirect(url_for("volunteers.review", volunteer_id=volunteer.id), 303)
     db.session.rollback()
     volunteer = _load(volunteer_id)
     if conflict:
         form.started_from(volunteer.version)  # what they typed stays, on the new version
-    checks = ChecksForm(formdata=None)
-    checks.started_from(volunteer.version)
-    return _page(volunteer, checks, form, conflict=conflict), 409 if conflict else 422
+    other = (DecisionForm if isinstance(form, ChecksForm) else ChecksForm)(formdata=None)
+    other.started_from(volunteer.version)
+    checks, decision = (form, other) if isinstance(form, ChecksForm) else (other, form)
+    return _page(volunteer, checks, decision, conflict=conflict), 409 if conflict else 422
 
 
 @bp.route(f"/hub/volunteers/{VOLUNTEER_ID}/invitation", methods=["POST"])
