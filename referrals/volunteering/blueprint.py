@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from referrals.models import utcnow
+from referrals.scheduler import local_day
 
 # No url_prefix: a referral's volunteers page is a workspace section, under its URL.
 bp = Blueprint("volunteering", __name__)
@@ -18,4 +18,4 @@ REFERRAL_ID, REQUEST_ID, MATCH_ID = (ID.format(n) for n in ("referral_id", "requ
 
 
 def today() -> date:
-    return utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return local_day(utcnow())

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from sqlalchemy import func, select
@@ -35,6 +34,7 @@ from referrals.models import (
     utcnow,
 )
 from referrals.notifications.service import notify
+from referrals.scheduler import local_day
 from referrals.volunteering import ranking
 from referrals.volunteers import service as volunteers
 
@@ -244,10 +244,6 @@ def checks_missing(volunteer: Volunteer) -> str:
         return "their references have not been checked"
     return ("their DBS check needs renewing" if volunteer.dbs_checked_on is not None
             else "their DBS check has not been recorded")
-
-
-def local_day(now: datetime) -> date:
-    return now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 def _email_body(text: str, link: str) -> str:
