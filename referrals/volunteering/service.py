@@ -268,12 +268,23 @@ def audit_request(request: VolunteerRequest, action: str, actor: User | None,
 
 
 def lock_match(match: VolunteerMatch, expected_version: int | None) -> None:
-    """Take the match's row lock and read it afresh; refuse a change from an old version."""
+    """Take the match's row lock and read it afresh; refuse a change from an old version.
+
+    The volunteer's row is locked first (shared): a coordinator's decision locks it and
+    then the matches it ends, so taking the two in the same order here means an accept
+    racing a decline waits for it rather than deadlocking (a PostgreSQL race test)."""
+    _lock_volunteer(match.volunteer_id, shared=True)
     db.session.execute(select(VolunteerMatch.id).where(VolunteerMatch.id == match.id)
                        .with_for_update())
+    revisions.reread(match.volunteer)
     revisions.reread(match)
     if expected_version is not None and expected_version != match.version:
         raise StaleMatch(match)
+
+
+def _lock_volunteer(volunteer_id: int, *, shared: bool) -> None:
+    db.session.execute(select(Volunteer.id).where(Volunteer.id == volunteer_id)
+                       .with_for_update(read=shared, key_share=shared))
 
 
 def answer(match: VolunteerMatch, *, accept: bool, note: str = "", actor: User,
@@ -428,6 +439,7 @@ def log_hours(match: VolunteerMatch, *, on: date | None, hours: float | None, no
     """The volunteer logs time given on their accepted (or since ended) match."""
     if not access.is_own_match(actor, match):
         raise NotPermitted("Only the volunteer in this match can log hours on it.")
+    _lock_volunteer(match.volunteer_id, shared=False)  # before the match: see lock_match
     errors = {}
     if match.status not in (MatchStatus.ACCEPTED, MatchStatus.ENDED) or match.responded_at is None:
         errors["hours"] = "You can log hours only on a match you have accepted"

@@ -402,12 +402,11 @@ from referrals.volunteering import service as volunteering
 VOLUNTEER_ROUNDS = {"sqlite": 3, "postgresql": 5}
 
 
-@pytest.fixture(scope="module")
-def volunteer_dave(hub) -> tuple[int, Client]:
+def signed_in_volunteer(hub, email: str) -> tuple[int, Client]:
     """An approved volunteer in the hub's team, signed in; answers (volunteer id, client)."""
     with hub.app.app_context():
         make = Builders(db.session)
-        user = make.user(Role.VOLUNTEER, email="dave-race@race.example")
+        user = make.user(Role.VOLUNTEER, email=email)
         team_id = db.session.get(User, hub.ids["connector"]).team_id
         checked_on = date.today() - timedelta(days=30)  # matchable: checks done, current
         volunteer = Volunteer(team_id=team_id, user_id=user.id, given_name="Dave",
@@ -419,10 +418,14 @@ def volunteer_dave(hub) -> tuple[int, Client]:
         volunteer_id = volunteer.id
         db.session.remove()
     client = Client(hub.app.test_client())
-    assert client.submit("/login", {"email": "dave-race@race.example",
-                                    "password": PASSWORD}).status_code == 302
+    assert client.submit("/login", {"email": email, "password": PASSWORD}).status_code == 302
     client.token = client.csrf_token("/notifications")
     return volunteer_id, client
+
+
+@pytest.fixture(scope="module")
+def volunteer_dave(hub) -> tuple[int, Client]:
+    return signed_in_volunteer(hub, "dave-race@race.example")
 
 
 def proposal(hub, volunteer_id: int) -> tuple[int, int]:
@@ -462,6 +465,37 @@ def test_withdrawing_while_the_volunteer_accepts_leaves_exactly_one_winner(hub,
         assert "Someone else changed this match" in loser.get_data(as_text=True)
         assert status is (MatchStatus.ACCEPTED if accepted.status_code == 302
                           else MatchStatus.ENDED)
+
+
+def test_declining_a_volunteer_while_they_accept_leaves_no_running_match(hub):
+    """The coordinator's decline ends the volunteer's matches (stepping_back) while the
+    volunteer accepts one: whichever commits first, a declined volunteer is left with no
+    proposed or accepted match."""
+    coordinator = hub.client("coordinator")
+    coordinator.token = coordinator.csrf_token("/notifications")
+    for n in range(VOLUNTEER_ROUNDS[hub.app.backend]):
+        # A volunteer per round: declining one ends their account.
+        volunteer_id, volunteer = signed_in_volunteer(hub, f"declined-{n}@race.example")
+        match_id, version = proposal(hub, volunteer_id)
+        with hub.app.app_context():
+            volunteer_version = db.session.get(Volunteer, volunteer_id).version
+            db.session.remove()
+        accepted, declined = race(
+            post(volunteer, f"/volunteering/matches/{match_id}/answer",
+                 {"answer": "accept", "version": version}),
+            post(coordinator, f"/hub/volunteers/{volunteer_id}/decision",
+                 {"decision": "decline", "reason": "References did not hold up",
+                  "version": volunteer_version}))
+        assert declined.status_code == 303, declined.status_code
+        # Accepted first (302, then ended by the decline), or refused: the match moved on
+        # (409), or the account the decline ended no longer reaches it (404).
+        assert accepted.status_code in (302, 404, 409), accepted.status_code
+        with hub.app.app_context():
+            match = db.session.get(VolunteerMatch, match_id)
+            assert match.status is MatchStatus.ENDED
+            assert match.end_reason.startswith("The hub's coordinator declined")
+            assert db.session.get(Volunteer, volunteer_id).status.value == "declined"
+            db.session.remove()
 
 
 # --- issue 15: two people make the self-referral of one phone call at once -----------
