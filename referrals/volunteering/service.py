@@ -2,11 +2,9 @@
 volunteer's answer, check-ins, hours, and ending safely.
 
 Services take an explicit `actor`, refuse what access.py does not allow (NotPermitted),
-raise CaseworkInvalid with a message per form field, audit, flush, and never commit. A
-change to a match names the version it started from; of two people changing one match at
-once, the second is refused with StaleMatch and told what it now is. A match is never
-deleted: ending it keeps its whole history.
-"""
+raise CaseworkInvalid per form field, audit, flush, and never commit. A change to a match
+names the version it started from: of two at once, the second gets StaleMatch, told what
+it now is. A match is never deleted: ending it keeps its whole history."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -269,10 +267,8 @@ def audit_request(request: VolunteerRequest, action: str, actor: User | None,
 
 def lock_match(match: VolunteerMatch, expected_version: int | None) -> None:
     """Take the match's row lock and read it afresh; refuse a change from an old version.
-
-    The volunteer's row is locked first (shared): a coordinator's decision locks it and
-    then the matches it ends, so taking the two in the same order here means an accept
-    racing a decline waits for it rather than deadlocking (a PostgreSQL race test)."""
+    The volunteer's row first (shared), in a decision's order: it locks the volunteer,
+    then the matches it ends; the other order deadlocks on PostgreSQL (a race test)."""
     _lock_volunteer(match.volunteer_id, shared=True)
     db.session.execute(select(VolunteerMatch.id).where(VolunteerMatch.id == match.id)
                        .with_for_update())
